@@ -1,0 +1,5 @@
+import sys
+
+from qsite.cli import main
+
+sys.exit(main())

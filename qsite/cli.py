@@ -1,0 +1,107 @@
+"""The command line: the only module that prints or exits.
+
+Exit codes: 0 success; 1 content an editor can fix; 2 usage, configuration or environment.
+Each command is a small function that wires steps together; add one with ``_command``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from qsite import __version__
+from qsite.problems import Problem, QsiteError
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def print_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
+    for problem in problems:
+        print(problem.format(), file=stream)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    if parts:
+        print(f"Found {' and '.join(parts)}.", file=stream)
+
+
+def _source(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is not a folder")
+    return path.resolve()
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", "-s", type=_source, default=Path.cwd(), metavar="DIR", help="the site's folder, holding site.yaml (default: the current folder)")
+    parser.add_argument("--drafts", action="store_true", help="include posts marked draft: true")
+    parser.add_argument("--future", action="store_true", help="include posts dated in the future")
+    parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from qsite.build import Options, build
+
+    result = build(
+        args.source,
+        Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output),
+    )
+    if result.warnings:
+        print_problems(result.warnings)
+    if not args.quiet:
+        written = result.written
+        stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
+        print(
+            f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
+            f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged ({stages})."
+        )
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qsite",
+        description="Build the learning digest site from site.yaml, content/ and templates/.",
+    )
+    parser.add_argument("--version", action="version", version=f"qsite {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser("build", help="build the site into the output folder", description="Build the site into the output folder. The previous output is replaced only if the whole build succeeds.")
+    add_site_options(build)
+    build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
+    build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+    build.set_defaults(handler=cmd_build)
+
+    for extend in EXTENSIONS:
+        extend(commands)
+    return parser
+
+
+# Later commands register themselves here: each adds its subparser with set_defaults(handler=…).
+EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except QsiteError as exc:
+        print_problems(exc.problems)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Step 2: find the Markdown files under ``content/`` and split each into front matter and body.
+
+This step reads files and nothing else: it does not decide URLs, dates or themes (the model
+does) and does not render Markdown (``markup`` does), so the parsing can be tested on strings.
+Files that are not Markdown are collected as assets and copied through unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qsite import strict_yaml
+from qsite.problems import Problem, Problems
+
+FENCE = "---"
+
+EXAMPLE_FRONT_MATTER = "a line '---', then 'title: My post' and 'themes: [staff-wellbeing]', then '---'"
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """One Markdown file, split. ``rel`` is the path shown to editors (``content/posts/a.md``)."""
+
+    rel: str
+    kind: str  # "post" or "page" (later: "digest", "comment")
+    meta: dict[str, Any]
+    lines: dict[tuple[str | int, ...], int] = field(compare=False)
+    body: str
+    body_line: int
+    front_line: int
+
+    def line(self, *key: str | int) -> int:
+        path = tuple(key)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.front_line
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file copied as is: ``content/images/a.png`` → ``images/a.png``."""
+
+    source: Path
+    out: str
+
+
+def parse_document(rel: str, kind: str, text: str) -> SourceDoc | Problem:
+    """Split ``text`` (already decoded) into front matter and body. Pure, for unit tests."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return Problem(
+            rel, 1, "the file is empty", f"start it with front matter: {EXAMPLE_FRONT_MATTER}"
+        )
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if lines[start].rstrip() != FENCE:
+        return Problem(
+            rel,
+            start + 1,
+            "the file does not start with front matter",
+            f"begin the file with front matter: {EXAMPLE_FRONT_MATTER}",
+        )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() in (FENCE, "...")), None)
+    if end is None:
+        return Problem(
+            rel,
+            start + 1,
+            "the front matter that starts here is never closed",
+            "add a line '---' after the last front-matter field",
+        )
+    yaml_text = "\n".join(lines[start + 1 : end])
+    try:
+        doc = strict_yaml.load(yaml_text, line_offset=start + 1)
+    except strict_yaml.YamlProblem as exc:
+        return Problem(rel, exc.line, exc.message, exc.fix)
+    meta = doc.value
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        return Problem(rel, start + 2, "front matter must be 'key: value' lines", EXAMPLE_FRONT_MATTER)
+    body = "\n".join(lines[end + 1 :])
+    return SourceDoc(rel, kind, meta, doc.lines, body, end + 2, start + 1)
+
+
+def read_text(path: Path, rel: str) -> str | Problem:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(rel, None, f"cannot read the file: {exc.strerror}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Problem(
+            rel,
+            line,
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on this line)",
+            "save it as UTF-8 in your editor (usually File → Save As → Encoding: UTF-8)",
+        )
+
+
+# Folders of content/ and the kind of Markdown each holds. ``pages`` is flat, as the URL scheme is.
+KINDS: dict[str, str] = {"posts": "post", "pages": "page"}
+
+
+@dataclass
+class Loaded:
+    docs: list[SourceDoc]
+    assets: list[Asset]
+    problems: Problems
+
+
+def walk(root: Path, top: Path, problems: Problems) -> list[Path]:
+    """Every file below ``top``, sorted; symlinks leading outside ``root`` are refused by name."""
+    found: list[Path] = []
+    real_root = root.resolve()
+    seen: set[Path] = set()
+
+    def visit(folder: Path) -> None:
+        real = folder.resolve()
+        if real in seen:
+            return
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.add(_rel(root, folder), None, f"cannot read the folder: {exc.strerror}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    problems.add(
+                        _rel(root, path),
+                        None,
+                        f"this is a link to {target}, outside the site folder; qsite does not follow it",
+                        "copy the file into the site instead of linking to it",
+                    )
+                    continue
+                if not target.exists():
+                    problems.add(_rel(root, path), None, "this link points to nothing")
+                    continue
+            if entry.is_dir():
+                visit(path)
+            elif entry.is_file():
+                found.append(path)
+
+    if top.is_dir():
+        visit(top)
+    return found
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_content(root: Path, kinds: dict[str, str] | None = None) -> Loaded:
+    """Read every file under ``root/content``: Markdown of a known folder becomes a SourceDoc."""
+    kinds = kinds or KINDS
+    problems = Problems()
+    docs: list[SourceDoc] = []
+    assets: list[Asset] = []
+    content = root / "content"
+    for path in walk(root, content, problems):
+        rel = _rel(root, path)
+        inner = path.relative_to(content)
+        folder = inner.parts[0] if len(inner.parts) > 1 else ""
+        if path.suffix.lower() in (".md", ".markdown"):
+            kind = kinds.get(folder)
+            if kind is None:
+                problems.add(
+                    rel,
+                    None,
+                    "qsite does not know what this Markdown file is",
+                    f"put posts in content/posts/ and pages in content/pages/ (known folders: {', '.join(kinds)})",
+                    severity="warning",
+                )
+                continue
+            text = read_text(path, rel)
+            result = text if isinstance(text, Problem) else parse_document(rel, kind, text)
+            if isinstance(result, Problem):
+                problems.items.append(result)
+            else:
+                docs.append(result)
+        else:
+            assets.append(Asset(path, inner.as_posix()))
+    return Loaded(docs, assets, problems)

@@ -1,0 +1,239 @@
+"""Step 5: the site model and its groups → a list of output files, in memory.
+
+Rendering never writes: it returns ``Output`` values and ``write`` decides what reaches disk,
+which is what lets a failed build leave the previous site untouched. Every URL was decided by
+the model before this step; templates only print them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from pygments.formatters import HtmlFormatter
+
+from qsite import __version__, urls
+from qsite.grouping import MONTHS, Groups, paginate
+from qsite.model import Post, Site
+from qsite.problems import ContentError, Problem
+
+LIGHT_CODE_STYLE = "default"
+DARK_CODE_STYLE = "github-dark"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file of the built site: ``path`` is relative to the output folder."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    """One template rendered with one context to one URL path."""
+
+    template: str
+    path: str  # site-relative URL path, "posts/a/" or "feed.xml"
+    context: dict[str, Any] = field(hash=False)
+
+
+def make_env(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_long"] = date_long
+    env.filters["month_year"] = lambda d: f"{MONTHS[d.month - 1]} {d.year}"
+    env.filters["iso"] = lambda d: d.isoformat()
+    env.filters["absolute_links"] = absolute_links
+    return env
+
+
+def date_long(value: datetime) -> str:
+    """``14 April 2020``: written out so it never depends on the machine's locale."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+_ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
+
+
+def absolute_links(html: str, origin: str) -> str:
+    """Feeds are read away from the site, so root-relative links get the origin in front."""
+    return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{origin}/', html)
+
+
+def plan(site: Site, groups: Groups) -> list[Job]:
+    """Every page of the site, as (template, URL, context). Lists are sliced, never re-filtered."""
+    config = site.config
+    per_page = config.posts_per_page
+    jobs: list[Job] = []
+
+    for pager in paginate(site.posts, per_page, ""):
+        jobs.append(Job("index.html", pager.path, {"pager": pager, "title": None}))
+    for post in site.posts:
+        jobs.append(
+            Job(
+                "post.html",
+                post.path,
+                {
+                    "post": post,
+                    "title": post.title,
+                    "neighbours": groups.neighbours[post.slug],
+                    "related": groups.related[post.slug],
+                },
+            )
+        )
+    for page in site.pages:
+        jobs.append(Job("page.html", page.path, {"page": page, "title": page.title}))
+    jobs.append(Job("themes.html", "themes/", {"title": "Themes"}))
+    for theme in groups.themes:
+        for pager in paginate(theme.posts, per_page, theme.path):
+            jobs.append(Job("theme.html", pager.path, {"theme": theme, "pager": pager, "title": theme.title}))
+        jobs.append(feed_job(theme.path, f"{config.title}: {theme.title}", theme.posts))
+    jobs.append(Job("tags.html", "tags/", {"title": "Tags"}))
+    for tag in groups.tags:
+        for pager in paginate(tag.posts, per_page, tag.path):
+            jobs.append(Job("tag.html", pager.path, {"tag": tag, "pager": pager, "title": f"Tagged “{tag.name}”"}))
+    jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
+    jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
+    jobs.append(feed_job("", config.title, site.posts))
+    jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": sitemap_entries(site, groups)}))
+    jobs.append(Job("robots.txt", "robots.txt", {}))
+    return jobs
+
+
+FEED_ENTRIES = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def feed_job(path: str, title: str, posts: Sequence[Post]) -> Job:
+    """An Atom feed of the newest posts. Its ``updated`` comes from the posts, never the clock,
+    so an unchanged site builds to the same bytes."""
+    entries = posts[:FEED_ENTRIES]
+    updated = max((p.updated or p.date for p in entries), default=EPOCH)
+    return Job(
+        "feed.xml",
+        path + "feed.xml",
+        {"feed_title": title, "feed_posts": entries, "feed_path": path, "feed_updated": updated},
+    )
+
+
+def sitemap_entries(site: Site, groups: Groups) -> list[tuple[str, datetime | None]]:
+    newest = site.posts[0].date if site.posts else None
+    entries: list[tuple[str, datetime | None]] = [("", newest), ("themes/", newest)]
+    entries += [(p.path, p.updated or p.date) for p in site.posts]
+    entries += [(p.path, p.updated) for p in site.pages]
+    entries += [(t.path, t.posts[0].date if t.posts else None) for t in groups.themes]
+    entries += [("tags/", newest)] + [(t.path, t.posts[0].date) for t in groups.tags]
+    entries.append(("archive/", newest))
+    return entries
+
+
+class Renderer:
+    """Holds the Jinja environment and the context every page shares."""
+
+    def __init__(self, site: Site, groups: Groups, templates: Path, *, serve: bool = False):
+        self.site = site
+        self.templates = templates
+        self.env = make_env(templates)
+        config = site.config
+        self.env.globals.update(
+            site=config,
+            themes=groups.themes,
+            tags=groups.tags,
+            archive=groups.archive,
+            pages=site.pages,
+            posts=site.posts,
+            url=site.urls.url,
+            absolute=site.urls.absolute,
+            origin=site.urls.origin,
+            qsite_version=__version__,
+            serve_mode=serve,
+        )
+
+    def render(self, job: Job) -> Output:
+        """Raises ContentError with the template's file and line if the template fails."""
+        try:
+            template = self.env.get_template(job.template)
+            text = template.render(job.context, path=job.path, canonical=self.site.urls.absolute(job.path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise ContentError([_template_problem(exc.filename, exc.lineno, exc.message or str(exc), self.templates)]) from None
+        except jinja2.TemplateNotFound as exc:
+            raise ContentError([Problem(f"templates/{job.template}", None, f"template not found: {exc.name}", "create it, or restore it from git")]) from None
+        except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
+            filename, line = _template_frame(exc.__traceback__, self.templates)
+            raise ContentError([_template_problem(filename or job.template, line, f"{type(exc).__name__}: {exc}", self.templates)]) from None
+        return Output(urls.output_file(job.path), text.encode("utf-8"))
+
+    def render_all(self, jobs: Iterable[Job]) -> list[Output]:
+        outputs: list[Output] = []
+        problems: list[Problem] = []
+        failed_templates: set[str] = set()
+        for job in jobs:
+            if job.template in failed_templates:
+                continue
+            try:
+                outputs.append(self.render(job))
+            except ContentError as exc:
+                problems.extend(exc.problems)
+                failed_templates.add(job.template)  # one report per broken template, not per page
+        if problems:
+            raise ContentError(dict.fromkeys(problems))
+        return outputs
+
+
+def _template_problem(filename: str | None, line: int | None, message: str, templates: Path) -> Problem:
+    name = filename or "templates"
+    try:
+        name = Path(name).resolve().relative_to(templates.resolve().parent).as_posix()
+    except ValueError:
+        name = f"templates/{name}" if not name.startswith("templates") else name
+    return Problem(name, line, f"template error: {message}")
+
+
+def _template_frame(tb: TracebackType | None, templates: Path) -> tuple[str | None, int | None]:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
+    found: tuple[str | None, int | None] = (None, None)
+    root = str(templates.resolve())
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(root) or filename.endswith((".html", ".xml", ".txt")):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def static_outputs(root: Path, assets: Iterable[Any]) -> list[Output]:
+    """The CSS/JS shipped in templates/static, the code-highlighting CSS, and content's files."""
+    outputs: list[Output] = []
+    static = root / "templates" / "static"
+    if static.is_dir():
+        for path in sorted(static.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                outputs.append(Output("static/" + path.relative_to(static).as_posix(), path.read_bytes()))
+    outputs.append(Output("static/pygments.css", pygments_css().encode()))
+    for asset in assets:
+        outputs.append(Output(asset.out, asset.source.read_bytes()))
+    return outputs
+
+
+def pygments_css() -> str:
+    light = HtmlFormatter(style=LIGHT_CODE_STYLE).get_style_defs(".highlight")
+    dark = HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(".highlight")
+    dark = "\n".join("  " + line for line in dark.splitlines())
+    return (
+        f"/* Code highlighting by Pygments: {LIGHT_CODE_STYLE}, and {DARK_CODE_STYLE} for dark mode. */\n"
+        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    )
+

@@ -1,0 +1,221 @@
+"""A deliberately small YAML reader shared by site.yaml and front matter.
+
+Editors are not programmers, so YAML's surprises are turned into messages instead of data:
+
+* YAML 1.2 core schema, not PyYAML's 1.1: only ``true``/``false`` are booleans, so ``no``,
+  ``on`` or ``NO`` (the Norway problem) and ``10:30`` (sexagesimal in 1.1) stay text. Dates are
+  not resolved here either: they stay text, and the model parses them with a message that
+  names the line, where PyYAML would raise a bare ``ValueError`` for ``2020-02-30``.
+* Nothing is ever constructed from a tag (``!!python/object`` …): we compose nodes and build
+  plain values ourselves, so there is no unsafe loader to pick by mistake.
+* Anchors and aliases are refused, which also rules out alias ("billion laughs") bombs;
+  duplicate keys and nesting deeper than ``MAX_DEPTH`` are refused too.
+
+Every value's line is kept in ``Document.lines`` keyed by its path (``("themes", 1)``), offset
+so it is a line of the *file*, which is what an editor sees in their editor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+MAX_DEPTH = 20
+
+Key = tuple[str | int, ...]
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+SEQ = "tag:yaml.org,2002:seq"
+MAP = "tag:yaml.org,2002:map"
+
+
+class YamlProblem(Exception):
+    """A problem at a 1-based line of the file (offset already applied)."""
+
+    def __init__(self, line: int | None, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.fix = fix
+
+
+class _Resolver12(BaseResolver):
+    """Implicit types of the YAML 1.2 core schema, nothing more."""
+
+
+_Resolver12.yaml_implicit_resolvers = {}
+_Resolver12.add_implicit_resolver(BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Resolver12.add_implicit_resolver(
+    INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Resolver12.add_implicit_resolver(
+    FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_Resolver12.add_implicit_resolver(NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+
+class _Loader(Reader, Scanner, Parser, Composer, _Resolver12):
+    def __init__(self, text: str, line_offset: int):
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Resolver12.__init__(self)
+        self._depth = 0
+        self._offset = line_offset
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+        event = self.peek_event()
+        line = event.start_mark.line + 1 + self._offset
+        if isinstance(event, AliasEvent):
+            raise YamlProblem(
+                line,
+                f"YAML aliases (*{event.anchor}) are not allowed here",
+                "write the value out in full instead of referring to an anchor",
+            )
+        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None:
+            raise YamlProblem(
+                line,
+                f"YAML anchors (&{event.anchor}) are not allowed here",
+                f"remove '&{event.anchor}' and write each value out in full",
+            )
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlProblem(line, f"values are nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+@dataclass(frozen=True)
+class Document:
+    value: Any
+    lines: dict[Key, int]
+    first_line: int
+
+    def line(self, *key: str | int) -> int:
+        """The line of ``key``, or of its nearest parent that has one."""
+        path: Key = tuple(key)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.first_line
+
+
+def load(text: str, line_offset: int = 0) -> Document:
+    """Parse one YAML document. ``line_offset`` is the number of file lines before ``text``.
+
+    Raises :class:`YamlProblem` for anything an editor must fix.
+    """
+    loader = _Loader(text, line_offset)
+    try:
+        node = loader.get_single_node()
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(line, f"this is not valid YAML: {what}", _yaml_fix(what)) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) have no mark
+        raise YamlProblem(line_offset + 1, f"this is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem(line_offset + 1, "values are nested too deeply") from None
+    finally:
+        loader.dispose()
+    lines: dict[Key, int] = {}
+    if node is None:
+        return Document(None, lines, line_offset + 1)
+    value = _build(node, (), lines, line_offset)
+    return Document(value, lines, line_offset + 1)
+
+
+def _yaml_fix(what: str) -> str | None:
+    if "mapping values are not allowed" in what:
+        return "a value containing ': ' must be put in quotes, e.g. title: \"Huddles: what we learned\""
+    if "found character '\\t'" in what or "tab" in what:
+        return "indent with spaces, not tabs"
+    if "could not find expected ':'" in what:
+        return "each line should look like 'key: value'; check the line above for a missing colon"
+    return None
+
+
+def _build(node: Node, path: Key, lines: dict[Key, int], offset: int) -> Any:
+    line = node.start_mark.line + 1 + offset
+    lines[path] = line
+    if isinstance(node, ScalarNode):
+        return _scalar(node, line)
+    if isinstance(node, SequenceNode):
+        if node.tag != SEQ:
+            raise YamlProblem(line, f"the YAML tag {_short(node.tag)} is not allowed", "remove the tag")
+        return [_build(item, (*path, i), lines, offset) for i, item in enumerate(node.value)]
+    if isinstance(node, MappingNode):
+        if node.tag != MAP:
+            raise YamlProblem(line, f"the YAML tag {_short(node.tag)} is not allowed", "remove the tag")
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1 + offset
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in (STR, INT, BOOL):
+                raise YamlProblem(key_line, "keys must be plain words")
+            key = str(key_node.value)
+            if key == "<<":
+                raise YamlProblem(key_line, "YAML merge keys (<<) are not allowed here")
+            if key in result:
+                raise YamlProblem(
+                    key_line,
+                    f"'{key}' is given twice (first on line {lines[(*path, key)]})",
+                    f"keep one '{key}:' line and delete the other",
+                )
+            result[key] = _build(value_node, (*path, key), lines, offset)
+            lines[(*path, key)] = key_line
+        return result
+    raise YamlProblem(line, "unsupported YAML")  # pragma: no cover - composer yields only these
+
+
+def _scalar(node: ScalarNode, line: int) -> Any:
+    tag, text = node.tag, node.value
+    if tag == STR:
+        return text
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return text.lower() == "true"
+    if tag == INT:
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text)
+    if tag == FLOAT:
+        low = text.lower()
+        if low.endswith("inf"):
+            return float("-inf") if low.startswith("-") else float("inf")
+        if low == ".nan":
+            return float("nan")
+        return float(text)
+    raise YamlProblem(line, f"the YAML tag {_short(tag)} is not allowed", "remove the tag and write a plain value")
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
