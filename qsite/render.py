@@ -57,12 +57,22 @@ def make_env(templates: Path) -> jinja2.Environment:
     env.filters["month_year"] = lambda d: f"{MONTHS[d.month - 1]} {d.year}"
     env.filters["iso"] = lambda d: d.isoformat()
     env.filters["absolute_links"] = absolute_links
+    env.filters["names"] = names
     return env
 
 
 def date_long(value: datetime) -> str:
     """``14 April 2020``: written out so it never depends on the machine's locale."""
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def names(items: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``: author names often contain commas themselves, so
+    the last pair is always joined with "and"."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
