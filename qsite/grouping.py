@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from qsite import urls
-from qsite.model import Post, Site, Tag
+from qsite.model import Post, Site
 
 T = TypeVar("T")
 
@@ -59,6 +59,30 @@ def paginate(items: Sequence[T], per_page: int, path: str) -> list[Pager[T]]:
 
 
 @dataclass(frozen=True)
+class ThemeLink:
+    """What a page needs to name and link to a theme, without its posts.
+
+    Chips, neighbour links and theme lists use this rather than ``Theme``: a page is rebuilt
+    from the cache only when something it shows changes, and a page holding a whole ``Theme``
+    would change whenever any post in the theme did."""
+
+    slug: str
+    title: str
+    description: str
+    path: str
+    url: str
+    feed_url: str
+
+
+@dataclass(frozen=True)
+class ThemeSummary(ThemeLink):
+    """A theme's link and its number of posts, for lists of themes: it changes only when a
+    post joins or leaves the theme, not when one is edited."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class Theme:
     slug: str
     title: str
@@ -71,6 +95,14 @@ class Theme:
     @property
     def count(self) -> int:
         return len(self.posts)
+
+    @property
+    def link(self) -> ThemeLink:
+        return ThemeLink(self.slug, self.title, self.description, self.path, self.url, self.feed_url)
+
+    @property
+    def summary(self) -> ThemeSummary:
+        return ThemeSummary(self.slug, self.title, self.description, self.path, self.url, self.feed_url, self.count)
 
 
 @dataclass(frozen=True)
@@ -106,7 +138,7 @@ class Year:
 
 @dataclass(frozen=True)
 class Neighbours:
-    theme: Theme
+    theme: ThemeLink
     older: Post | None
     newer: Post | None
 
@@ -190,6 +222,7 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
         for i, post in enumerate(theme.posts):
             index[(theme.slug, post.slug)] = i
     by_slug = {t.slug: t for t in themes}
+    links = {t.slug: t.link for t in themes}
     result: dict[str, tuple[Neighbours, ...]] = {}
     for post in posts:
         entries = []
@@ -198,7 +231,7 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
             i = index[(slug, post.slug)]
             newer = theme.posts[i - 1] if i > 0 else None
             older = theme.posts[i + 1] if i + 1 < len(theme.posts) else None
-            entries.append(Neighbours(theme, older, newer))
+            entries.append(Neighbours(links[slug], older, newer))
         result[post.slug] = tuple(entries)
     return result
 
@@ -214,45 +247,79 @@ def _related_all(posts: Sequence[Post], count: int) -> dict[str, tuple[Post, ...
 
 
 class _RelatedIndex:
-    """Scoring every pair of posts is quadratic (25 million pairs at 5,000 posts). A post that
-    shares no tag scores only by theme overlap, which depends on nothing but its set of themes,
-    and there are at most 2^4 such sets: so the best of those are the newest few of each set,
-    and only posts sharing a tag need scoring one by one."""
+    """The same answer as scoring every pair of posts (shared themes + shared tags, ties to the
+    newer post), without scoring every pair: that is quadratic, and so is scoring every post
+    that shares a tag, since a tag's list grows with the site (2.2 s at 5,000 posts).
+
+    A candidate's score depends only on its theme set (at most 2^4 of them) and on how many
+    tags it shares. Posts sharing two or more tags are few (found through an index of tag
+    pairs) and are scored one by one. Within any other group, every post scores the same, so
+    only its newest ``count`` can make the cut: those sharing exactly the tag ``t`` with theme
+    set ``Q``, and those sharing no tag with theme set ``Q``. Every list is kept newest first.
+    """
 
     def __init__(self, posts: Sequence[Post]):
+        ordered = sorted(posts, key=_neg)
+        self.rank = {p.slug: i for i, p in enumerate(ordered)}
+        self.tags = {p.slug: frozenset(t.slug for t in p.tags) for p in ordered}
         self.by_set: dict[frozenset[str], list[Post]] = defaultdict(list)
-        self.by_tag: dict[str, list[Post]] = defaultdict(list)
-        for p in posts:  # posts are newest first, so every list is too
-            self.by_set[frozenset(p.themes)].append(p)
-            for tag in p.tags:
-                self.by_tag[tag.slug].append(p)
+        self.by_tag_set: dict[tuple[str, frozenset[str]], list[Post]] = defaultdict(list)
+        self.by_pair: dict[tuple[str, str], list[Post]] = defaultdict(list)
+        for p in ordered:
+            themes = frozenset(p.themes)
+            self.by_set[themes].append(p)
+            tags = sorted(self.tags[p.slug])
+            for i, tag in enumerate(tags):
+                self.by_tag_set[(tag, themes)].append(p)
+                for other in tags[i + 1 :]:
+                    self.by_pair[(tag, other)].append(p)
 
     def related(self, post: Post, count: int) -> tuple[Post, ...]:
         themes = set(post.themes)
-        shared_tags: Counter[str] = Counter()
-        by_slug: dict[str, Post] = {}
-        for tag in post.tags:
-            for other in self.by_tag[tag.slug]:
-                if other.slug != post.slug:
-                    shared_tags[other.slug] += 1
-                    by_slug[other.slug] = other
-        scored = [
-            (len(themes.intersection(o.themes)) + shared_tags[o.slug], o) for o in by_slug.values()
-        ]
-        for theme_set, members in self.by_set.items():
+        tags = self.tags.get(post.slug) or frozenset(t.slug for t in post.tags)
+        scored: dict[str, tuple[int, int, Post]] = {}  # slug → (-score, rank, post)
+
+        def consider(other: Post, score: int) -> None:
+            if other.slug != post.slug and score > 0:
+                scored[other.slug] = (-score, self.rank[other.slug], other)
+
+        sorted_tags = sorted(tags)
+        for i, tag in enumerate(sorted_tags):  # two or more shared tags: few, scored one by one
+            for second in sorted_tags[i + 1 :]:
+                for other in self.by_pair.get((tag, second), ()):
+                    if other.slug not in scored:
+                        shared = len(tags & self.tags[other.slug])
+                        consider(other, len(themes.intersection(other.themes)) + shared)
+        several = set(scored)
+        # Every other group scores the same throughout: visit them best first, and stop once
+        # ``count`` posts already beat everything the remaining groups could offer.
+        groups: list[tuple[int, str | None, frozenset[str]]] = []
+        for theme_set in self.by_set:
             overlap = len(themes.intersection(theme_set))
-            if not overlap:
-                continue
+            groups += [(overlap + 1, tag, theme_set) for tag in sorted_tags]
+            if overlap:
+                groups.append((overlap, None, theme_set))
+        groups.sort(key=lambda g: -g[0])
+        for score, tag, theme_set in groups:
+            if len(scored) >= count and -sorted(s[0] for s in scored.values())[count - 1] > score:
+                break
             taken = 0
-            for other in members:
-                if taken == count:
-                    break
-                if other.slug == post.slug or other.slug in by_slug:
-                    continue
-                scored.append((overlap, other))
-                taken += 1
-        scored.sort(key=lambda sp: (-sp[0], _neg(sp[1])))
-        return tuple(p for _s, p in scored[:count])
+            if tag is not None:  # sharing exactly this one tag
+                for other in self.by_tag_set.get((tag, theme_set), ()):
+                    if taken == count:
+                        break
+                    if other.slug != post.slug and other.slug not in several:
+                        consider(other, score)
+                        taken += 1
+            else:  # sharing no tag
+                for other in self.by_set[theme_set]:
+                    if taken == count:
+                        break
+                    if other.slug != post.slug and not (tags & self.tags[other.slug]):
+                        consider(other, score)
+                        taken += 1
+        best = sorted(scored.values(), key=lambda entry: entry[:2])[:count]
+        return tuple(p for _score, _rank, p in best)
 
 
 def _neg(post: Post) -> tuple[float, str]:

@@ -161,6 +161,10 @@ class Renderer:
         self.env.globals.update(
             site=config,
             themes=groups.themes,
+            # slug → ThemeLink: a dict lookup per chip instead of a filter over the themes, and
+            # no posts inside, so a page showing chips does not depend on every post
+            theme_index={t.slug: t.link for t in groups.themes},
+            theme_list=tuple(t.summary for t in groups.themes),  # with counts, for lists of themes
             tags=groups.tags,
             archive=groups.archive,
             pages=site.pages,
