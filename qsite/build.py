@@ -2,25 +2,33 @@
 
 ``build`` only wires the steps together and collects their problems; it neither parses
 arguments nor prints, so ``check``, ``serve`` and the tests call it the same way the CLI does.
+The slow steps go through ``parallel.Workers`` (several processes) and ``cache.Cache`` (work
+done by an earlier build); neither changes a byte of the output.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from qsite import markup
+from qsite import markup, urls
+from qsite.cache import FOLDER as CACHE_FOLDER
+from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
+from qsite.cache import remove as remove_cache
 from qsite.config import SiteConfig, load_config
-from qsite.content import load_content
+from qsite.content import Asset, SourceDoc, find_content
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
-from qsite.problems import ContentError, Problem, Problems
-from qsite.render import Output, Renderer, plan, static_outputs
+from qsite.parallel import Workers
+from qsite.problems import ContentError, Problem
+from qsite.render import Job, Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
-from qsite.write import WriteResult, check_output_dir, write_site
+from qsite.write import Stage, WriteResult, check_output_dir, check_paths
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class Options:
     output: Path | None = None
     now: datetime | None = None  # "today" for scheduled posts; tests and SOURCE_DATE_EPOCH set it
     serve: bool = False
+    jobs: int | None = None  # worker processes; None: one per core
+    cache: bool = True  # False: ignore .qsite-cache/ and do not write it (--no-cache)
 
 
 @dataclass
@@ -38,11 +48,26 @@ class BuildResult:
     config: SiteConfig
     site: Site
     groups: Groups
-    outputs: list[Output]
+    outputs: list[Output]  # in memory (render_site); empty after build, which streams to disk
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
     written: WriteResult | None = None
     out: Path | None = None
+    pages: int = 0  # pages planned by build
+    cache_hits: int = 0  # of which reused from the previous output unrendered
+    parallel_batches: int = 0  # batches of work spread over worker processes
+    assets: list[Asset] = field(default_factory=list)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 def now_for(options: Options) -> datetime:
@@ -64,64 +89,173 @@ def configure(root: Path, options: Options = Options()) -> SiteConfig:
     return load_config(root, overrides)
 
 
-def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult:
-    """Everything but writing: raises ContentError (exit 1) with every problem found."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
+    return [read_and_parse(path, rel, kind) for path, rel, kind in chunk]
 
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock
-        clock = now
 
+def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.Rendered]:
+    return [markup.render_markdown(body, base_path) for body, base_path in chunk]
+
+
+def load_site(
+    config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock
+) -> tuple[Site, Groups, list[Problem], list[Asset], list[str], Fingerprints]:
+    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged.
+
+    Also returns the files seen (for the cache to forget deleted ones) and the fingerprints
+    of the rendered bodies, seeded with their cache keys so pages need not hash their HTML.
+    """
     site_urls = Urls(config.base_url)
     now = now_for(options)
-
-    loaded = load_content(config.root)
-    problems = loaded.problems
+    found = find_content(config.root)
+    problems = found.problems
+    docs: list[SourceDoc | None] = [None] * len(found.sources)
+    to_parse: list[int] = []
+    for i, (path, rel, kind) in enumerate(found.sources):
+        digest = cache.known_digest(path)
+        doc = cache.docs.get(Cache.doc_key(digest, rel, kind)) if digest else None
+        if doc is None:
+            to_parse.append(i)
+        else:
+            docs[i] = doc
+    parsed = workers.map(_parse_chunk, [found.sources[i] for i in to_parse])
+    for i, (digest, stat, checked, result) in zip(to_parse, parsed, strict=True):
+        path, rel, kind = found.sources[i]
+        if isinstance(result, Problem):
+            problems.items.append(result)
+            continue
+        cache.record_file(path, stat, checked, digest)
+        cache.docs.put(Cache.doc_key(digest, rel, kind), result)
+        docs[i] = result
     metas: list[Meta] = []
-    for doc in loaded.docs:
-        meta = read_meta(doc, config, problems)
-        if meta is not None:
-            metas.append(meta)
+    for doc in docs:
+        if doc is not None:
+            meta = read_meta(doc, config, problems)
+            if meta is not None:
+                metas.append(meta)
     check_collisions(metas, problems)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
-    lap("load")
+    clock.lap("load")
 
-    bodies = [markup.render_markdown(m.body, config.base_path) for m in published]
-    lap("markdown")
+    base_path = config.base_path
+    keys = [Cache.markdown_key(m.body, base_path) for m in published]
+    bodies: list[markup.Rendered | None] = [cache.markdown.get(k) for k in keys]
+    missing = [i for i, b in enumerate(bodies) if b is None]
+    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path) for i in missing])
+    for i, body in zip(missing, rendered, strict=True):
+        cache.markdown.put(keys[i], body)
+        bodies[i] = body
+    fingerprints = Fingerprints()
+    for key, body in zip(keys, bodies, strict=True):
+        fingerprints.seed(body, key)
+    clock.lap("markdown")
 
+    pairs = [(m, b) for m, b in zip(published, bodies, strict=True) if b is not None]
     posts = sorted(
-        (make_post(m, b, site_urls, now) for m, b in zip(published, bodies, strict=True) if m.kind == "post"),
+        (make_post(m, b, site_urls, now) for m, b in pairs if m.kind == "post"),
         key=lambda p: p.sort_key,
         reverse=True,
     )
-    pages: list[Page] = sorted(
-        (make_page(m, b, site_urls) for m, b in zip(published, bodies, strict=True) if m.kind == "page"),
-        key=lambda p: p.slug,
-    )
+    pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
     site = Site(config, tuple(posts), tuple(pages), site_urls)
     groups = group(site)
+    seen = [str(path) for path, _rel, _kind in found.sources]
+    return site, groups, problems.warnings, found.assets, seen, fingerprints
+
+
+def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult:
+    """Everything but writing, in memory: raises ContentError (exit 1) with every problem found."""
+    clock = _Clock()
+    workers = Workers(options.jobs)
+    site, groups, warnings, assets, _seen, _fps = load_site(config, options, Cache(), workers, clock)
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
     outputs = renderer.render_all(plan(site, groups))
-    outputs += static_outputs(config.root, loaded.assets)
-    lap("render")
-    return BuildResult(config, site, groups, outputs, problems.warnings, timings)
+    outputs += static_outputs(config.root, assets)
+    clock.lap("render")
+    return BuildResult(config, site, groups, outputs, warnings, clock.timings, assets=assets)
 
 
-def build(root: Path, options: Options = Options()) -> BuildResult:
-    """Build the site at ``root`` and swap it into the output folder, or change nothing."""
+def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
+    renderer, jobs = state
+    results: list[bytes | list[Problem]] = []
+    for i in chunk:
+        try:
+            results.append(renderer.render(jobs[i]).data)
+        except ContentError as exc:
+            results.append(list(exc.problems))
+    return results
+
+
+def build(root: Path, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
+    """Build the site at ``root`` and swap it into the output folder, or change nothing.
+
+    ``cache``: pass one to keep it in memory across builds (``qsite serve``); by default it is
+    read from and saved to ``.qsite-cache/`` (or not used at all with ``options.cache`` off).
+    """
     config = configure(root, options)
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
-    result = render_site(config, options)
-    start = time.perf_counter()
-    result.written = write_site(result.outputs, out)
-    result.timings["write"] = time.perf_counter() - start
-    result.out = out
+    if cache is None:
+        cache = Cache.open(config.root) if options.cache else Cache()
+    clock = _Clock()
+    workers = Workers(options.jobs)
+    site, groups, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
+
+    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
+    jobs = plan(site, groups)
+    statics = static_outputs(config.root, assets)
+    files = [urls.output_file(job.path) for job in jobs]
+    check_paths(files + [o.path for o in statics])
+    deps = TemplateDeps(renderer.env)
+    config_fp = fingerprints.of(config)
+    result = BuildResult(config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets)
+    pages: dict[str, tuple[str, Any]] = {}
+    with Stage(out) as stage:
+        todo: list[int] = []
+        keys: list[str | None] = []
+        for i, job in enumerate(jobs):
+            key = page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
+            keys.append(key)
+            previous = cache.pages.get(files[i])
+            if key is not None and previous is not None and previous[0] == key and stage.keep(files[i], previous[1]):
+                pages[files[i]] = previous
+                result.cache_hits += 1
+            else:
+                todo.append(i)
+        problems: list[Problem] = []
+        for i, data in zip(todo, workers.map(_render_chunk, todo, state=(renderer, jobs)), strict=True):
+            if isinstance(data, list):
+                problems.extend(data)
+                continue
+            stamp = stage.put(files[i], data)
+            key = keys[i]
+            if key is not None:
+                pages[files[i]] = (key, stamp)
+        if problems:
+            raise ContentError(dict.fromkeys(problems))
+        clock.lap("render")
+        for output in statics:
+            stage.put(output.path, output.data)
+        result.written = stage.commit()
+    clock.lap("write")
+    result.parallel_batches = workers.parallel_batches
+    cache.pages = pages
+    cache.save(seen)
     return result
 
 
-__all__ = ["BuildResult", "Options", "Post", "build", "configure", "render_site"]
+def clean(root: Path, output: Path | None = None) -> list[Path]:
+    """Delete the output folder (only if qsite made it) and the build cache; returns what went."""
+    config = configure(root, Options(output=output))
+    out = check_output_dir(config.output_dir, config.root)  # refuses a folder qsite did not make
+    removed = []
+    if out.is_dir():
+        shutil.rmtree(out)
+        removed.append(out)
+    if remove_cache(config.root):
+        removed.append(config.root / CACHE_FOLDER)
+    return removed
+
+
+__all__ = ["BuildResult", "Options", "Post", "build", "clean", "configure", "load_site", "render_site"]

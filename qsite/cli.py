@@ -10,10 +10,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from qsite import __version__
 from qsite.problems import Problem, QsiteError
+
+if TYPE_CHECKING:
+    from qsite.build import BuildResult
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -47,22 +50,55 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+def add_speed_options(parser: argparse.ArgumentParser) -> None:
+    """--jobs and --no-cache, for every command that builds."""
+    parser.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="worker processes to use (default: one per core)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither use nor update the build cache (.qsite-cache/)"
+    )
+
+
+def summary(result: BuildResult) -> str:
+    """One line: what was written, what was reused, and where the time went."""
+    written = result.written
+    stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
+    return (
+        f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
+        f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged, "
+        f"{result.cache_hits} of {result.pages} pages from the cache ({stages})."
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from qsite.build import Options, build
 
-    result = build(
-        args.source,
-        Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output),
+    options = Options(
+        drafts=args.drafts,
+        future=args.future,
+        base_url=args.base_url,
+        output=args.output,
+        jobs=args.jobs,
+        cache=not args.no_cache,
     )
+    result = build(args.source, options)
     if result.warnings:
         print_problems(result.warnings)
     if not args.quiet:
-        written = result.written
-        stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
-        print(
-            f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
-            f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged ({stages})."
-        )
+        print(summary(result))
+    return EXIT_OK
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from qsite.build import clean
+
+    for path in clean(args.source, args.output):
+        print(f"Removed {path}")
     return EXIT_OK
 
 
@@ -78,7 +114,19 @@ def make_parser() -> argparse.ArgumentParser:
     add_site_options(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+    add_speed_options(build)
     build.set_defaults(handler=cmd_build)
+
+    clean = commands.add_parser(
+        "clean",
+        help="delete the output folder and the build cache",
+        description="Delete the output folder and the build cache (.qsite-cache/), so the next build starts afresh.",
+    )
+    clean.add_argument(
+        "--source", "-s", type=_source, default=Path.cwd(), metavar="DIR", help="the site's folder, holding site.yaml"
+    )
+    clean.add_argument("--output", "-o", type=Path, metavar="DIR", help="the output folder, if not output_dir")
+    clean.set_defaults(handler=cmd_clean)
 
     for extend in EXTENSIONS:
         extend(commands)

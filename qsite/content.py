@@ -172,11 +172,21 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
-def load_content(root: Path, kinds: dict[str, str] | None = None) -> Loaded:
-    """Read every file under ``root/content``: Markdown of a known folder becomes a SourceDoc."""
+@dataclass
+class Found:
+    """What ``find_content`` saw: Markdown to parse as (file, rel, kind), and assets to copy."""
+
+    sources: list[tuple[Path, str, str]]
+    assets: list[Asset]
+    problems: Problems
+
+
+def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
+    """Every file under ``root/content``, sorted into Markdown of a known folder and assets,
+    without reading them: the build parses the Markdown in parallel, or takes it from its cache."""
     kinds = kinds or KINDS
     problems = Problems()
-    docs: list[SourceDoc] = []
+    sources: list[tuple[Path, str, str]] = []
     assets: list[Asset] = []
     content = root / "content"
     for path in walk(root, content, problems):
@@ -194,12 +204,25 @@ def load_content(root: Path, kinds: dict[str, str] | None = None) -> Loaded:
                     severity="warning",
                 )
                 continue
-            text = read_text(path, rel)
-            result = text if isinstance(text, Problem) else parse_document(rel, kind, text)
-            if isinstance(result, Problem):
-                problems.items.append(result)
-            else:
-                docs.append(result)
+            sources.append((path, rel, kind))
         else:
             assets.append(Asset(path, inner.as_posix()))
-    return Loaded(docs, assets, problems)
+    return Found(sources, assets, problems)
+
+
+def load_file(path: Path, rel: str, kind: str) -> SourceDoc | Problem:
+    text = read_text(path, rel)
+    return text if isinstance(text, Problem) else parse_document(rel, kind, text)
+
+
+def load_content(root: Path, kinds: dict[str, str] | None = None) -> Loaded:
+    """Read every file under ``root/content``: Markdown of a known folder becomes a SourceDoc."""
+    found = find_content(root, kinds)
+    docs: list[SourceDoc] = []
+    for path, rel, kind in found.sources:
+        result = load_file(path, rel, kind)
+        if isinstance(result, Problem):
+            found.problems.items.append(result)
+        else:
+            docs.append(result)
+    return Loaded(docs, found.assets, found.problems)

@@ -3,7 +3,8 @@
 Files are written into a staging folder beside the output folder and swapped into place only
 once every file is written, so a failed build leaves the previous site exactly as it was. A
 file whose bytes have not changed is hard-linked from the previous output instead of written,
-so it keeps its mtime (rsync and CDN uploads stay small).
+so it keeps its mtime (rsync and CDN uploads stay small); ``Stage`` takes files one by one as
+they are rendered, so the whole site is never held in memory.
 
 Safety first: the output folder is deleted and replaced on every build, so ``check_output_dir``
 refuses any folder whose loss would hurt (the site itself, its sources, a folder of someone's
@@ -16,7 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -72,17 +73,20 @@ def check_output_dir(out: Path, root: Path) -> Path:
 def check_unique(outputs: Iterable[Output]) -> None:
     """Two outputs for one path would silently overwrite each other (Pelican's Writer refuses
     it too); a path leaving the output folder is a bug we must never act on."""
+    check_paths(output.path for output in outputs)
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """``check_unique`` for paths known before their files are rendered."""
     seen: set[str] = set()
     problems: list[Problem] = []
-    for output in outputs:
-        parts = PurePosixPath(output.path).parts
-        if output.path.startswith("/") or ".." in parts or not parts:
-            raise AssertionError(f"output path escapes the output folder: {output.path!r}")
-        if output.path in seen:
-            problems.append(
-                Problem(output.path, None, "two things would be written to this path", "rename one of them")
-            )
-        seen.add(output.path)
+    for path in paths:
+        parts = PurePosixPath(path).parts
+        if path.startswith("/") or ".." in parts or not parts:
+            raise AssertionError(f"output path escapes the output folder: {path!r}")
+        if path in seen:
+            problems.append(Problem(path, None, "two things would be written to this path", "rename one of them"))
+        seen.add(path)
     if problems:
         raise ContentError(problems)
 
@@ -90,43 +94,174 @@ def check_unique(outputs: Iterable[Output]) -> None:
 def write_site(outputs: list[Output], out: Path) -> WriteResult:
     """Write ``outputs`` as the complete new content of ``out`` (already checked)."""
     check_unique(outputs)
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
-    except OSError as exc:
-        raise ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror}")]) from None
-    written = unchanged = 0
-    try:
-        os.chmod(stage, DIR_MODE)
-        (stage / MARKER).write_bytes(b"This folder is made by qsite build and replaced on every build.\n")
-        os.chmod(stage / MARKER, FILE_MODE)
-        made: set[Path] = {stage}
+    with Stage(out) as stage:
         for output in outputs:
-            target = stage / output.path
-            _mkdirs(target.parent, made)
-            previous = out / output.path
-            if _same_bytes(previous, output.data):
-                try:
-                    os.link(previous, target)
-                    unchanged += 1
-                    continue
-                except OSError:
-                    pass  # another filesystem, or no hard links: write it
+            stage.put(output.path, output.data)
+        return stage.commit()
+
+
+Stamp = tuple[int, int, int]  # (size, mtime_ns, inode): what a file looked like when last seen
+
+
+def stamp_of(path: Path) -> Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+IN_PLACE_MAX = 0.5  # commit in place when at most this share of the files changed
+
+
+class Stage:
+    """The next ``out``, filled one file at a time and put in place by ``commit``.
+
+    Files arrive as they are rendered, so a big site never has to be held in memory at once.
+    Only new and changed files are written (into a staging folder beside ``out``); a file whose
+    bytes equal the previous output's, or that ``keep`` vouches for unread because the build
+    cache knows it is unchanged, stays the very same file (same inode, same mtime).
+
+    Nothing in ``out`` changes until ``commit``, so a failed build leaves it exactly as it was.
+    ``commit`` then either renames each changed file into ``out`` and deletes files no longer
+    built (when few changed: a rebuild after one edit costs a few renames, not a new tree of
+    thousands of folders), or builds the complete new tree, hard-linking unchanged files, and
+    swaps it in with two renames (a first build, or when most files changed).
+    """
+
+    def __init__(self, out: Path):
+        self.out = out
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        except OSError as exc:
+            raise ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror}")]) from None
+        self.written = self.unchanged = 0
+        self.files: dict[str, bool] = {}  # path → True if staged, False if the previous file stays
+        self._made: set[Path] = {self.path}
+        self._done = False
+        with self._errors():
+            os.chmod(self.path, DIR_MODE)
+
+    def __enter__(self) -> Stage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._done = True
+            raise ConfigError(
+                [
+                    Problem(
+                        str(self.out),
+                        None,
+                        f"cannot write the site: {exc.strerror or exc}",
+                        "check the folder's permissions and free disk space",
+                    )
+                ]
+            ) from None
+
+    def put(self, rel: str, data: bytes) -> Stamp | None:
+        """Stage one file. Returns the stamp it will have in ``out`` (renames keep stamps)."""
+        previous = self.out / rel
+        if _same_bytes(previous, data):
+            self.files[rel] = False
+            self.unchanged += 1
+            return stamp_of(previous)
+        target = self.path / rel
+        with self._errors():
+            _mkdirs(target.parent, self._made)
             with open(target, "wb") as f:
-                f.write(output.data)
+                f.write(data)
             os.chmod(target, FILE_MODE)
-            written += 1
-        _swap(stage, out)
-    except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise ConfigError(
-            [Problem(str(out), None, f"cannot write the site: {exc.strerror or exc}", "check the folder's permissions and free disk space")]
-        ) from None
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    return WriteResult(written, unchanged)
+        self.files[rel] = True
+        self.written += 1
+        return _stamp(target)
+
+    def keep(self, rel: str, expected: Stamp) -> bool:
+        """Keep the previous output's file unread if it is still the one stamped ``expected``;
+        False (and nothing recorded) if it is gone or has changed since."""
+        if stamp_of(self.out / rel) != expected:
+            return False
+        self.files[rel] = False
+        self.unchanged += 1
+        return True
+
+    def commit(self) -> WriteResult:
+        with self._errors():
+            if self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
+                self._in_place()
+            else:
+                self._swap()
+        self._done = True
+        return WriteResult(self.written, self.unchanged)
+
+    def _fits(self) -> bool:
+        """False if a changed file would land where ``out`` has a folder, or under a file."""
+        for rel, staged in self.files.items():
+            if not staged:
+                continue
+            if (self.out / rel).is_dir():
+                return False
+            parent = (self.out / rel).parent
+            while parent != self.out:
+                if parent.exists() and not parent.is_dir():
+                    return False
+                parent = parent.parent
+        return True
+
+    def _in_place(self) -> None:
+        made: set[Path] = {self.out}
+        for rel, staged in self.files.items():
+            if staged:
+                target = self.out / rel
+                _mkdirs(target.parent, made)
+                os.replace(self.path / rel, target)
+        keep = set(self.files) | {MARKER}
+        for folder, dirs, names in os.walk(self.out, topdown=False):
+            here = Path(folder)
+            for name in names:
+                rel = (here / name).relative_to(self.out).as_posix()
+                if rel not in keep:
+                    os.unlink(here / name)
+            for name in dirs:
+                with contextlib.suppress(OSError):  # only empty folders go
+                    os.rmdir(here / name)
+        _write_marker(self.out)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _swap(self) -> None:
+        _write_marker(self.path)
+        for rel, staged in self.files.items():
+            if staged:
+                continue
+            target = self.path / rel
+            _mkdirs(target.parent, self._made)
+            try:
+                os.link(self.out / rel, target)
+            except OSError:  # no hard links here: copy, keeping the mtime
+                shutil.copy2(self.out / rel, target)
+        _swap(self.path, self.out)
+
+
+def _write_marker(folder: Path) -> None:
+    marker = folder / MARKER
+    text = b"This folder is made by qsite build and replaced on every build.\n"
+    if not marker.exists() or marker.read_bytes() != text:
+        marker.write_bytes(text)
+        os.chmod(marker, FILE_MODE)
+
+
+def _stamp(path: Path) -> Stamp:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _mkdirs(folder: Path, made: set[Path]) -> None:

@@ -1,0 +1,405 @@
+"""The build cache: never redo work whose inputs have not changed, and never reuse work whose
+inputs have.
+
+Three kinds of work are kept, each under a key that hashes everything that went into it:
+
+* **parsed files** (front matter + body), by the file's bytes. The bytes are hashed only when
+  the file's size, mtime, ctime or inode differ from when it was last hashed, as git's index
+  does; and, as git does for "racy" entries, a file modified within two seconds of being hashed
+  is always hashed again, since a second edit within the clock's granularity keeps its mtime.
+* **rendered Markdown**, by the body's text, the base path and the Markdown settings.
+* **output pages**, by the template and every template it extends, includes or imports (their
+  sources), the page's URL, the site config, the values of the template globals those
+  templates use, and a fingerprint of the page's context. The page itself is not stored: the
+  previous output file is, and it is reused (hard-linked) only if its size, mtime and inode
+  still match what was written, so a hand-edited or deleted output file is rendered again.
+
+Every key also includes ``ENGINE``: the qsite version, a hash of qsite's own source files and
+the versions of the libraries it renders with, so upgrading anything invalidates everything.
+Fingerprints need no per-kind code: a new page kind is covered as soon as its context holds
+dataclasses, tuples, dicts and plain values. A context that cannot be fingerprinted (a lambda,
+a generator) just makes that page render every time.
+
+The cache lives in ``.qsite-cache/`` beside site.yaml as pickles. It is trusted like the
+site's own source (it is only ever written by qsite); any file that fails to load is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib.metadata
+import io
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from qsite import __version__, markup
+from qsite.content import SourceDoc
+from qsite.markup import Rendered
+from qsite.write import Stamp
+
+FOLDER = ".qsite-cache"
+SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
+RACY_NS = 2_000_000_000
+
+
+def _engine() -> str:
+    """Everything outside the site that can change what a build produces."""
+    h = hashlib.sha256(f"qsite {__version__} python {sys.version_info[:2]}".encode())
+    for requirement in importlib.metadata.requires("qsite") or []:
+        if "extra ==" in requirement:
+            continue
+        name = requirement.split(">")[0].split("=")[0].split("<")[0].split(";")[0].strip()
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            h.update(f"{name} {importlib.metadata.version(name)}".encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        h.update(source.name.encode() + source.read_bytes())
+    h.update(f"markdown settings {markup.EXTENSIONS_VERSION}".encode())
+    return h.hexdigest()
+
+
+ENGINE = _engine()
+
+
+def _hash(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+# -- fingerprints -------------------------------------------------------------------------
+
+
+class Unfingerprintable(Exception):
+    """The value holds something with no stable bytes (a lambda, a generator, an open file)."""
+
+
+class Fingerprints:
+    """Stable hashes of template contexts, memoised per object for one build.
+
+    A value is pickled, but every dataclass inside it is replaced by its own fingerprint
+    (computed once, however many pages show it) and every set by its sorted members, so equal
+    values give equal bytes whatever the order of a set or the process's hash seed. Pickles
+    decode to their value, so different values never give the same fingerprint; at worst an
+    unchanged value shared differently gives a new one, which only costs a re-render.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[object, bytes]] = {}  # id → (object kept alive, digest)
+
+    def seed(self, obj: object, key: str) -> None:
+        """Use ``key`` (already a hash of what made ``obj``) instead of hashing ``obj``."""
+        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest())
+
+    def of(self, value: object) -> bytes:
+        buffer = io.BytesIO()
+        try:
+            _Pickler(buffer, self).dump(value)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise Unfingerprintable(str(exc)) from None
+        return hashlib.sha256(buffer.getvalue()).digest()
+
+    def dataclass(self, obj: object) -> bytes:
+        found = self._memo.get(id(obj))
+        if found is not None:
+            return found[1]
+        cls = type(obj)
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
+        digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
+        self._memo[id(obj)] = (obj, digest)
+        return digest
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, tuple, list, dict})
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, fingerprints: Fingerprints):
+        super().__init__(file, protocol=5)
+        self.fast = True  # no memo: bytes depend on values only, not on which objects are shared
+        self.fingerprints = fingerprints
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) in _PLAIN:
+            return None
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return ("dataclass", self.fingerprints.dataclass(obj))
+        if isinstance(obj, set | frozenset):
+            return (type(obj).__name__, tuple(sorted(self.fingerprints.of(item) for item in obj)))
+        return None
+
+
+# -- template dependencies ----------------------------------------------------------------
+
+
+class TemplateDeps:
+    """For each template: a hash of its source and of every template it pulls in, and the
+    names it looks up that are not its own (globals such as ``posts``, and context variables).
+
+    A template that names another one only at run time (``{% include name %}``) depends on
+    every template and every global: there is no telling which it will use.
+    """
+
+    def __init__(self, env: jinja2.Environment):
+        # Jinja's analysis leaves out names found in the environment's globals, which are
+        # exactly the ones we need: analyse with an overlay that has none.
+        self.env = env.overlay()
+        self.env.globals = {}
+        self.all_globals = frozenset(env.globals)
+        self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
+        self._closure: dict[str, tuple[str, frozenset[str]]] = {}
+
+    def _read(self, name: str) -> tuple[str, frozenset[str], frozenset[str] | None]:
+        found = self._direct.get(name)
+        if found is None:
+            assert self.env.loader is not None
+            source, _filename, _uptodate = self.env.loader.get_source(self.env, name)
+            ast = self.env.parse(source)
+            names = frozenset(meta.find_undeclared_variables(ast))
+            refs = list(meta.find_referenced_templates(ast))
+            pulled = None if any(r is None for r in refs) else frozenset(r for r in refs if r is not None)
+            found = (source, names, pulled)
+            self._direct[name] = found
+        return found
+
+    def of(self, name: str) -> tuple[str, frozenset[str]]:
+        """(hash of the sources, names looked up) for ``name`` and all it pulls in.
+
+        Raises jinja2.TemplateError if a template is missing or broken: the render reports it.
+        """
+        found = self._closure.get(name)
+        if found is not None:
+            return found
+        seen: set[str] = set()
+        todo = [name]
+        names: set[str] = set()
+        dynamic = False
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            _source, used, pulled = self._read(current)
+            names |= used
+            if pulled is None:
+                dynamic = True
+            else:
+                todo.extend(pulled)
+        if dynamic:
+            seen = set(self.env.list_templates())
+            names |= self.all_globals
+            for other in seen:
+                names |= self._read(other)[1]
+        digest = _hash(*(part for t in sorted(seen) for part in (t, self._read(t)[0])))
+        found = (digest, frozenset(names))
+        self._closure[name] = found
+        return found
+
+
+# -- the cache ----------------------------------------------------------------------------
+
+
+class _Store:
+    """A dict kept as ``SHARDS`` pickles; remembers which shards changed and which entries
+    this build used, so ``save`` rewrites only changed shards and drops what is no longer used."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        self.dirty = [False] * SHARDS
+        self.used: set[str] = set()
+
+    @staticmethod
+    def _shard(key: str) -> int:
+        return int(key[:2], 16) % SHARDS
+
+    def get(self, key: str) -> Any:
+        value = self.shards[self._shard(key)].get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        i = self._shard(key)
+        self.shards[i][key] = value
+        self.dirty[i] = True
+        self.used.add(key)
+
+    def load(self, folder: Path) -> None:
+        for i in range(SHARDS):
+            data = _load(folder / f"{self.name}-{i:02d}.pickle")
+            if isinstance(data, dict):
+                self.shards[i] = data
+
+    def save(self, folder: Path | None) -> None:
+        for i, shard in enumerate(self.shards):
+            unused = [k for k in shard if k not in self.used]
+            for key in unused:
+                del shard[key]
+            if folder is not None and (self.dirty[i] or unused):
+                _dump(folder / f"{self.name}-{i:02d}.pickle", shard)
+            self.dirty[i] = False
+        self.used = set()
+
+
+class Cache:
+    """What earlier builds did. ``folder`` None keeps it in memory only (``qsite serve`` keeps
+    one Cache across rebuilds; tests use it too)."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder
+        self.stats: dict[str, tuple[int, int, int, int, int, str]] = {}  # file → stat + hash
+        self.docs = _Store("sources")
+        self.markdown = _Store("markdown")
+        self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
+        self.hits = 0
+        self.renders = 0
+
+    @classmethod
+    def open(cls, root: Path) -> Cache:
+        cache = cls(root / FOLDER)
+        folder = root / FOLDER
+        if folder.is_dir():
+            stats = _load(folder / "stats.pickle")
+            if isinstance(stats, dict):
+                cache.stats = stats
+            pages = _load(folder / "pages.pickle")
+            if isinstance(pages, dict):
+                cache.pages = pages
+            cache.docs.load(folder)
+            cache.markdown.load(folder)
+        return cache
+
+    def save(self, seen_files: Iterable[str]) -> None:
+        """Forget files no longer in the site; write what changed (if this cache has a folder)."""
+        keep = set(seen_files)
+        self.stats = {k: v for k, v in self.stats.items() if k in keep}
+        if self.folder is None:
+            self.docs.save(None)
+            self.markdown.save(None)
+            return
+        try:
+            self.folder.mkdir(exist_ok=True)
+            tag = self.folder / "CACHEDIR.TAG"
+            if not tag.exists():  # backup tools skip folders tagged so (bford.info/cachedir)
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n")
+            self.docs.save(self.folder)
+            self.markdown.save(self.folder)
+            _dump(self.folder / "stats.pickle", self.stats)
+            _dump(self.folder / "pages.pickle", self.pages)
+        except OSError:
+            pass  # a cache that cannot be saved costs the next build time, never correctness
+
+    # -- parsed files --
+
+    def known_digest(self, path: Path) -> str | None:
+        """The hash of ``path``'s bytes if its stat proves they have not changed, else None."""
+        entry = self.stats.get(str(path))
+        if entry is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        size, mtime, ctime, ino, checked, digest = entry
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
+            return None
+        if max(mtime, ctime) >= checked - RACY_NS:
+            return None  # changed too close to when it was hashed: a second edit could hide
+        return digest
+
+    def record_file(self, path: Path, stat: os.stat_result, checked_ns: int, digest: str) -> None:
+        self.stats[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, checked_ns, digest)
+
+    @staticmethod
+    def doc_key(digest: str, rel: str, kind: str) -> str:
+        return _hash("doc", ENGINE, digest, rel, kind)
+
+    # -- Markdown --
+
+    @staticmethod
+    def markdown_key(body: str, base_path: str) -> str:
+        return _hash("markdown", ENGINE, base_path, body)
+
+
+def read_and_parse(path: Path, rel: str, kind: str) -> tuple[str, os.stat_result, int, SourceDoc | Any]:
+    """Stat, read, hash and parse one file (in a worker): the stat is taken before reading, so
+    an edit made while reading shows as a changed stat next time."""
+    from qsite.content import load_file
+
+    checked = time.time_ns()
+    stat = path.stat()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest, stat, checked, load_file(path, rel, kind)
+
+
+def page_key(
+    deps: TemplateDeps,
+    fingerprints: Fingerprints,
+    env: jinja2.Environment,
+    config_fp: bytes,
+    template: str,
+    path: str,
+    context: dict[str, Any],
+) -> str | None:
+    """The key of one page, or None if it cannot have one (render it every time)."""
+    try:
+        sources, names = deps.of(template)
+    except jinja2.TemplateError:
+        return None  # rendering will report it with its file and line
+    try:
+        used = sorted(n for n in names if n in env.globals and n not in context)
+        parts = [fingerprints.of(env.globals[n]) for n in used]
+        context_fp = fingerprints.of(context)
+        return _hash("page", ENGINE, sources, template, path, config_fp, ",".join(used), *parts, context_fp)
+    except Unfingerprintable:
+        return None
+
+
+def remove(root: Path) -> bool:
+    folder = root / FOLDER
+    if folder.is_dir():
+        shutil.rmtree(folder)
+        return True
+    return False
+
+
+def _load(path: Path) -> Any:
+    try:
+        with open(path, "rb") as f:
+            engine, data = pickle.load(f)
+    except Exception:  # a missing, old or damaged cache file is just a miss
+        return None
+    return data if engine == ENGINE else None
+
+
+def _dump(path: Path, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((ENGINE, data), f, protocol=5)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+__all__ = ["Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"]

@@ -1,0 +1,75 @@
+"""Spreading a build's pure, expensive steps (parsing front matter, Markdown, page rendering)
+over worker processes.
+
+Workers are forked, so they start with everything the parent had already built — the site
+model and the Jinja environment need not be pickled, only small work orders going out and
+results coming back, in chunks to keep that traffic low. Results come back in the order of the
+work, whichever worker did it, so the output is byte for byte that of a one-process build.
+
+A pool is only worth its start-up cost for a big batch: small batches (one edited post in
+``qsite serve``, a test site) run in this process. So do all batches when other threads are
+running (``qsite serve``'s file watcher): forking a process with threads can deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many items a batch runs here; tests lower it to exercise the pool on small sites.
+MIN_PARALLEL = 64
+CHUNKS_PER_WORKER = 4
+
+_state: Any = None  # what a forked worker finds: set just before the pool forks
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+class Workers:
+    """How many processes a build may use; counts the batches it actually spread out."""
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs if jobs is not None else default_jobs()
+        self.parallel_batches = 0
+
+    def map(self, fn: Callable[[Any, Sequence[T]], list[R]], items: Sequence[T], state: Any = None) -> Iterator[R]:
+        """``fn(state, chunk)`` over chunks of ``items``, results in the order of ``items``.
+
+        ``fn`` must be a module-level function (it is sent to workers by name); ``state`` is
+        inherited by forked workers rather than sent, so it may be anything.
+        """
+        if self.jobs <= 1 or len(items) < MIN_PARALLEL or not can_fork():
+            yield from fn(state, items)
+            return
+        global _state
+        size = max(1, -(-len(items) // (self.jobs * CHUNKS_PER_WORKER)))
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        _state = state
+        self.parallel_batches += 1
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                for results in pool.map(_call, [fn] * len(chunks), chunks):
+                    yield from results
+        finally:
+            _state = None
+
+
+def _call(fn: Callable[[Any, Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
+    return fn(_state, chunk)

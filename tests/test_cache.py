@@ -1,0 +1,206 @@
+"""The build cache and parallel builds must never change a byte of the output.
+
+The property test edits a site at random — bodies, titles, themes, dates, deletions, renames,
+new posts, templates, site.yaml — and after every edit compares a warm build (cache and
+previous output reused) with a clean cold build, file for file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from conftest import NOW, SITE_YAML, copy_templates, post, write_files
+
+from qsite import cache as cache_module
+from qsite import cli, parallel
+from qsite.build import BuildResult, Options, build
+
+THEMES = ("health-inequalities", "staff-wellbeing", "space-to-learn", "collaborative-improvement")
+TAGS = ("huddles", "night shifts", "peer support", "run charts", "interpreters")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def random_post(rng: random.Random, n: int) -> str:
+    themes = rng.sample(THEMES, k=rng.randint(1, 3))
+    tags = rng.sample(TAGS, k=rng.randint(0, 3))
+    body = "\n\n".join(
+        [f"Paragraph {rng.randint(0, 999)} about [post one](/posts/p0/)."]
+        + [f"## Heading {k}\n\n- item {rng.randint(0, 9)}\n- item two" for k in range(rng.randint(0, 2))]
+    )
+    extra = {"tags": f"[{', '.join(tags)}]"} if tags else {}
+    if rng.random() < 0.3:
+        extra["summary"] = f"Summary {rng.randint(0, 99)}"
+    return post(f"Post {n} v{rng.randint(0, 99)}", f"2020-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                f"[{', '.join(themes)}]", body, **extra)
+
+
+def start_site(root: Path, rng: random.Random, count: int = 8) -> None:
+    files: dict[str, str | bytes] = {"site.yaml": SITE_YAML.replace("posts_per_page: 10", "posts_per_page: 2")}
+    for n in range(count):
+        files[f"content/posts/p{n}.md"] = random_post(rng, n)
+    files["content/pages/about.md"] = "---\ntitle: About\n---\nAbout us.\n"
+    files["content/images/a.svg"] = "<svg xmlns='http://www.w3.org/2000/svg'/>"
+    write_files(root, files)
+    copy_templates(root)
+
+
+def edit(root: Path, rng: random.Random, step: int) -> str:
+    """One random edit of the kinds editors and developers make; returns what it did."""
+    posts = sorted((root / "content/posts").glob("*.md"))
+    kind = rng.choice(["body", "title", "themes", "date", "delete", "rename", "add", "template", "config"])
+    if not posts and kind not in ("template", "config"):
+        kind = "add"
+    if kind == "add":
+        (root / f"content/posts/new{step}.md").write_text(random_post(rng, 100 + step))
+        return kind
+    if kind in ("template", "config"):
+        if kind == "template":
+            name = rng.choice(["post.html", "partials/macros.html", "base.html", "tag.html", "feed.xml"])
+            path = root / "templates" / name
+            if name == "partials/macros.html":
+                text = path.read_text().replace('<ol class="post-list">', f'<ol class="post-list" data-v="{step}">')
+            else:
+                text = path.read_text().replace("{% block main %}", f"{{% block main %}}<!-- v{step} -->", 1)
+                if text == path.read_text():
+                    text = text.replace("<feed ", f"<feed data-v='{step}' ", 1)
+            path.write_text(text)
+        else:
+            path = root / "site.yaml"
+            lines = path.read_text().splitlines()
+            lines[0] = f"title: Test Site {step}"
+            lines = [f"posts_per_page: {rng.randint(1, 3)}" if ln.startswith("posts_per_page") else ln for ln in lines]
+            path.write_text("\n".join(lines) + "\n")
+        return f"{kind} {path.name}"
+    target = rng.choice(posts)
+    text = target.read_text()
+    front, body = text.split("\n---\n", 1)
+    if kind == "body":
+        target.write_text(front + "\n---\n" + body + f"\nMore words {step}.\n")
+    elif kind == "title":
+        target.write_text(front.replace("title: ", f"title: Renamed {step} ", 1) + "\n---\n" + body)
+    elif kind == "themes":
+        lines = [f"themes: [{rng.choice(THEMES)}]" if ln.startswith("themes:") else ln for ln in front.split("\n")]
+        target.write_text("\n".join(lines) + "\n---\n" + body)
+    elif kind == "date":
+        lines = [f"date: 2021-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}" if ln.startswith("date:") else ln
+                 for ln in front.split("\n")]
+        target.write_text("\n".join(lines) + "\n---\n" + body)
+    elif kind == "delete":
+        target.unlink()
+    elif kind == "rename":
+        target.rename(target.with_name(f"renamed-{step}.md"))
+    return f"{kind} {target.name}"
+
+
+@pytest.mark.parametrize("trust_stat", [False, True])
+def test_warm_build_equals_cold_build_after_random_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trust_stat: bool
+) -> None:
+    if trust_stat:  # also exercise reusing files by their stat alone, without hashing them
+        monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+    rng = random.Random(20200402)
+    root = tmp_path / "site"
+    start_site(root, rng)
+    warm_out, cold_out = tmp_path / "warm", tmp_path / "cold"
+    hits = 0
+    for step in range(30):
+        done = edit(root, rng, step) if step else "nothing"
+        warm = build(root, Options(now=NOW, output=warm_out))
+        build(root, Options(now=NOW, output=cold_out, cache=False))
+        assert tree(warm_out) == tree(cold_out), f"step {step}: after {done}, warm output differs"
+        hits += warm.cache_hits
+    assert hits > 0, "the cache was never used, so this test proved nothing"
+
+
+def test_no_change_rebuild_renders_nothing_and_keeps_every_file(build_site) -> None:
+    files = {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01"),
+             "content/posts/b.md": post("B", "2020-04-02", "[space-to-learn]")}
+    site = build_site(files)
+    before = stamps(site.out)
+    again = build_site({})
+    assert again.result is not None
+    assert again.result.cache_hits == again.result.pages
+    assert again.result.written is not None and again.result.written.written == 0
+    assert stamps(site.out) == before
+
+
+def test_unchanged_files_keep_their_mtime_after_an_edit(build_site) -> None:
+    files = {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01"),
+             "content/posts/b.md": post("B", "2020-04-02", "[space-to-learn]")}
+    site = build_site(files)
+    before = stamps(site.out)
+    build_site({"content/posts/b.md": post("B", "2020-04-02", "[space-to-learn]", "A new body.")})
+    after = stamps(site.out)
+    assert "A new body." in site.read("posts/b/index.html")
+    assert after["posts/b/index.html"] != before["posts/b/index.html"]
+    for unchanged in ("posts/a/index.html", "static/site.css", "themes/staff-wellbeing/index.html", "robots.txt"):
+        assert after[unchanged] == before[unchanged], unchanged
+
+
+def test_a_template_edit_rerenders_the_pages_that_use_it(build_site) -> None:
+    files = {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01", tags="[huddles]")}
+    site = build_site(files)
+    before = stamps(site.out)
+    tag_html = (site.root / "templates/tag.html").read_text().replace("{% block main %}", "{% block main %}TAGGED!")
+    built = build_site({"templates/tag.html": tag_html})
+    assert "TAGGED!" in site.read("tags/huddles/index.html")
+    assert stamps(site.out)["posts/a/index.html"] == before["posts/a/index.html"]
+    assert built.result is not None and built.result.cache_hits == built.result.pages - 1
+
+
+def test_a_hand_edited_output_file_is_rendered_again(build_site) -> None:
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")})
+    page = site.out / "posts/a/index.html"
+    good = page.read_bytes()
+    os.unlink(page)
+    page.write_bytes(good.replace(b"<h1>A</h1>", b"<h1>Vandalised</h1>"))
+    build_site({})
+    assert page.read_bytes() == good
+
+
+def test_jobs_1_and_jobs_2_give_identical_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 1)  # spread even this small site over workers
+    root = tmp_path / "site"
+    start_site(root, random.Random(7), count=24)
+    one = build(root, Options(now=NOW, output=tmp_path / "one", jobs=1, cache=False))
+    two: BuildResult = build(root, Options(now=NOW, output=tmp_path / "two", jobs=2, cache=False))
+    assert one.parallel_batches == 0
+    assert two.parallel_batches == 3  # front matter, Markdown and pages each went to the workers
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_clean_removes_output_and_cache(build_site, capsys: pytest.CaptureFixture[str]) -> None:
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")})
+    assert (site.root / ".qsite-cache").is_dir()
+    assert cli.main(["clean", "--source", str(site.root), "--output", str(site.out)]) == 0
+    assert not site.out.exists() and not (site.root / ".qsite-cache").exists()
+    assert "Removed" in capsys.readouterr().out
+
+
+def test_clean_refuses_a_folder_qsite_did_not_make(build_site, tmp_path: Path) -> None:
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")})
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work")
+    assert cli.main(["clean", "--source", str(site.root), "--output", str(precious)]) == 2
+    assert (precious / "thesis.docx").exists()
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(build_site) -> None:
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")}, cache=False)
+    assert not (site.root / ".qsite-cache").exists()
+    assert site.result is not None and site.result.cache_hits == 0
