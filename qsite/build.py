@@ -112,7 +112,7 @@ def load_site(
     docs: list[SourceDoc | None] = [None] * len(found.sources)
     to_parse: list[int] = []
     for i, (path, rel, kind) in enumerate(found.sources):
-        digest = cache.known_digest(path)
+        digest = cache.known_digest(path) or cache.hash_file(path)
         doc = cache.docs.get(Cache.doc_key(digest, rel, kind)) if digest else None
         if doc is None:
             to_parse.append(i)

@@ -163,6 +163,7 @@ class TemplateDeps:
         self.env = env.overlay()
         self.env.globals = {}
         self.all_globals = frozenset(env.globals)
+        self.global_fps: dict[str, bytes] = {}
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
 
@@ -325,6 +326,17 @@ class Cache:
             return None  # changed too close to when it was hashed: a second edit could hide
         return digest
 
+    def hash_file(self, path: Path) -> str | None:
+        """Hash a file whose stat is new (cheap next to parsing it) and remember its stat."""
+        checked = time.time_ns()
+        try:
+            stat = path.stat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None  # parsing it will report why
+        self.record_file(path, stat, checked, digest)
+        return digest
+
     def record_file(self, path: Path, stat: os.stat_result, checked_ns: int, digest: str) -> None:
         self.stats[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, checked_ns, digest)
 
@@ -366,7 +378,11 @@ def page_key(
         return None  # rendering will report it with its file and line
     try:
         used = sorted(n for n in names if n in env.globals and n not in context)
-        parts = [fingerprints.of(env.globals[n]) for n in used]
+        parts = []
+        for name in used:  # globals do not change during a build: hash each once
+            if name not in deps.global_fps:
+                deps.global_fps[name] = fingerprints.of(env.globals[name])
+            parts.append(deps.global_fps[name])
         context_fp = fingerprints.of(context)
         return _hash("page", ENGINE, sources, template, path, config_fp, ",".join(used), *parts, context_fp)
     except Unfingerprintable:

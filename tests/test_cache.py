@@ -117,7 +117,7 @@ def test_warm_build_equals_cold_build_after_random_edits(
     start_site(root, rng)
     warm_out, cold_out = tmp_path / "warm", tmp_path / "cold"
     hits = 0
-    for step in range(30):
+    for step in range(20):
         done = edit(root, rng, step) if step else "nothing"
         warm = build(root, Options(now=NOW, output=warm_out))
         build(root, Options(now=NOW, output=cold_out, cache=False))

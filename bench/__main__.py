@@ -1,0 +1,126 @@
+"""``python -m bench`` (or ``make bench``): time qsite on generated sites and print a Markdown table.
+
+For each size it generates the seeded corpus (bench/corpus.py) and, for several runs, times
+``qsite build`` as a separate process, as an editor or CI would run it:
+
+* cold build: after ``qsite clean`` (no output, no cache);
+* no-change rebuild: the same site again;
+* one-post edit: a sentence appended to one post;
+* one-template edit: a comment added to templates/post.html (every post page uses it).
+
+Reported: the median with min and max, and the peak resident memory of the cold build (the
+largest single process, from ``wait4``'s rusage, which covers the worker processes too).
+Timings depend on the machine and on what else it is running; the table says which machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.corpus import generate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_build(site: Path, jobs: int | None, extra: tuple[str, ...] = ()) -> tuple[float, int]:
+    """(seconds, peak RSS in bytes) of one ``qsite build`` in its own process."""
+    cmd = [sys.executable, "-m", "qsite", "build", "--quiet", "--source", str(site), *extra]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=site, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"qsite build failed in {site} (exit {proc.returncode})")
+    return elapsed, usage.ru_maxrss * 1024  # Linux reports kilobytes
+
+
+def clean(site: Path) -> None:
+    cmd = [sys.executable, "-m", "qsite", "clean", "--source", str(site)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def measure(site: Path, runs: int, jobs: int | None) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"cold": [], "nochange": [], "edit": [], "template": [], "memory": []}
+    posts = sorted((site / "content" / "posts").glob("*.md"))
+    post = posts[len(posts) // 2]
+    template = site / "templates" / "post.html"
+    for run in range(runs):
+        clean(site)
+        seconds, rss = run_build(site, jobs)
+        results["cold"].append(seconds)
+        results["memory"].append(rss)
+        results["nochange"].append(run_build(site, jobs)[0])
+        with post.open("a", encoding="utf-8") as f:
+            f.write(f"\nOne more sentence, added by benchmark run {run}.\n")
+        results["edit"].append(run_build(site, jobs)[0])
+        text = template.read_text(encoding="utf-8")
+        text = text.replace("{% block main %}", f"{{% block main %}}<!-- bench {run} -->", 1)
+        template.write_text(text, encoding="utf-8")
+        results["template"].append(run_build(site, jobs)[0])
+        times = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.items() if k != "memory")
+        print(f"  {site.name} run {run + 1}/{runs}: {times}, {rss / 2**20:.0f} MiB", file=sys.stderr)
+    return results
+
+
+def cell(values: list[float], unit: str = "s") -> str:
+    if unit == "MiB":
+        values = [v / 2**20 for v in values]
+        return f"{statistics.median(values):.0f} MiB ({min(values):.0f}–{max(values):.0f})"
+    return f"{statistics.median(values):.2f} s ({min(values):.2f}–{max(values):.2f})"
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="post counts (default: 1000 5000)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported (default: 3)")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to qsite build --jobs (default: one per core)")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--work", type=Path, default=None, help="where to generate the sites (default: a temp folder)")
+    args = parser.parse_args(argv)
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="qsite-bench-"))
+    rows = []
+    for size in args.sizes:
+        site = generate(work / f"posts-{size}", size, seed=args.seed, templates=REPO / "templates")
+        print(f"Generated {size} posts in {site}", file=sys.stderr)
+        r = measure(site, args.runs, args.jobs)
+        rows.append(
+            f"| {size:,} | {cell(r['cold'])} | {cell(r['nochange'])} | {cell(r['edit'])} | {cell(r['template'])} "
+            f"| {cell(r['memory'], 'MiB')} |"
+        )
+    print(f"Measured {date.today().isoformat()} on {machine()}; median of {args.runs} runs (min–max), "
+          f"`qsite build --jobs {args.jobs or 'default'}`, corpus seed {args.seed}, no search index.\n")
+    print("| posts | cold build | no-change rebuild | one-post edit | one-template edit (post.html) | peak memory |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
