@@ -228,7 +228,8 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
-                problems.add(rel, None, f"the file name's date {name_match.group(1)} is not a real date", "rename the file")
+                when_text = name_match.group(1)
+                problems.add(rel, None, f"the file name's date {when_text} is not a real date", "rename the file")
             else:
                 when = parsed
         else:

@@ -182,7 +182,7 @@ class Renderer:
             raise ContentError([problem]) from None
         except jinja2.TemplateNotFound as exc:
             problem = Problem(
-                f"templates/{job.template}", None, f"template not found: {exc.name}", "create it, or restore it from git"
+                f"templates/{job.template}", None, f"template not found: {exc.name}", "restore it from git"
             )
             raise ContentError([problem]) from None
         except Exception as exc:  # any error raised inside a template is the template's to fix
