@@ -18,7 +18,7 @@ from qsite.content import load_content
 from qsite.digest import Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
-from qsite.problems import ContentError, Problem, Problems
+from qsite.problems import ContentError, Problem
 from qsite.render import Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import WriteResult, check_output_dir, write_site

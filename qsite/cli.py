@@ -41,7 +41,14 @@ def _source(value: str) -> Path:
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", "-s", type=_source, default=Path.cwd(), metavar="DIR", help="the site's folder, holding site.yaml (default: the current folder)")
+    parser.add_argument(
+        "--source",
+        "-s",
+        type=_source,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the site's folder, holding site.yaml (default: the current folder)",
+    )
     parser.add_argument("--drafts", action="store_true", help="include posts marked draft: true")
     parser.add_argument("--future", action="store_true", help="include posts dated in the future")
     parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
@@ -61,7 +68,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         print(
             f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
-            f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged ({stages})."
+            f"{written.written if written else 0} files written, "
+            f"{written.unchanged if written else 0} unchanged ({stages})."
         )
     return EXIT_OK
 
@@ -74,7 +82,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qsite {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    build = commands.add_parser("build", help="build the site into the output folder", description="Build the site into the output folder. The previous output is replaced only if the whole build succeeds.")
+    build = commands.add_parser(
+        "build",
+        help="build the site into the output folder",
+        description="Build the site into the output folder. "
+        "The previous output is replaced only if the whole build succeeds.",
+    )
     add_site_options(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")

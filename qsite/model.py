@@ -181,7 +181,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     if isinstance(title, int | float) and not isinstance(title, bool):
         title = str(title)
     if title is None:
-        problems.add(rel, doc.front_line, f"this {doc.kind} has no title", "add a line 'title: …' to the front matter")
+        problems.add(
+            rel, doc.front_line, f"this {doc.kind} has no title", "add a line 'title: …' to the front matter"
+        )
     elif not isinstance(title, str) or not title.strip():
         bad("title", "the title should be text", "title: What we learned from huddles")
     title = title.strip() if isinstance(title, str) else ""
@@ -205,9 +207,15 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     else:
         slug = slugify(name_slug)
         if not slug:
-            problems.add(rel, None, "cannot make a URL name from this file name", "rename the file, or add 'slug: …'")
+            problems.add(
+                rel, None, "cannot make a URL name from this file name", "rename the file, or add 'slug: …'"
+            )
     if doc.kind == "page" and slug in urls.RESERVED:
-        bad("slug" if slug_value else "title", f"the page URL /{slug}/ is reserved for qsite's own pages", "give the page another slug")
+        bad(
+            "slug" if slug_value else "title",
+            f"the page URL /{slug}/ is reserved for qsite's own pages",
+            "give the page another slug",
+        )
 
     when: datetime | None = None
     if doc.kind == "post":
@@ -220,7 +228,8 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
-                problems.add(rel, None, f"the file name's date {parsed.split(' is ')[0]} is not a real date", "rename the file")
+                when_text = name_match.group(1)
+                problems.add(rel, None, f"the file name's date {when_text} is not a real date", "rename the file")
             else:
                 when = parsed
         else:
