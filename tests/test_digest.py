@@ -9,10 +9,11 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import BASE, REPO, SITE_YAML, post
 
 from qsite import cli
 from qsite.build import Options, build
+
+from conftest import BASE, REPO, SITE_YAML, post
 
 WEEKLY = {"site.yaml": SITE_YAML + "digest:\n  period: week\n"}
 
