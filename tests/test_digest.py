@@ -506,3 +506,25 @@ def test_example_site_has_an_edition_for_every_month_with_posts(tmp_path: Path):
     for key in months:
         for name in ("index.html", "email.html", "email.txt"):
             assert (tmp_path / "out" / "digest" / key / name).is_file()
+
+
+def test_reader_goes_home_to_latest_digest_to_a_theme_section_to_a_post_and_back(tmp_path: Path):
+    """The issue's walk through the example site, following only links printed on each page."""
+    out = tmp_path / "out"
+    build(REPO, Options(output=out, now=datetime(2022, 1, 1, tzinfo=UTC)))
+
+    def page(url: str) -> str:
+        path = url.split("#")[0].lstrip("/")
+        return (out / path / "index.html").read_text(encoding="utf-8")
+
+    home = page("/")
+    latest = re.search(r'<section class="digest-latest".*?<a href="(/digest/[^"]+/)">', home, re.S)
+    assert latest, "the home page links to the latest edition"
+    edition = page(latest.group(1))
+    toc = re.search(r'<nav class="digest-contents".*?<a href="#(theme-[a-z-]+)">', edition, re.S)
+    assert toc, "the edition lists its theme sections"
+    anchor = toc.group(1)
+    post_url = re.search(r'<a href="(/posts/[^"]+/)">', section(edition, anchor)).group(1)
+    back = re.search(r'<p class="in-digest">.*?<a href="([^"]+)">', page(post_url), re.S).group(1)
+    assert back.split("#")[0] == latest.group(1)
+    assert f'id="{back.split("#")[1]}"' in edition
