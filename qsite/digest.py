@@ -448,10 +448,6 @@ class Edition:
     def text_path(self) -> str:
         return self.path + "email.txt"
 
-    def section_for(self, post: Post) -> ThemeSection | None:
-        """The first section listing ``post``, for a link from the post back to the edition."""
-        return next((s for s in self.sections if post in s.posts), None)
-
 
 @dataclass(frozen=True)
 class Digest:

@@ -528,3 +528,11 @@ def test_reader_goes_home_to_latest_digest_to_a_theme_section_to_a_post_and_back
     back = re.search(r'<p class="in-digest">.*?<a href="([^"]+)">', page(post_url), re.S).group(1)
     assert back.split("#")[0] == latest.group(1)
     assert f'id="{back.split("#")[1]}"' in edition
+
+
+def test_site_without_posts_has_an_empty_digest_and_a_valid_feed(build_site):
+    site = build_site(BASE)
+    site.assert_lines("digest/index.html", "No editions yet: an edition is made for every month with a published post.")
+    feed = feedparser.parse(site.read("digest/feed.xml"))
+    assert not feed.bozo and feed.entries == []
+    site.assert_lines("index.html", "! digest-heading\n! picks-heading")
