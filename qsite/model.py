@@ -140,10 +140,12 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | str:
     """A front-matter date → an aware datetime, or a message saying what is wrong with it.
 
     Dates without a time are midnight in the site's timezone, so a post "on 31 March" stays on
-    31 March for readers of the site, whatever the build machine's zone is.
+    31 March for readers of the site, whatever the build machine's zone is. A date with its own
+    offset is converted into the site's zone, so the day shown, the archive month and the
+    digest period all agree.
     """
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tz)
+        return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, date):
         return datetime.combine(value, time(), tz)
     if not isinstance(value, str):
@@ -155,7 +157,7 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | str:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         return f"{text!r} is not a real date ({exc})"
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
 def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | None:

@@ -164,6 +164,13 @@ def test_themes_index_tags_and_archive(build_site):
     assert archive.index("2021") < archive.index("April 2020")
 
 
+def test_dates_with_an_offset_show_in_the_site_timezone(build_site):
+    """23:30 UTC on 31 March 2020 is 00:30 on 1 April in London: the post is April's everywhere."""
+    site = build_site({**BASE, "content/posts/a.md": post("A", "2020-03-31T23:30:00Z")})
+    site.assert_lines("posts/a/index.html", '<time datetime="2020-04-01T00:30:00+01:00">1 April 2020</time>')
+    site.assert_lines("archive/index.html", "<h3 id=\"2020-04\">April 2020</h3>\n! March 2020")
+
+
 def test_pages_render_at_their_slug_and_404_exists(build_site):
     site = build_site({**BASE, "content/pages/about.md": "---\ntitle: About us\nsummary: Who we are.\n---\nWe are a community.\n"})
     site.assert_lines("about/index.html", "<h1>About us</h1>\n<p>We are a community.</p>\n<meta name=\"description\" content=\"Who we are.\">")
