@@ -18,7 +18,7 @@ from crawl import dangling_links
 def example(request, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("example") / "output"
     result = build(REPO, Options(output=out, base_url=request.param, now=NOW))
-    assert not [w for w in result.warnings if "digests" not in w.path], result.warnings
+    assert not result.warnings, result.warnings
     return out, request.param
 
 
