@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import markup, urls
+from qsite import digest, markup, urls
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
 from qsite.config import SiteConfig, load_config
 from qsite.content import Asset, SourceDoc, find_content
+from qsite.digest import Curation, Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
@@ -57,6 +58,7 @@ class BuildResult:
     cache_hits: int = 0  # of which reused from the previous output unrendered
     parallel_batches: int = 0  # batches of work spread over worker processes
     assets: list[Asset] = field(default_factory=list)
+    digest: Digest | None = None
 
 
 class _Clock:
@@ -99,7 +101,7 @@ def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.R
 
 def load_site(
     config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock
-) -> tuple[Site, Groups, list[Problem], list[Asset], list[str], Fingerprints]:
+) -> tuple[Site, Groups, Digest, list[Problem], list[Asset], list[str], Fingerprints]:
     """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged.
 
     Also returns the files seen (for the cache to forget deleted ones) and the fingerprints
@@ -112,28 +114,32 @@ def load_site(
     docs: list[SourceDoc | None] = [None] * len(found.sources)
     to_parse: list[int] = []
     for i, (path, rel, kind) in enumerate(found.sources):
-        digest = cache.known_digest(path) or cache.hash_file(path)
-        doc = cache.docs.get(Cache.doc_key(digest, rel, kind)) if digest else None
+        file_hash = cache.known_digest(path) or cache.hash_file(path)
+        doc = cache.docs.get(Cache.doc_key(file_hash, rel, kind)) if file_hash else None
         if doc is None:
             to_parse.append(i)
         else:
             docs[i] = doc
     parsed = workers.map(_parse_chunk, [found.sources[i] for i in to_parse])
-    for i, (digest, stat, checked, result) in zip(to_parse, parsed, strict=True):
+    for i, (file_hash, stat, checked, result) in zip(to_parse, parsed, strict=True):
         path, rel, kind = found.sources[i]
         if isinstance(result, Problem):
             problems.items.append(result)
             continue
-        cache.record_file(path, stat, checked, digest)
-        cache.docs.put(Cache.doc_key(digest, rel, kind), result)
+        cache.record_file(path, stat, checked, file_hash)
+        cache.docs.put(Cache.doc_key(file_hash, rel, kind), result)
         docs[i] = result
     metas: list[Meta] = []
     for doc in docs:
-        if doc is not None:
+        if doc is not None and doc.kind != "digest":  # edition files are the digest's, read below
             meta = read_meta(doc, config, problems)
             if meta is not None:
                 metas.append(meta)
     check_collisions(metas, problems)
+    curations: list[Curation] = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
+        [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
+        now=now, drafts=options.drafts, future=options.future,
+    )
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -161,20 +167,24 @@ def load_site(
     pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
     site = Site(config, tuple(posts), tuple(pages), site_urls)
     groups = group(site)
+    editions = digest.assemble(site, groups, curations, now)
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return site, groups, problems.warnings, found.assets, seen, fingerprints
+    return site, groups, editions, problems.warnings, found.assets, seen, fingerprints
 
 
 def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult:
     """Everything but writing, in memory: raises ContentError (exit 1) with every problem found."""
     clock = _Clock()
     workers = Workers(options.jobs)
-    site, groups, warnings, assets, _seen, _fps = load_site(config, options, Cache(), workers, clock)
+    site, groups, editions, warnings, assets, _seen, _fps = load_site(config, options, Cache(), workers, clock)
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
-    outputs = renderer.render_all(plan(site, groups))
+    # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
+    digest.install(renderer.env, editions)
+    outputs = renderer.render_all(digest.plan(editions, plan(site, groups)))
+    outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, assets)
     clock.lap("render")
-    return BuildResult(config, site, groups, outputs, warnings, clock.timings, assets=assets)
+    return BuildResult(config, site, groups, outputs, warnings, clock.timings, assets=assets, digest=editions)
 
 
 def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
@@ -200,16 +210,20 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         cache = Cache.open(config.root) if options.cache else Cache()
     clock = _Clock()
     workers = Workers(options.jobs)
-    site, groups, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
+    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
 
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
-    jobs = plan(site, groups)
+    digest.install(renderer.env, editions)
+    jobs = digest.plan(editions, plan(site, groups))
+    emails = {urls.output_file(e.email_path) for e in editions.editions}
     statics = static_outputs(config.root, assets)
     files = [urls.output_file(job.path) for job in jobs]
     check_paths(files + [o.path for o in statics])
     deps = TemplateDeps(renderer.env)
     config_fp = fingerprints.of(config)
-    result = BuildResult(config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets)
+    result = BuildResult(
+        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions
+    )
     pages: dict[str, tuple[str, Any]] = {}
     with Stage(out) as stage:
         todo: list[int] = []
@@ -228,6 +242,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
             if isinstance(data, list):
                 problems.extend(data)
                 continue
+            if files[i] in emails:  # mail-ready: inlined CSS, absolute links
+                data = digest.finish([Output(files[i], data)], editions)[0].data
             stamp = stage.put(files[i], data)
             key = keys[i]
             if key is not None:

@@ -12,11 +12,12 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import NOW, SITE_YAML, copy_templates, post, write_files
 
 from qsite import cache as cache_module
 from qsite import cli, parallel
 from qsite.build import BuildResult, Options, build
+
+from conftest import NOW, SITE_YAML, copy_templates, post, write_files
 
 THEMES = ("health-inequalities", "staff-wellbeing", "space-to-learn", "collaborative-improvement")
 TAGS = ("huddles", "night shifts", "peer support", "run charts", "interpreters")
