@@ -606,8 +606,26 @@ def plan(digest: Digest, jobs: Sequence[Job]) -> list[Job]:
     )
     entries: list[tuple[str, datetime | None]] = [(DIGEST_PATH, feed_updated)]
     entries += [(e.path, e.updated) for e in digest.editions]
-    result = [_with_sitemap(job, entries) for job in jobs]
+    result = [_with_edition(_with_sitemap(job, entries), digest) for job in jobs]
     return result + mine
+
+
+@dataclass(frozen=True)
+class EditionLink:
+    """What a post page shows of its edition. Post pages get this in their own context rather
+    than reading the ``digest`` global, so the build cache re-renders a post page only when its
+    own edition link changes, not whenever any post in any edition does."""
+
+    label: str
+    url: str
+
+
+def _with_edition(job: Job, digest: Digest) -> Job:
+    if job.template != "post.html" or "post" not in job.context:
+        return job
+    edition = digest.by_post.get(job.context["post"].slug)
+    link = EditionLink(edition.label, edition.url) if edition else None
+    return replace(job, context={**job.context, "post_edition": link})
 
 
 def _with_sitemap(job: Job, entries: list[tuple[str, datetime | None]]) -> Job:
