@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qsite import markup
+from qsite import accessibility, markup, search
+from qsite.comments import read_comments
 from qsite.config import SiteConfig, load_config
 from qsite.content import load_content
 from qsite.grouping import Groups, group
@@ -31,6 +32,7 @@ class Options:
     output: Path | None = None
     now: datetime | None = None  # "today" for scheduled posts; tests and SOURCE_DATE_EPOCH set it
     serve: bool = False
+    search: bool = True  # index the written site with Pagefind (`--no-search` skips it)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     written: WriteResult | None = None
     out: Path | None = None
+    search_pages: int | None = None  # pages in the search index, None when not indexed
 
 
 def now_for(options: Options) -> datetime:
@@ -82,10 +85,15 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
     problems = loaded.problems
     metas: list[Meta] = []
     for doc in loaded.docs:
+        if doc.kind == "comment":
+            continue
         meta = read_meta(doc, config, problems)
         if meta is not None:
             metas.append(meta)
     check_collisions(metas, problems)
+    problems.extend(accessibility.statement_problems(config))
+    comment_docs = [d for d in loaded.docs if d.kind == "comment"]
+    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -103,9 +111,9 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
         (make_page(m, b, site_urls) for m, b in zip(published, bodies, strict=True) if m.kind == "page"),
         key=lambda p: p.slug,
     )
-    site = Site(config, tuple(posts), tuple(pages), site_urls)
+    site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
     groups = group(site)
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
+    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
     outputs = renderer.render_all(plan(site, groups))
     outputs += static_outputs(config.root, loaded.assets)
     lap("render")
@@ -118,8 +126,14 @@ def build(root: Path, options: Options = Options()) -> BuildResult:
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
     result = render_site(config, options)
     start = time.perf_counter()
-    result.written = write_site(result.outputs, out)
+    indexed: list[search.Indexed] = []
+    before_swap = (lambda stage: indexed.append(search.index_site(stage))) if options.search else None
+    result.written = write_site(result.outputs, out, before_swap=before_swap)
     result.timings["write"] = time.perf_counter() - start
+    if indexed:  # the index is made in the staging folder, so a failed index swaps nothing in
+        result.timings["write"] -= indexed[0].seconds
+        result.timings["search"] = indexed[0].seconds
+        result.search_pages = indexed[0].pages
     result.out = out
     return result
 

@@ -52,7 +52,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     result = build(
         args.source,
-        Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output),
+        Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output, search=not args.no_search),
     )
     if result.warnings:
         print_problems(result.warnings)
@@ -63,6 +63,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
             f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged ({stages})."
         )
+        if result.search_pages is not None:
+            print(f"Search: indexed {result.search_pages} pages in {result.timings['search'] * 1000:.0f} ms.")
+        else:
+            print("Search: not indexed (--no-search).")
     return EXIT_OK
 
 
@@ -78,6 +82,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_site_options(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+    build.add_argument("--no-search", action="store_true", help="skip the search index, for quicker local builds")
     build.set_defaults(handler=cmd_build)
 
     for extend in EXTENSIONS:

@@ -9,10 +9,11 @@ be published, then ``make_post``/``make_page`` assemble the finished objects.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qsite import urls
 from qsite.config import SiteConfig
@@ -20,6 +21,9 @@ from qsite.content import SourceDoc
 from qsite.markup import Rendered, plain_text
 from qsite.problems import Problems, did_you_mean
 from qsite.urls import SLUG_RE, Urls, slugify
+
+if TYPE_CHECKING:
+    from qsite.comments import Comment
 
 # key → what it is, shown in "did you mean" fixes and kept in step with the README table
 POST_KEYS: dict[str, str] = {
@@ -134,6 +138,7 @@ class Site:
     posts: tuple[Post, ...]  # newest first
     pages: tuple[Page, ...]
     urls: Urls
+    comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
 
 
 def parse_date(value: Any, tz: tzinfo) -> datetime | str:

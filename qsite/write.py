@@ -16,7 +16,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -87,8 +87,14 @@ def check_unique(outputs: Iterable[Output]) -> None:
         raise ContentError(problems)
 
 
-def write_site(outputs: list[Output], out: Path) -> WriteResult:
-    """Write ``outputs`` as the complete new content of ``out`` (already checked)."""
+def write_site(
+    outputs: list[Output], out: Path, before_swap: Callable[[Path], None] | None = None
+) -> WriteResult:
+    """Write ``outputs`` as the complete new content of ``out`` (already checked).
+
+    ``before_swap(stage)`` runs on the finished staging folder just before it replaces ``out``
+    (the search indexer reads the HTML there); if it raises, ``out`` is left as it was.
+    """
     check_unique(outputs)
     parent = out.parent
     try:
@@ -117,6 +123,8 @@ def write_site(outputs: list[Output], out: Path) -> WriteResult:
                 f.write(output.data)
             os.chmod(target, FILE_MODE)
             written += 1
+        if before_swap is not None:
+            before_swap(stage)
         _swap(stage, out)
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
