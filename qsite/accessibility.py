@@ -36,7 +36,8 @@ def statement_problems(config: SiteConfig) -> list[Problem]:
                 "site.yaml",
                 None,
                 "the accessibility statement has no contact for reporting problems",
-                "add 'accessibility:' with 'contact: accessibility@example.org' (an email address or a URL)",
+                "add 'accessibility:' with 'contact: accessibility@example.org' "
+                "(an email address or a URL)",
                 severity="warning",
             )
         )

@@ -61,14 +61,16 @@ class Comment:
 class _NoRawHtml(Extension):
     """Treat ``<script>`` and friends in a comment as text to show, never as markup."""
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
 
 
 def _converter() -> markdown.Markdown:
     # A fresh instance per build: comments are few, and sharing one across threads is unsafe.
-    return markdown.Markdown(extensions=["sane_lists", "fenced_code", _NoRawHtml()], output_format="html")
+    return markdown.Markdown(
+        extensions=["sane_lists", "fenced_code", _NoRawHtml()], output_format="html"
+    )
 
 
 def render_comment(text: str, md: markdown.Markdown | None = None) -> str:
@@ -104,7 +106,11 @@ def read_comments(
 
 
 def _read_one(
-    doc: SourceDoc, post_slugs: Collection[str], config: SiteConfig, problems: Problems, md: markdown.Markdown
+    doc: SourceDoc,
+    post_slugs: Collection[str],
+    config: SiteConfig,
+    problems: Problems,
+    md: markdown.Markdown,
 ) -> Comment | None:
     rel = doc.rel
     before = len(problems.errors)
@@ -114,7 +120,8 @@ def _read_one(
             rel,
             None,
             "a comment must be in a folder named after its post",
-            f"move it to {FOLDER}/<post-slug>/{parts[-1]}, e.g. {FOLDER}/running-virtual-huddles/{parts[-1]}",
+            f"move it to {FOLDER}/<post-slug>/{parts[-1]}, "
+            f"e.g. {FOLDER}/running-virtual-huddles/{parts[-1]}",
         )
         return None
     post_slug = parts[2]
@@ -137,16 +144,30 @@ def _read_one(
                 rel,
                 doc.line(key),
                 f"unknown front-matter field '{key}' in a comment",
-                f"did you mean '{guess}'?" if guess else f"a comment has only: {', '.join(COMMENT_KEYS)}",
+                f"did you mean '{guess}'?"
+                if guess
+                else f"a comment has only: {', '.join(COMMENT_KEYS)}",
             )
     author = meta.get("author")
     if author is None:
-        problems.add(rel, doc.front_line, "this comment has no author", "add a line 'author: …' with the commenter's name")
+        problems.add(
+            rel,
+            doc.front_line,
+            "this comment has no author",
+            "add a line 'author: …' with the commenter's name",
+        )
     elif not isinstance(author, str) or not author.strip():
-        problems.add(rel, doc.line("author"), "the author should be a name", "author: Sam Okafor, practice nurse")
+        problems.add(
+            rel,
+            doc.line("author"),
+            "the author should be a name",
+            "author: Sam Okafor, practice nurse",
+        )
     when: datetime | None = None
     if "date" not in meta:
-        problems.add(rel, doc.front_line, "this comment has no date", "add a line 'date: YYYY-MM-DD'")
+        problems.add(
+            rel, doc.front_line, "this comment has no date", "add a line 'date: YYYY-MM-DD'"
+        )
     else:
         parsed = parse_date(meta["date"], config.tz)
         if isinstance(parsed, str):
@@ -154,7 +175,12 @@ def _read_one(
         else:
             when = parsed
     if not doc.body.strip():
-        problems.add(rel, doc.body_line - 1, "this comment has no text", "write the comment below the closing '---'")
+        problems.add(
+            rel,
+            doc.body_line - 1,
+            "this comment has no text",
+            "write the comment below the closing '---'",
+        )
     if len(problems.errors) > before or when is None or not isinstance(author, str):
         return None
     return Comment(
@@ -170,4 +196,3 @@ def _read_one(
 def _closest(word: str, choices: Collection[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return close[0] if close else None
-

@@ -46,13 +46,17 @@ def find_binary() -> Path:
     try:
         from pagefind.service import get_executable
     except ImportError:
-        raise ConfigError([Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]) from None
+        raise ConfigError(
+            [Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]
+        ) from None
     try:
         found = get_executable()
     except (FileNotFoundError, OSError):
         found = None
     if found is None or not found.is_file():
-        raise ConfigError([Problem("pagefind", None, "the Pagefind binary was not found", INSTALL_FIX)])
+        raise ConfigError(
+            [Problem("pagefind", None, "the Pagefind binary was not found", INSTALL_FIX)]
+        )
     return found
 
 
@@ -62,7 +66,15 @@ def index_site(folder: Path) -> Indexed:
     start = time.perf_counter()
     try:
         run = subprocess.run(
-            [str(binary), "--site", str(folder), "--output-subdir", BUNDLE, "--exclude-selectors", EXCLUDE],
+            [
+                str(binary),
+                "--site",
+                str(folder),
+                "--output-subdir",
+                BUNDLE,
+                "--exclude-selectors",
+                EXCLUDE,
+            ],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
@@ -70,16 +82,32 @@ def index_site(folder: Path) -> Indexed:
         )
     except subprocess.TimeoutExpired:
         raise ConfigError(
-            [Problem("pagefind", None, f"search indexing took longer than {TIMEOUT_SECONDS} s and was stopped", "build with --no-search, and report this")]
+            [
+                Problem(
+                    "pagefind",
+                    None,
+                    f"search indexing took longer than {TIMEOUT_SECONDS} s and was stopped",
+                    "build with --no-search, and report this",
+                )
+            ]
         ) from None
     except OSError as exc:
-        raise ConfigError([Problem(str(binary), None, f"cannot run Pagefind: {exc.strerror or exc}", INSTALL_FIX)]) from None
+        raise ConfigError(
+            [Problem(str(binary), None, f"cannot run Pagefind: {exc.strerror or exc}", INSTALL_FIX)]
+        ) from None
     seconds = time.perf_counter() - start
     output = (run.stdout or "") + (run.stderr or "")
     if run.returncode != 0 or not (folder / BUNDLE / "pagefind.js").is_file():
         tail = " / ".join(line.strip() for line in output.strip().splitlines()[-5:] if line.strip())
         raise ConfigError(
-            [Problem("pagefind", None, f"search indexing failed (exit {run.returncode}): {tail or 'no output'}", "build with --no-search to publish without search, and report this")]
+            [
+                Problem(
+                    "pagefind",
+                    None,
+                    f"search indexing failed (exit {run.returncode}): {tail or 'no output'}",
+                    "build with --no-search to publish without search, and report this",
+                )
+            ]
         )
     match = _PAGES.search(output)
     return Indexed(int(match.group(1)) if match else 0, seconds)

@@ -21,7 +21,13 @@ from qsite.model import Post
 # Inside <script> the HTML parser ends the element at the first "</script" whatever JSON
 # thinks, and "<!--" changes how it parses; escaping these characters as JSON \u escapes keeps
 # the same data and makes a breakout impossible. U+2028/2029 are escaped for old JS parsers.
-_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 _UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 
 # Link previews (Open Graph, Twitter cards) only show raster images.
@@ -41,7 +47,9 @@ def first_image(html: str, page_url: str) -> str | None:
 
 
 @jinja2.pass_context
-def blog_posting(context: jinja2.runtime.Context, post: Post, comments: Sequence[object] = ()) -> dict[str, Any]:
+def blog_posting(
+    context: jinja2.runtime.Context, post: Post, comments: Sequence[object] = ()
+) -> dict[str, Any]:
     """schema.org ``BlogPosting`` for one post: headline, dates, authors and keywords (theme
     titles, then tags), with absolute URLs as search engines require."""
     site = context["site"]
@@ -55,7 +63,10 @@ def blog_posting(context: jinja2.runtime.Context, post: Post, comments: Sequence
         "dateModified": (post.updated or post.date).isoformat(),
         "url": post.permalink,
         "mainEntityOfPage": {"@type": "WebPage", "@id": post.permalink},
-        "author": [{"@type": "Person" if _looks_personal(a) else "Organization", "name": a} for a in post.authors]
+        "author": [
+            {"@type": "Person" if _looks_personal(a) else "Organization", "name": a}
+            for a in post.authors
+        ]
         or [{"@type": "Organization", "name": site.title}],
         "publisher": {"@type": "Organization", "name": site.title, "url": site.base_url},
         "keywords": [themes[s] for s in post.themes if s in themes] + [t.name for t in post.tags],
@@ -70,7 +81,9 @@ def blog_posting(context: jinja2.runtime.Context, post: Post, comments: Sequence
     return data
 
 
-_ORG_WORDS = re.compile(r"\b(team|hub|group|network|practice|service|trust|board|unit|ward|centre|community)\b", re.I)
+_ORG_WORDS = re.compile(
+    r"\b(team|hub|group|network|practice|service|trust|board|unit|ward|centre|community)\b", re.I
+)
 
 
 def _looks_personal(name: str) -> bool:

@@ -60,7 +60,9 @@ def _in_ci() -> bool:
 
 
 def _unavailable(why: str) -> None:
-    hint = f"{why}. Install Debian's Chromium to run the browser tests: sudo apt-get install chromium"
+    hint = (
+        f"{why}. Install Debian's Chromium to run the browser tests: sudo apt-get install chromium"
+    )
     if _in_ci():
         pytest.fail(f"CI must run the browser tests, but {hint}", pytrace=False)
     pytest.skip(hint)
@@ -111,7 +113,7 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         super().send_error(code, message, explain)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

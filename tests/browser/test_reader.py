@@ -78,7 +78,9 @@ class Watch:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
-        if "Failed to load resource" in message.text and any(url.endswith(p) for p in self.allowed_404):
+        if "Failed to load resource" in message.text and any(
+            url.endswith(p) for p in self.allowed_404
+        ):
             return  # the browser's own note that the page it was asked for is a 404
         self.console_errors.append(f"{message.type}: {message.text} ({url})")
 
@@ -176,10 +178,14 @@ def test_reader_journey_home_theme_post_related_and_back(chromium, base_url, sit
 def test_search_finds_one_post_and_a_theme_filter_hides_it(chromium, base_url, screenshots):
     context = chromium.new_context()
     page, watch = open_page(context, base_url, "/search/")
-    page.get_by_role("searchbox").or_(page.locator(".pagefind-ui__search-input")).first.fill(UNIQUE_WORD)
+    page.get_by_role("searchbox").or_(page.locator(".pagefind-ui__search-input")).first.fill(
+        UNIQUE_WORD
+    )
     wait_for_results(page)
     hrefs = page.evaluate(RESULT_PAGES)
-    assert hrefs == [UNIQUE_POST], f"searching {UNIQUE_WORD!r} should find only the wobble room post: {hrefs}"
+    assert hrefs == [UNIQUE_POST], (
+        f"searching {UNIQUE_WORD!r} should find only the wobble room post: {hrefs}"
+    )
 
     block = page.locator("details.pagefind-ui__filter-block", has_text="Theme")
     if not block.evaluate("el => el.open"):
@@ -212,8 +218,12 @@ def test_skip_link_is_first_and_moves_focus_into_main(chromium, base_url):
         page = context.new_page()
         page.goto(base_url + path)
         page.keyboard.press("Tab")
-        focused = page.evaluate("() => [document.activeElement.className, document.activeElement.textContent.trim()]")
-        assert focused == ["skip-link", "Skip to main content"], f"first Tab on {path} reached {focused}"
+        focused = page.evaluate(
+            "() => [document.activeElement.className, document.activeElement.textContent.trim()]"
+        )
+        assert focused == ["skip-link", "Skip to main content"], (
+            f"first Tab on {path} reached {focused}"
+        )
         assert page.locator(".skip-link").is_visible(), "the skip link must be visible when focused"
         page.keyboard.press("Enter")
         inside = page.evaluate("() => !!document.activeElement.closest('main')")
@@ -226,7 +236,12 @@ def test_skip_link_is_first_and_moves_focus_into_main(chromium, base_url):
 
 
 def test_no_page_scrolls_sideways_on_a_phone(chromium, base_url, site_root):
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 740},
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+    )
     wide: list[str] = []
     for _name, path in page_kinds(site_root):
         page, _watch = open_page(context, base_url, path)
@@ -246,7 +261,16 @@ def test_a_script_in_a_comment_does_not_run(chromium, base_url, screenshots):
     comment = page.locator("#comment-9999-hostile")
     assert comment.count() == 1
     assert "alert('script')" in comment.inner_text(), "the script should be shown as text"
-    for selector in ("script", "img", "svg", "iframe", "[onerror]", "[onclick]", "[onload]", "a[href^='javascript:']"):
+    for selector in (
+        "script",
+        "img",
+        "svg",
+        "iframe",
+        "[onerror]",
+        "[onclick]",
+        "[onload]",
+        "a[href^='javascript:']",
+    ):
         assert comment.locator(selector).count() == 0, f"{selector} survived in a comment"
     for link in comment.locator("a").all():
         link.click()
