@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qsite import accessibility, markup, search
+from qsite import accessibility, digest, markup, search
 from qsite.comments import read_comments
 from qsite.config import SiteConfig, load_config
 from qsite.content import load_content
+from qsite.digest import Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
-from qsite.problems import ContentError, Problem, Problems
+from qsite.problems import ContentError, Problem
 from qsite.render import Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import WriteResult, check_output_dir, write_site
@@ -45,6 +46,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     written: WriteResult | None = None
     out: Path | None = None
+    digest: Digest | None = None
     search_pages: int | None = None  # pages in the search index, None when not indexed
 
 
@@ -85,12 +87,16 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
     problems = loaded.problems
     metas: list[Meta] = []
     for doc in loaded.docs:
-        if doc.kind == "comment":
-            continue
+        if doc.kind in ("digest", "comment"):
+            continue  # edition files are the digest's and comments are read below
         meta = read_meta(doc, config, problems)
         if meta is not None:
             metas.append(meta)
     check_collisions(metas, problems)
+    curations = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
+        [d for d in loaded.docs if d.kind == "digest"], metas, config, problems,
+        now=now, drafts=options.drafts, future=options.future,
+    )
     problems.extend(accessibility.statement_problems(config))
     comment_docs = [d for d in loaded.docs if d.kind == "comment"]
     comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
@@ -114,10 +120,14 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
     site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
     groups = group(site)
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
-    outputs = renderer.render_all(plan(site, groups))
+    # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
+    editions = digest.assemble(site, groups, curations, now)
+    digest.install(renderer.env, editions)
+    outputs = renderer.render_all(digest.plan(editions, plan(site, groups)))
+    outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, loaded.assets)
     lap("render")
-    return BuildResult(config, site, groups, outputs, problems.warnings, timings)
+    return BuildResult(config, site, groups, outputs, problems.warnings, timings, digest=editions)
 
 
 def build(root: Path, options: Options = Options()) -> BuildResult:
