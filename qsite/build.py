@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qsite import accessibility, digest, markup, search
+from qsite import digest, markup, search
 from qsite.comments import read_comments
 from qsite.config import SiteConfig, load_config
 from qsite.content import load_content
@@ -97,7 +97,6 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
         [d for d in loaded.docs if d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )
-    problems.extend(accessibility.statement_problems(config))
     comment_docs = [d for d in loaded.docs if d.kind == "comment"]
     comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
     if problems:

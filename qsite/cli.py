@@ -59,7 +59,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     result = build(
         args.source,
-        Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output, search=not args.no_search),
+        Options(
+            drafts=args.drafts,
+            future=args.future,
+            base_url=args.base_url,
+            output=args.output,
+            search=not args.no_search,
+        ),
     )
     if result.warnings:
         print_problems(result.warnings)

@@ -231,14 +231,28 @@ def _check_readers_settings(extra: dict[str, Any], doc: strict_yaml.Document, pa
     """Values of the accessibility and comments sections that a type alone cannot check."""
     reviewed = extra.get("accessibility", {}).get("reviewed", "")
     if reviewed and not _is_date(reviewed.strip()):
-        problems.add(path, doc.line("accessibility", "reviewed"), f"accessibility.reviewed should be a date, not {reviewed!r}", "for example: reviewed: 2024-03-01")
+        problems.add(
+            path,
+            doc.line("accessibility", "reviewed"),
+            f"accessibility.reviewed should be a date, not {reviewed!r}",
+            "for example: reviewed: 2024-03-01",
+        )
     issues = extra.get("accessibility", {}).get("known_issues", [])
     for i, issue in enumerate(issues):
         if not isinstance(issue, str) or not issue.strip():
-            problems.add(path, doc.line("accessibility", "known_issues", i), "each of accessibility.known_issues should be a line of text")
+            problems.add(
+                path,
+                doc.line("accessibility", "known_issues", i),
+                "each of accessibility.known_issues should be a line of text",
+            )
     url = extra.get("comments", {}).get("submit_url", "")
     if url and urlsplit(url).scheme not in ("http", "https", "mailto"):
-        problems.add(path, doc.line("comments", "submit_url"), f"comments.submit_url should be an http(s) or mailto: link, not {url!r}", "for example: submit_url: mailto:editors@example.org")
+        problems.add(
+            path,
+            doc.line("comments", "submit_url"),
+            f"comments.submit_url should be an http(s) or mailto: link, not {url!r}",
+            "for example: submit_url: mailto:editors@example.org",
+        )
 
 
 def _p(path: str, line: int | None, message: str, fix: str | None = None) -> Problem:

@@ -124,7 +124,11 @@ def plan(site: Site, groups: Groups) -> list[Job]:
         Job(
             "accessibility.html",
             accessibility.PATH,
-            {"title": "Accessibility statement", "statement": accessibility.settings(config), "reviewed": accessibility.reviewed(config)},
+            {
+                "title": "Accessibility statement",
+                "statement": accessibility.settings(config),
+                "reviewed": accessibility.reviewed(config),
+            },
         )
     )
     jobs.append(feed_job("", config.title, site.posts))

@@ -37,9 +37,6 @@ themes:
   - slug: collaborative-improvement
     title: Collaborative improvement alive and strong
     description: Improving together.
-accessibility:
-  contact: access@example.org
-  reviewed: 2021-11-01
 """
 
 # The repository's own templates, so whole-site tests exercise what the site really ships.

@@ -10,12 +10,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import BASE, SITE_YAML, post
 
 from qsite import cli
 from qsite.comments import render_comment
 from qsite.sharing import first_image, json_ld
 
+from conftest import BASE, SITE_YAML, post
+
+ACCESS = "accessibility:\n  contact: access@example.org\n  reviewed: 2021-11-01\n"
 HUDDLES = post("Huddles", "2020-04-09", "[staff-wellbeing]", body="Body.")
 
 
@@ -266,7 +268,7 @@ def test_first_image_ignores_svg_and_resolves_relative_urls():
 def test_accessibility_statement_from_site_yaml(build_site):
     site = build_site(
         {
-            "site.yaml": SITE_YAML + "  known_issues:\n    - Some older PDFs are not tagged.\n",
+            "site.yaml": SITE_YAML + ACCESS + "  known_issues:\n    - Some older PDFs are not tagged.\n",
             "content/posts/a.md": post("A", "2020-04-09"),
         }
     )
@@ -285,19 +287,20 @@ def test_accessibility_statement_from_site_yaml(build_site):
     assert site.problems == []
 
 
-def test_a_statement_without_contact_or_review_date_is_a_warning(build_site):
-    bare = SITE_YAML.split("accessibility:")[0]
-    site = build_site({"site.yaml": bare, "content/posts/a.md": post("A", "2020-04-09")})
-    assert [p.message for p in site.problems] == [
-        "the accessibility statement has no contact for reporting problems",
-        "the accessibility statement has no date of last review",
-    ]
-    assert all(p.severity == "warning" for p in site.problems)
-    assert site.exists("accessibility/index.html")
+def test_a_statement_without_contact_or_review_date_still_renders(build_site):
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-09")})
+    site.assert_lines(
+        "accessibility/index.html",
+        """
+        please tell the team that runs it.
+        ! mailto:
+        ! last reviewed
+        """,
+    )
 
 
 def test_a_bad_review_date_is_a_config_error_at_its_line(build_site):
-    yaml = SITE_YAML.replace("reviewed: 2021-11-01", "reviewed: 1 Nov 2021")
+    yaml = (SITE_YAML + ACCESS).replace("reviewed: 2021-11-01", "reviewed: 1 Nov 2021")
     site = build_site(
         {"site.yaml": yaml, "content/posts/a.md": post("A", "2020-04-09")}, expect_ok=False
     )
@@ -356,6 +359,18 @@ def test_search_index_covers_post_and_page_bodies_with_a_theme_filter(build_site
         """,
     )
     site.assert_lines("index.html", '<a href="/search/">')
+
+
+def test_search_results_link_under_a_sub_path_base_url(build_site):
+    site = build_site({**BASE, "content/posts/a.md": post("A", "2020-04-09")}, base_url="https://example.org/q-blog/")
+    site.assert_lines(
+        "search/index.html",
+        """
+        data-base-url="/q-blog/"
+        <script src="/q-blog/pagefind/pagefind-ui.js"></script>
+        <link rel="stylesheet" href="/q-blog/pagefind/pagefind-ui.css">
+        """,
+    )
 
 
 def test_no_search_builds_without_an_index_and_says_so_on_the_search_page(build_site):
