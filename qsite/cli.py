@@ -88,6 +88,10 @@ def make_parser() -> argparse.ArgumentParser:
 # Later commands register themselves here: each adds its subparser with set_defaults(handler=…).
 EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
 
+from qsite import editor_commands  # noqa: E402 - it uses the helpers above
+
+EXTENSIONS.append(editor_commands.register)  # new, check, serve
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
