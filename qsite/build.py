@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qsite import markup
+from qsite import digest, markup
 from qsite.config import SiteConfig, load_config
 from qsite.content import load_content
+from qsite.digest import Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
-from qsite.problems import ContentError, Problem, Problems
+from qsite.problems import ContentError, Problem
 from qsite.render import Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import WriteResult, check_output_dir, write_site
@@ -43,6 +44,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     written: WriteResult | None = None
     out: Path | None = None
+    digest: Digest | None = None
 
 
 def now_for(options: Options) -> datetime:
@@ -82,10 +84,16 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
     problems = loaded.problems
     metas: list[Meta] = []
     for doc in loaded.docs:
+        if doc.kind == "digest":
+            continue  # edition files are the digest's, read below
         meta = read_meta(doc, config, problems)
         if meta is not None:
             metas.append(meta)
     check_collisions(metas, problems)
+    curations = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
+        [d for d in loaded.docs if d.kind == "digest"], metas, config, problems,
+        now=now, drafts=options.drafts, future=options.future,
+    )
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -106,10 +114,14 @@ def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult
     site = Site(config, tuple(posts), tuple(pages), site_urls)
     groups = group(site)
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
-    outputs = renderer.render_all(plan(site, groups))
+    # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
+    editions = digest.assemble(site, groups, curations, now)
+    digest.install(renderer.env, editions)
+    outputs = renderer.render_all(digest.plan(editions, plan(site, groups)))
+    outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, loaded.assets)
     lap("render")
-    return BuildResult(config, site, groups, outputs, problems.warnings, timings)
+    return BuildResult(config, site, groups, outputs, problems.warnings, timings, digest=editions)
 
 
 def build(root: Path, options: Options = Options()) -> BuildResult:

@@ -41,7 +41,14 @@ def _source(value: str) -> Path:
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", "-s", type=_source, default=Path.cwd(), metavar="DIR", help="the site's folder, holding site.yaml (default: the current folder)")
+    parser.add_argument(
+        "--source",
+        "-s",
+        type=_source,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the site's folder, holding site.yaml (default: the current folder)",
+    )
     parser.add_argument("--drafts", action="store_true", help="include posts marked draft: true")
     parser.add_argument("--future", action="store_true", help="include posts dated in the future")
     parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
@@ -61,7 +68,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         print(
             f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
-            f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged ({stages})."
+            f"{written.written if written else 0} files written, "
+            f"{written.unchanged if written else 0} unchanged ({stages})."
         )
     return EXIT_OK
 
@@ -74,7 +82,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qsite {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    build = commands.add_parser("build", help="build the site into the output folder", description="Build the site into the output folder. The previous output is replaced only if the whole build succeeds.")
+    build = commands.add_parser(
+        "build",
+        help="build the site into the output folder",
+        description="Build the site into the output folder. "
+        "The previous output is replaced only if the whole build succeeds.",
+    )
     add_site_options(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
@@ -91,6 +104,70 @@ EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
 from qsite import editor_commands  # noqa: E402 - it uses the helpers above
 
 EXTENSIONS.append(editor_commands.register)  # new, check, serve
+
+
+# --- qsite digest (the learning digest, issue 3; the logic is in qsite/digest.py) -------------
+
+
+def add_digest_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "digest",
+        help="build the site and show where one learning digest edition is",
+        description=(
+            "Build the site, then print where one digest edition's web page and email files are. "
+            "With --print, build in memory only and write the email edition to standard output, "
+            "byte for byte the file the build writes, for piping into a mail tool."
+        ),
+    )
+    parser.add_argument(
+        "period",
+        nargs="?",
+        metavar="PERIOD",
+        help="the edition's month, e.g. 2020-04 (or ISO week, e.g. 2020-W16, with digest.period: week); "
+        "default: the latest period that has ended",
+    )
+    parser.add_argument(
+        "--print",
+        dest="print_as",
+        choices=("html", "text"),
+        help="write the email edition (HTML, or its plain-text alternative) to standard output",
+    )
+    add_site_options(parser)
+    parser.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
+    parser.set_defaults(handler=cmd_digest)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from qsite import digest
+    from qsite.build import Options, build, configure, now_for, render_site
+
+    options = Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output)
+    # With --print: nothing but the email on stdout, and nothing written to disk.
+    result = render_site(configure(args.source, options), options) if args.print_as else build(args.source, options)
+    if result.warnings:
+        print_problems(result.warnings)
+    assert result.digest is not None  # render_site always assembles the digest
+    edition = digest.choose(result.digest, args.period, now_for(options), result.config.tz)
+    if not edition.complete:
+        print(
+            f"note: {edition.label} has not ended yet, so this edition may still grow",
+            file=sys.stderr,
+        )
+    if args.print_as:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(digest.email_file(result.outputs, edition, args.print_as))
+        sys.stdout.flush()
+        return EXIT_OK
+    out = result.out or result.config.output_dir
+    print(f"The {edition.label} edition: {edition.count} post{'' if edition.count == 1 else 's'}, “{edition.title}”")
+    print(f"  web page:    {out / edition.path / 'index.html'}  ({edition.permalink})")
+    print(f"  email HTML:  {out / edition.email_path}")
+    print(f"  email text:  {out / edition.text_path}")
+    print(f"  send it:     qsite digest {edition.key} --print html | your-mail-tool")
+    return EXIT_OK
+
+
+EXTENSIONS.append(add_digest_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

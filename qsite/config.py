@@ -88,8 +88,18 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], bool, Any, str]] = {
     "themes": (list, True, None, "The ordered list of themes: {slug, title, description}."),
 }
 
-# Sections that later steps own; each declares its own keys the same way.
-SECTIONS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any, str]]] = {}
+# Sections that later steps own; each declares its own keys the same way. A frozenset in the
+# type slot is a choice of texts (MkDocs' ``Choice``), so a typo gets a did-you-mean.
+SECTIONS: dict[str, dict[str, tuple[type | tuple[type, ...] | frozenset[str], bool, Any, str]]] = {
+    "digest": {
+        "period": (
+            frozenset({"month", "week"}),
+            False,
+            "month",
+            "How often a learning digest edition is made: month (2020-04) or ISO week (2020-W16).",
+        ),
+    },
+}
 
 _TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
 
@@ -266,7 +276,7 @@ def _nav(items: Any, doc: strict_yaml.Document, path: str, problems: Problems) -
 def _section(
     name: str,
     data: dict[str, Any],
-    schema: dict[str, tuple[type | tuple[type, ...], bool, Any, str]],
+    schema: dict[str, tuple[type | tuple[type, ...] | frozenset[str], bool, Any, str]],
     doc: strict_yaml.Document,
     path: str,
     problems: Problems,
@@ -280,6 +290,17 @@ def _section(
                 doc.line(name, key),
                 f"unknown setting '{name}.{key}'",
                 f"did you mean '{guess}'?" if guess else f"known: {', '.join(schema) or 'none'}",
+            )
+        elif isinstance(choices := schema[key][0], frozenset):
+            if value in choices:
+                result[key] = value
+                continue
+            guess = did_you_mean(str(value), sorted(choices))
+            problems.add(
+                path,
+                doc.line(name, key),
+                f"'{name}.{key}' should be one of {', '.join(sorted(choices))}, not {value!r}",
+                f"did you mean '{guess}'?" if guess else None,
             )
         elif not _is(value, schema[key][0]):
             problems.add(path, doc.line(name, key), f"'{name}.{key}' should be {_type_name(schema[key][0])}")

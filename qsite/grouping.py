@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from qsite import urls
-from qsite.model import Post, Site, Tag
+from qsite.model import Post, Site
 
 T = TypeVar("T")
 

@@ -57,7 +57,7 @@ class _BasePathExtension(Extension):
         super().__init__()
         self.base_path = base_path
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_BasePath(md, self.base_path), "qsite_base_path", 0)
 
 

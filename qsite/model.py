@@ -140,10 +140,12 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | str:
     """A front-matter date → an aware datetime, or a message saying what is wrong with it.
 
     Dates without a time are midnight in the site's timezone, so a post "on 31 March" stays on
-    31 March for readers of the site, whatever the build machine's zone is.
+    31 March for readers of the site, whatever the build machine's zone is. A date with its own
+    offset is converted into the site's zone, so the day shown, the archive month and the
+    digest period all agree.
     """
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tz)
+        return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, date):
         return datetime.combine(value, time(), tz)
     if not isinstance(value, str):
@@ -155,7 +157,7 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | str:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         return f"{text!r} is not a real date ({exc})"
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
 def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | None:
@@ -181,7 +183,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     if isinstance(title, int | float) and not isinstance(title, bool):
         title = str(title)
     if title is None:
-        problems.add(rel, doc.front_line, f"this {doc.kind} has no title", "add a line 'title: …' to the front matter")
+        problems.add(
+            rel, doc.front_line, f"this {doc.kind} has no title", "add a line 'title: …' to the front matter"
+        )
     elif not isinstance(title, str) or not title.strip():
         bad("title", "the title should be text", "title: What we learned from huddles")
     title = title.strip() if isinstance(title, str) else ""
@@ -205,9 +209,15 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     else:
         slug = slugify(name_slug)
         if not slug:
-            problems.add(rel, None, "cannot make a URL name from this file name", "rename the file, or add 'slug: …'")
+            problems.add(
+                rel, None, "cannot make a URL name from this file name", "rename the file, or add 'slug: …'"
+            )
     if doc.kind == "page" and slug in urls.RESERVED:
-        bad("slug" if slug_value else "title", f"the page URL /{slug}/ is reserved for qsite's own pages", "give the page another slug")
+        bad(
+            "slug" if slug_value else "title",
+            f"the page URL /{slug}/ is reserved for qsite's own pages",
+            "give the page another slug",
+        )
 
     when: datetime | None = None
     if doc.kind == "post":
@@ -220,7 +230,8 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
-                problems.add(rel, None, f"the file name's date {parsed.split(' is ')[0]} is not a real date", "rename the file")
+                when_text = name_match.group(1)
+                problems.add(rel, None, f"the file name's date {when_text} is not a real date", "rename the file")
             else:
                 when = parsed
         else:

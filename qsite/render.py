@@ -178,12 +178,17 @@ class Renderer:
             template = self.env.get_template(job.template)
             text = template.render(job.context, path=job.path, canonical=self.site.urls.absolute(job.path))
         except jinja2.TemplateSyntaxError as exc:
-            raise ContentError([_template_problem(exc.filename, exc.lineno, exc.message or str(exc), self.templates)]) from None
+            problem = _template_problem(exc.filename, exc.lineno, exc.message or str(exc), self.templates)
+            raise ContentError([problem]) from None
         except jinja2.TemplateNotFound as exc:
-            raise ContentError([Problem(f"templates/{job.template}", None, f"template not found: {exc.name}", "create it, or restore it from git")]) from None
-        except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
+            problem = Problem(
+                f"templates/{job.template}", None, f"template not found: {exc.name}", "restore it from git"
+            )
+            raise ContentError([problem]) from None
+        except Exception as exc:  # any error raised inside a template is the template's to fix
             filename, line = _template_frame(exc.__traceback__, self.templates)
-            raise ContentError([_template_problem(filename or job.template, line, f"{type(exc).__name__}: {exc}", self.templates)]) from None
+            message = f"{type(exc).__name__}: {exc}"
+            raise ContentError([_template_problem(filename or job.template, line, message, self.templates)]) from None
         return Output(urls.output_file(job.path), text.encode("utf-8"))
 
     def render_all(self, jobs: Iterable[Job]) -> list[Output]:

@@ -121,7 +121,14 @@ def write_site(outputs: list[Output], out: Path) -> WriteResult:
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
         raise ConfigError(
-            [Problem(str(out), None, f"cannot write the site: {exc.strerror or exc}", "check the folder's permissions and free disk space")]
+            [
+                Problem(
+                    str(out),
+                    None,
+                    f"cannot write the site: {exc.strerror or exc}",
+                    "check the folder's permissions and free disk space",
+                )
+            ]
         ) from None
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)

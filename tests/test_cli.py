@@ -1,0 +1,101 @@
+"""The command line: exit codes 0/1/2, messages on stderr, never a traceback for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qsite import __version__
+from qsite.cli import main
+
+from conftest import BASE, copy_templates, post, write_files
+
+
+def make_site(root: Path, files: dict[str, str | bytes]) -> Path:
+    write_files(root, {**BASE, **files})
+    copy_templates(root)
+    return root
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "qsite", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_build_ok_prints_a_summary(tmp_path):
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    result = run("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "Built 1 posts and 0 pages" in result.stdout
+    assert (root / "output/posts/a/index.html").exists()
+
+
+def test_content_errors_exit_1_listing_every_problem(tmp_path):
+    root = make_site(
+        tmp_path / "site",
+        {"content/posts/a.md": post("A", "2020-02-30"), "content/posts/b.md": post("B", "2020-04-01", "[staff-welbeing]")},
+    )
+    result = run("build", cwd=root)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("content/posts/a.md:3: error: '2020-02-30' is not a real date")
+    assert "content/posts/b.md:4: error: there is no theme 'staff-welbeing'" in lines
+    assert "    fix: did you mean 'staff-wellbeing'?" in lines
+    assert lines[-1] == "Found 2 errors."
+    assert not (root / "output").exists()
+
+
+def test_config_error_exits_2(tmp_path):
+    root = make_site(tmp_path / "site", {"site.yaml": BASE["site.yaml"] + "colour: blue\n"})
+    result = run("build", cwd=root)
+    assert result.returncode == 2
+    assert "site.yaml:" in result.stderr and "unknown setting 'colour'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_site_yaml_exits_2(tmp_path):
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "there is no site.yaml here" in result.stderr
+
+
+def test_refused_output_exits_2(tmp_path):
+    root = make_site(tmp_path / "site", {})
+    result = run("build", "--output", "content", cwd=root)
+    assert result.returncode == 2
+    assert "refusing to use this output folder: it is inside content/" in result.stderr
+
+
+def test_usage_error_exits_2(tmp_path):
+    result = run("build", "--no-such-flag", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_source_and_output_options(tmp_path):
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    result = run("build", "--source", str(root), "--output", "public", "--base-url", "https://x.example/sub/", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert 'href="/sub/posts/a/"' in (tmp_path / "public/index.html").read_text()
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"qsite {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["build"]])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: qsite" in out
+    if command:
+        assert "--drafts" in out and "--future" in out and "--base-url" in out and "--output" in out

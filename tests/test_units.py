@@ -1,0 +1,87 @@
+"""Unit tests where the logic is subtle: slugs, YAML 1.2 rules, dates at timezone edges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qsite import strict_yaml
+from qsite.grouping import paginate
+from qsite.model import parse_date
+from qsite.problems import did_you_mean
+from qsite.urls import slugify
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Café – “Huddles”", "cafe-huddles"),
+        ("Mental Health", "mental-health"),
+        ("mental-health", "mental-health"),
+        ("What’s new?", "whats-new"),
+        ("Straße & Ærø", "strasse-and-aero"),
+        ("  --Roma  and   Traveller-- ", "roma-and-traveller"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("日本語", ""),
+    ],
+)
+def test_slugify(text, slug):
+    assert slugify(text) == slug
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "value"),
+    [
+        ("a: no", "no"),
+        ("a: on", "on"),
+        ("a: NO", "NO"),
+        ("a: yes", "yes"),
+        ("a: 10:30", "10:30"),
+        ("a: true", True),
+        ("a: False", False),
+        ("a: 2020-04-14", "2020-04-14"),
+        ("a: 012", 12),
+        ("a: 0o12", 10),
+        ("a: 1.5", 1.5),
+        ("a: ~", None),
+        ("a: 'true'", "true"),
+    ],
+)
+def test_yaml_1_2_scalars(yaml_text, value):
+    assert strict_yaml.load(yaml_text).value == {"a": value}
+
+
+def test_yaml_lines_are_file_lines():
+    doc = strict_yaml.load("title: A\nthemes:\n  - x\n  - y\n", line_offset=4)
+    assert doc.line("title") == 5
+    assert doc.line("themes", 1) == 8
+    assert doc.line("missing") == 5
+
+
+def test_dates_are_read_in_the_site_timezone():
+    assert parse_date("2020-03-31", LONDON) == datetime(2020, 3, 31, tzinfo=LONDON)
+    summer = parse_date("2020-04-01 00:30", LONDON)
+    assert isinstance(summer, datetime) and summer.astimezone(UTC) == datetime(2020, 3, 31, 23, 30, tzinfo=UTC)
+    assert parse_date("2020-04-01T00:30:00Z", LONDON) == datetime(2020, 4, 1, 0, 30, tzinfo=UTC)
+    assert parse_date("2020-02-30", LONDON) == "'2020-02-30' is not a real date (day is out of range for month)"
+    assert isinstance(parse_date(20200401, LONDON), str)
+
+
+def test_did_you_mean():
+    assert did_you_mean("theme", ["title", "themes", "tags"]) == "themes"
+    assert did_you_mean("Title", ["title", "themes"]) == "title"
+    assert did_you_mean("staff-welbeing", ["staff-wellbeing", "space-to-learn"]) == "staff-wellbeing"
+    assert did_you_mean("zzz", ["title"]) is None
+
+
+def test_paginate():
+    pages = paginate(list(range(25)), 10, "themes/x/")
+    assert [p.path for p in pages] == ["themes/x/", "themes/x/page/2/", "themes/x/page/3/"]
+    assert pages[2].items == (20, 21, 22, 23, 24)
+    assert pages[0].prev_path is None and pages[0].next_path == "themes/x/page/2/"
+    assert pages[1].prev_path == "themes/x/"
+    assert len(paginate([], 10, "")) == 1
