@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from qsite import digest
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
 from qsite.render import plan
@@ -57,9 +58,7 @@ class Ref:
 class PageScan:
     ids: set[str] = field(default_factory=set)
     refs: list[Ref] = field(default_factory=list)
-    images_without_alt: list[tuple[str, bool]] = field(
-        default_factory=list
-    )  # (src, attribute missing)
+    images_without_alt: list[tuple[str, bool]] = field(default_factory=list)  # (src, attribute missing)
 
 
 class _Scanner(HTMLParser):
@@ -134,13 +133,11 @@ def check_site(root: Path, options: Options | None = None) -> Report:
 
 def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:
     """(output file → the post or page it shows, output file → the template that rendered it)."""
-    templates = {
-        output_file(job.path): f"templates/{job.template}"
-        for job in plan(result.site, result.groups)
-    }
-    sources = {
-        output_file(item.path): item.source for item in (*result.site.posts, *result.site.pages)
-    }
+    jobs = plan(result.site, result.groups)
+    if result.digest is not None:
+        jobs = digest.plan(result.digest, jobs)
+    templates = {output_file(job.path): f"templates/{job.template}" for job in jobs}
+    sources = {output_file(item.path): item.source for item in (*result.site.posts, *result.site.pages)}
     return sources, templates
 
 
@@ -195,12 +192,7 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                         _fix_for(rel, files, base, ref.kind),
                     )
                 )
-            elif (
-                fragment
-                and found in scans
-                and fragment not in scans[found].ids
-                and fragment != "top"
-            ):
+            elif fragment and found in scans and fragment not in scans[found].ids and fragment != "top":
                 where = "on this page" if found == page else f"on {base}{_url_of(found)}"
                 findings.append(
                     _Finding(
@@ -217,10 +209,7 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                 findings.append(_Finding(page, src, message, ALT_FIX, pattern=pattern))
             else:
                 pattern = re.compile(
-                    r"!\[\s*\]\(\s*<?"
-                    + re.escape(src)
-                    + r"|\balt=[\"']\s*[\"'][^>]*"
-                    + re.escape(src)
+                    r"!\[\s*\]\(\s*<?" + re.escape(src) + r"|\balt=[\"']\s*[\"'][^>]*" + re.escape(src)
                 )
                 message = f"the image {src} has empty alt text, so screen readers say nothing"
                 fix = ALT_FIX + "; leave it empty only for pure decoration"
@@ -233,75 +222,74 @@ ALT_FIX = "describe the image inside the square brackets: ![What the picture sho
 ADDRESS_FIX = "check the address: a post is at /posts/<its file name without the date and .md>/"
 IMAGE_FIX = "put the file in content/images/ and link to it as /images/<name>"
 ANCHOR_FIX = "headings get an anchor made from their words: '## What we learned' → #what-we-learned"
-SUMMARY_FIX = (
-    "in the first paragraph, write links in full from the site's root: /posts/<slug>/#anchor"
-)
-SUMMARY_NOTE = " (on the list pages that show this post's first paragraph)"
+SUMMARY_FIX = "in the first paragraph, write links in full from the site's root: /posts/<slug>/#anchor"
 
 
 def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
     """Send each finding to the file that has to change. A link typed in a post is the post's
-    (once, even though its first paragraph is repeated on list pages); anything else came from
-    a template and is reported once, however many pages show it."""
+    (once, even though its first paragraph is repeated on list pages and in digest emails, there
+    made absolute); anything else came from site.yaml or a template and is reported once,
+    however many pages show it."""
     root = result.config.root
+    origin = result.config.origin
     finder = _LineFinder(root, result.config.base_path)
     sources, templates = _owners(result)
     problems: dict[tuple[str, str, str], Problem] = {}
-    in_content: set[tuple[str, str]] = set()
+    typed: set[tuple[str, str]] = set()  # (post, URL as typed) already reported
     elsewhere: list[_Finding] = []
     for f in findings:
         source = sources.get(f.page)
         line = finder.line(source, f.needle, f.pattern) if source else None
         if source and line is not None:
-            problems.setdefault(
-                (source, f.needle, f.message), Problem(source, line, f.message, f.fix, f.severity)
-            )
-            in_content.add((f.needle, f.message))
+            problem = Problem(source, line, f.message, f.fix, f.severity)
+            problems.setdefault((source, f.needle, f.message), problem)
+            typed.add((source, f.needle))
         else:
             elsewhere.append(f)
-    # List pages repeat each post's first paragraph, where a link relative to the post breaks
-    summaries: dict[str, list[str]] = {}
-    for item in result.site.posts:
-        for ref in scan_html(item.summary_html).refs:
-            summaries.setdefault(ref.url, []).append(item.source)
+
+    # Lists repeat each post's first paragraph, where a link relative to the post breaks
+    summary_refs = [(item.source, ref.url) for item in result.site.posts for ref in scan_html(item.summary_html).refs]
     leftover: dict[tuple[str, str], list[_Finding]] = {}
+    elsewhere.sort(key=lambda f: (f.page != "index.html", f.page))  # the home page as the example
     for f in elsewhere:
-        if (f.needle, f.message) in in_content:
-            continue
-        owners = summaries.get(f.needle, [])
+        owners = [
+            (source, ref)
+            for source, ref in summary_refs
+            if f.needle == ref or (ref.startswith(("/", "#")) and f.needle.endswith(ref))
+        ]
         if owners:
-            for source in owners:
-                message = f.message + SUMMARY_NOTE
-                line = finder.line(source, f.needle)
-                problem = Problem(source, line, message, SUMMARY_FIX, f.severity)
-                problems.setdefault((source, f.needle, message), problem)
-        else:
-            leftover.setdefault((f.needle, f.message), []).append(f)
-    template_files = (
-        sorted((root / "templates").rglob("*.html")) if (root / "templates").is_dir() else []
-    )
-    for key, group in leftover.items():
-        if key in in_content:
+            for source, ref in owners:
+                if (source, ref) in typed:
+                    continue  # the same broken link, already reported on the post itself
+                message = f"the link {ref} in the first paragraph breaks where lists repeat it" + (
+                    f", e.g. on {result.config.base_path}{_url_of(f.page)}"
+                )
+                problem = Problem(source, finder.line(source, ref), message, SUMMARY_FIX, f.severity)
+                problems.setdefault((source, ref, "summary"), problem)
             continue
+        plain = f.needle[len(origin) :] if f.needle.startswith(origin + "/") else f.needle
+        leftover.setdefault((plain, f.message.replace(f.needle, plain)), []).append(f)
+
+    # site.yaml first: its nav links are printed by templates on every page
+    written = [root / "site.yaml"]
+    if (root / "templates").is_dir():
+        written += sorted((root / "templates").rglob("*.html"))
+    for (plain, _), group in leftover.items():
         first = group[0]
-        where, line = _in_templates(template_files, root, finder, first.needle)
-        if where is None:
-            where = sources.get(first.page) or templates.get(first.page, "templates")
-        pages = sorted({g.page for g in group})
+        pages = sorted({g.page for g in group}, key=lambda p: (p != "index.html", p))
+        where, line = _written_in(written, root, finder, plain)
+        if where is None:  # made by a template expression, not typed: name the likeliest
+            shared = len({templates.get(p) for p in pages}) > 1  # several templates: their base
+            base = (root / "templates/base.html").is_file()
+            where = "templates/base.html" if shared and base else templates.get(first.page, "templates")
         message = first.message
         if len(pages) > 1:
-            message += (
-                f" (on {len(pages)} pages, e.g. {result.config.base_path}{_url_of(pages[0])})"
-            )
-        problems[(where, first.needle, first.message)] = Problem(
-            where, line, message, first.fix, first.severity
-        )
+            message += f" (on {len(pages)} pages, e.g. {result.config.base_path}{_url_of(pages[0])})"
+        problems[(where, plain, first.message)] = Problem(where, line, message, first.fix, first.severity)
     return list(problems.values())
 
 
-def _in_templates(
-    files: list[Path], root: Path, finder: _LineFinder, needle: str
-) -> tuple[str | None, int | None]:
+def _written_in(files: list[Path], root: Path, finder: _LineFinder, needle: str) -> tuple[str | None, int | None]:
     for path in files:
         rel = path.relative_to(root).as_posix()
         line = finder.line(rel, needle)
@@ -330,11 +318,7 @@ def _internal(url: str, page_url: str, origin: str, base: str) -> tuple[str | No
             return None
         path = parts.path or "/"
     elif parts.path:
-        path = (
-            parts.path
-            if parts.path.startswith("/")
-            else posixpath.join(posixpath.dirname(page_url), parts.path)
-        )
+        path = parts.path if parts.path.startswith("/") else posixpath.join(posixpath.dirname(page_url), parts.path)
     else:
         path = page_url  # "#anchor" or "?query": this page
     trailing = path.endswith("/")
@@ -369,9 +353,7 @@ def _fix_for(rel: str, files: dict[str, bytes], base: str, kind: str) -> str:
     prefix = f"{folder}/" if folder else ""
     if trailing:
         names = {
-            _url_of(p)[len(prefix) :].rstrip("/")
-            for p in files
-            if p.endswith("index.html") and p.startswith(prefix)
+            _url_of(p)[len(prefix) :].rstrip("/") for p in files if p.endswith("index.html") and p.startswith(prefix)
         }
     else:
         names = {p[len(prefix) :] for p in files if p.startswith(prefix)}
@@ -412,9 +394,7 @@ class _LineFinder:
     def line(self, source: str, needle: str, pattern: re.Pattern[str] | None = None) -> int | None:
         if source not in self.cache:
             try:
-                self.cache[source] = (
-                    (self.root / source).read_text(encoding="utf-8-sig").splitlines()
-                )
+                self.cache[source] = (self.root / source).read_text(encoding="utf-8-sig").splitlines()
             except (OSError, UnicodeDecodeError):
                 self.cache[source] = None
         lines = self.cache[source]

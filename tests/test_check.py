@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import BASE, NOW, SITE_YAML, copy_templates, post, write_files
 
 from qsite import cli
 from qsite.build import Options
@@ -16,11 +15,12 @@ from qsite.check import (
     ANCHOR_FIX,
     IMAGE_FIX,
     SUMMARY_FIX,
-    SUMMARY_NOTE,
     Report,
     check_site,
     scan_html,
 )
+
+from conftest import BASE, NOW, SITE_YAML, copy_templates, post, write_files
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
@@ -85,18 +85,13 @@ def test_broken_links_anchors_and_images_are_errors_at_their_line(tmp_path: Path
     )
     assert messages(report) == sorted(
         [
-            "content/posts/a.md:8: error: the page or file /posts/nope/ does not exist\n"
-            "    fix: " + ADDRESS_FIX,
+            "content/posts/a.md:8: error: the page or file /posts/nope/ does not exist\n    fix: " + ADDRESS_FIX,
             "content/posts/a.md:9: error: the page or file /posts/bee/ does not exist\n"
             "    fix: did you mean /posts/bee-keeping/?",
-            "content/posts/a.md:10: error: there is no #nowhere on /posts/b/\n"
-            "    fix: " + ANCHOR_FIX,
-            "content/posts/a.md:10: error: there is no #nor-here on this page\n"
-            "    fix: " + ANCHOR_FIX,
-            "content/posts/a.md:11: error: the image /images/missing.png does not exist\n"
-            "    fix: " + IMAGE_FIX,
-            "content/posts/a.md:12: error: the page or file ../c/ does not exist\n"
-            "    fix: " + ADDRESS_FIX,
+            "content/posts/a.md:10: error: there is no #nowhere on /posts/b/\n    fix: " + ANCHOR_FIX,
+            "content/posts/a.md:10: error: there is no #nor-here on this page\n    fix: " + ANCHOR_FIX,
+            "content/posts/a.md:11: error: the image /images/missing.png does not exist\n    fix: " + IMAGE_FIX,
+            "content/posts/a.md:12: error: the page or file ../c/ does not exist\n    fix: " + ADDRESS_FIX,
             "content/posts/a.md:13: error: the page or file https://example.org/tags/nothing/"
             " does not exist\n"
             "    fix: " + ADDRESS_FIX,
@@ -117,9 +112,7 @@ def test_images_need_alt_text(tmp_path: Path) -> None:
             ),
         },
     )
-    assert [
-        (p.severity, p.line, p.message) for p in sorted(report.problems, key=lambda p: p.line or 0)
-    ] == [
+    assert [(p.severity, p.line, p.message) for p in sorted(report.problems, key=lambda p: p.line or 0)] == [
         (
             "warning",
             8,
@@ -135,9 +128,7 @@ def test_a_broken_link_in_a_first_paragraph_is_reported_once_at_the_post(tmp_pat
         tmp_path,
         {
             **BASE,
-            "content/posts/a.md": post(
-                "A", "2020-04-01", body="See [this](/posts/gone/).", tags="[x]"
-            ),
+            "content/posts/a.md": post("A", "2020-04-01", body="See [this](/posts/gone/).", tags="[x]"),
         },
     )
     assert [p.format().splitlines()[0] for p in report.problems] == [
@@ -152,13 +143,12 @@ def test_relative_links_in_a_first_paragraph_break_on_list_pages(tmp_path: Path)
         tmp_path,
         {
             **BASE,
-            "content/posts/a.md": post(
-                "A", "2020-04-01", body="See [below](#notes).\n\n## Notes\n\nText."
-            ),
+            "content/posts/a.md": post("A", "2020-04-01", body="See [below](#notes).\n\n## Notes\n\nText."),
         },
     )
     assert [p.format() for p in report.problems] == [
-        "content/posts/a.md:6: error: there is no #notes on this page" + SUMMARY_NOTE + "\n"
+        "content/posts/a.md:6: error: the link #notes in the first paragraph breaks where lists repeat it,"
+        " e.g. on /\n"
         "    fix: " + SUMMARY_FIX
     ]
 
@@ -195,8 +185,7 @@ def test_links_on_a_sub_path_site(tmp_path: Path) -> None:
     )
     assert sorted(p.format().splitlines()[0] for p in report.problems) == [
         "content/posts/a.md:6: error: the page or file /q-blog/posts/c/ does not exist",
-        "content/posts/a.md:8: error: the link /elsewhere/ points outside the site's folder"
-        " /q-blog/",
+        "content/posts/a.md:8: error: the link /elsewhere/ points outside the site's folder /q-blog/",
     ]
 
 
@@ -205,9 +194,7 @@ def test_front_matter_problems_are_all_reported_and_stop_the_link_check(tmp_path
         tmp_path,
         {
             **BASE,
-            "content/posts/a.md": post(
-                "A", "2020-04-01", themes="[staf-wellbeing]", body="[x](/nope/)"
-            ),
+            "content/posts/a.md": post("A", "2020-04-01", themes="[staf-wellbeing]", body="[x](/nope/)"),
             "content/posts/b.md": "---\ntitle: B: the sequel\n---\n",
         },
     )
@@ -221,9 +208,7 @@ def test_front_matter_problems_are_all_reported_and_stop_the_link_check(tmp_path
 def test_a_hundred_problems_are_a_hundred_reports(tmp_path: Path) -> None:
     files = dict(BASE)
     for n in range(100):
-        files[f"content/posts/p{n}.md"] = post(
-            f"P{n}", "2020-04-01", body=f"Intro.\n\n[broken](/posts/missing-{n}/)"
-        )
+        files[f"content/posts/p{n}.md"] = post(f"P{n}", "2020-04-01", body=f"Intro.\n\n[broken](/posts/missing-{n}/)")
     report = check(tmp_path, files)
     assert len(report.errors) == 100
     assert {p.path for p in report.errors} == {f"content/posts/p{n}.md" for n in range(100)}
@@ -261,15 +246,11 @@ def test_scan_html_sees_ids_names_srcset_and_alt() -> None:
 
 BROKEN = {
     **BASE,
-    "content/posts/a.md": post(
-        '"A: colon, comma"', "2020-04-01", body="Intro.\n\n[broken](/posts/gone/)"
-    ),
+    "content/posts/a.md": post('"A: colon, comma"', "2020-04-01", body="Intro.\n\n[broken](/posts/gone/)"),
 }
 
 
-def test_exit_codes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     clean = make_site(tmp_path / "clean", {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
@@ -332,20 +313,13 @@ def test_annotation_escapes_properties_and_data(tmp_path: Path) -> None:
     from qsite.problems import Problem
 
     write_files(tmp_path, {"content/posts/a,b:c.md": "x"})
-    line = annotation(
-        Problem("content/posts/a,b:c.md", 3, "100% wrong\nreally", "do this"), tmp_path
-    )
+    line = annotation(Problem("content/posts/a,b:c.md", 3, "100% wrong\nreally", "do this"), tmp_path)
     assert line.startswith("::error file=")
     assert line.endswith("content/posts/a%2Cb%3Ac.md,line=3::100%25 wrong%0Areally%0AFix: do this")
-    assert (
-        annotation(Problem("--base-url", None, "bad", severity="warning"), tmp_path)
-        == "::warning::--base-url: bad"
-    )
+    assert annotation(Problem("--base-url", None, "bad", severity="warning"), tmp_path) == "::warning::--base-url: bad"
 
 
-def test_check_never_touches_the_output_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_check_never_touches_the_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
     site = make_site(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
     assert cli.main(["check", "--source", str(site)]) == 0
@@ -361,9 +335,29 @@ def test_check_never_touches_the_output_folder(
     assert sorted(os.listdir(site)) == ["content", "output", "site.yaml", "templates"]
 
 
-def test_the_example_site_has_no_errors() -> None:
+def test_the_example_site_passes_the_strict_check_ci_runs() -> None:
     from conftest import REPO
 
     report = check_site(REPO, Options(now=NOW))
     assert report.rendered
-    assert [p.format() for p in report.errors] == []
+    assert [p.format() for p in report.problems] == []
+    assert report.links > 1000
+
+
+def test_a_broken_nav_link_is_reported_at_its_line_in_site_yaml(tmp_path: Path) -> None:
+    site_yaml = SITE_YAML + "nav:\n  - title: About us\n    url: /about-us/\n"
+    report = check(tmp_path, {**BASE, "site.yaml": site_yaml, "content/posts/a.md": post("A", "2020-04-01")})
+    [problem] = report.problems
+    assert (problem.path, problem.line) == ("site.yaml", 20)
+    assert problem.message.startswith("the page or file /about-us/ does not exist (on ")
+
+
+def test_a_link_made_by_a_template_expression_on_every_page_is_blamed_on_base_html(
+    tmp_path: Path,
+) -> None:
+    make_site(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
+    base = tmp_path / "templates/base.html"
+    base.write_text(base.read_text().replace("</footer>", "<a href=\"{{ url('help/') }}\">Help</a></footer>"))
+    [problem] = check_site(tmp_path, Options(now=NOW)).problems
+    assert (problem.path, problem.line) == ("templates/base.html", None)
+    assert problem.message.startswith("the page or file /help/ does not exist (on ")

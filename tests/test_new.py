@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import BASE, NOW, BuildSite, write_files
 
 from qsite import cli
 from qsite.config import parse_config
@@ -16,6 +15,8 @@ from qsite.content import parse_document
 from qsite.model import read_meta
 from qsite.new import NewPost, plan_post, yaml_quote
 from qsite.problems import ConfigError, Problems
+
+from conftest import BASE, NOW, BuildSite, write_files
 
 CONFIG = parse_config(BASE["site.yaml"], Path("/site"))
 DAY = date(2021, 12, 1)

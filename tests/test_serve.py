@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BASE, REPO, copy_templates, post, write_files
 
 from qsite import cli
 from qsite.serve import Attempt, Rebuilder, SiteState, build_in_memory, inject_reload, watched
+
+from conftest import BASE, REPO, copy_templates, post, write_files
 
 DEADLINE = 10.0  # seconds; a rebuild takes well under one, this only bounds a hung test
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO
 
 from qsite.cli import make_parser
+
+from conftest import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 
