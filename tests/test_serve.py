@@ -192,11 +192,24 @@ def test_serve_edit_break_fix_and_stop(server: Server, site: Path) -> None:
     save(base, base.read_text().replace("Skip to main content", "Skip to the content"))
     server.poll("/", lambda s, body: "Skip to the content" in body)
 
+    # site.yaml is watched too, and a mistake there is shown like any other
+    settings = site / "site.yaml"
+    good_settings = settings.read_text()
+    save(settings, good_settings + "post_per_page: 3\n")
+    status, page = server.poll("/", lambda s, body: s == 500)
+    assert "site.yaml:18</code>: error: unknown setting &#x27;post_per_page&#x27;" in page
+    save(settings, good_settings.replace("title: Test Site", "title: Renamed Site"))
+    server.poll("/", lambda s, body: s == 200 and "Renamed Site" in body)
+
+    # Ctrl-C with a browser tab still listening for reloads
+    listening = urllib.request.urlopen(server.url + "__qsite/events", timeout=DEADLINE)
+    assert listening.readline() == b"retry: 1000\n"
     server.proc.send_signal(signal.SIGINT)
     assert server.proc.wait(timeout=DEADLINE) == 0
+    listening.close()
     server.wait_for_line(r"^Stopped\.$")
     rebuilds = [line for line in server.output if "rebuilt in" in line]
-    assert len(rebuilds) == 5, rebuilds  # one per save, however many events each save made
+    assert len(rebuilds) == 7, rebuilds  # one per save, however many events each save made
     assert "Traceback" not in "".join(server.output)
     assert not (site / "output").exists()
     assert list(server.tmpdir.iterdir()) == []
