@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from qsite import digest
 from qsite.build import BuildResult, Options, configure, render_site
@@ -248,18 +248,21 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
             elsewhere.append(f)
 
     # Lists repeat each post's first paragraph, where a link relative to the post breaks
-    summary_refs = [(item.source, ref.url) for item in result.site.posts for ref in scan_html(item.summary_html).refs]
+    # (markup.rebase_links resolves them against the post; this catches what is broken anyway)
+    summary_refs = [
+        (item.source, item.url, ref.url) for item in result.site.posts for ref in scan_html(item.summary_html).refs
+    ]
     leftover: dict[tuple[str, str], list[_Finding]] = {}
     elsewhere.sort(key=lambda f: (f.page != "index.html", f.page))  # the home page as the example
     for f in elsewhere:
         owners = [
-            (source, ref)
-            for source, ref in summary_refs
+            (source, url, ref)
+            for source, url, ref in summary_refs
             if f.needle == ref or (ref.startswith(("/", "#")) and f.needle.endswith(ref))
         ]
         if owners:
-            for source, ref in owners:
-                if (source, ref) in typed:
+            for source, url, ref in owners:
+                if (source, ref) in typed or any(s == source and urljoin(url, t) == ref for s, t in typed):
                     continue  # the same broken link, already reported on the post itself
                 message = f"the link {ref} in the first paragraph breaks where lists repeat it" + (
                     f", e.g. on {result.config.base_path}{_url_of(f.page)}"

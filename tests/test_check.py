@@ -14,7 +14,6 @@ from qsite.check import (
     ADDRESS_FIX,
     ANCHOR_FIX,
     IMAGE_FIX,
-    SUMMARY_FIX,
     Report,
     check_site,
     scan_html,
@@ -136,9 +135,9 @@ def test_a_broken_link_in_a_first_paragraph_is_reported_once_at_the_post(tmp_pat
     ]
 
 
-def test_relative_links_in_a_first_paragraph_break_on_list_pages(tmp_path: Path) -> None:
-    """`[below](#notes)` works on the post, but the home page repeats the paragraph, and there
-    it points at the home page."""
+def test_relative_links_in_a_first_paragraph_work_on_list_pages(tmp_path: Path) -> None:
+    """`[below](#notes)` works on the post, and the home page, which repeats the paragraph,
+    gets it resolved against the post's URL, so it works there too."""
     report = check(
         tmp_path,
         {
@@ -146,10 +145,16 @@ def test_relative_links_in_a_first_paragraph_break_on_list_pages(tmp_path: Path)
             "content/posts/a.md": post("A", "2020-04-01", body="See [below](#notes).\n\n## Notes\n\nText."),
         },
     )
-    assert [p.format() for p in report.problems] == [
-        "content/posts/a.md:6: error: the link #notes in the first paragraph breaks where lists repeat it,"
-        " e.g. on /\n"
-        "    fix: " + SUMMARY_FIX
+    assert report.problems == []
+
+
+def test_a_broken_anchor_in_a_first_paragraph_is_reported_once(tmp_path: Path) -> None:
+    report = check(
+        tmp_path,
+        {**BASE, "content/posts/a.md": post("A", "2020-04-01", body="See [below](#nowhere).\n\nText.")},
+    )
+    assert [p.format().splitlines()[0] for p in report.problems] == [
+        "content/posts/a.md:6: error: there is no #nowhere on this page"
     ]
 
 
