@@ -112,6 +112,10 @@ def make_parser() -> argparse.ArgumentParser:
 # Later commands register themselves here: each adds its subparser with set_defaults(handler=…).
 EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
 
+from qsite import editor_commands  # noqa: E402 - it uses the helpers above
+
+EXTENSIONS.append(editor_commands.register)  # new, check, serve
+
 
 # --- qsite digest (the learning digest, issue 3; the logic is in qsite/digest.py) -------------
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.markup import Rendered, plain_text
+from qsite.markup import Rendered, plain_text, rebase_links
 from qsite.problems import Problems, did_you_mean
 from qsite.urls import SLUG_RE, Urls, slugify
 
@@ -377,10 +377,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
 def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Post:
     assert meta.date is not None  # read_meta guarantees it for posts
     path = urls.post_path(meta.slug)
+    url = site_urls.url(path)
     summary = meta.summary or plain_text(body.summary_html)
-    summary_html = (
-        f"<p>{_escape(meta.summary)}</p>" if meta.summary else body.summary_html
-    )
+    summary_html = f"<p>{_escape(meta.summary)}</p>" if meta.summary else rebase_links(body.summary_html, url)
     return Post(
         source=meta.source,
         slug=meta.slug,
@@ -398,7 +397,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         featured=meta.featured,
         body=body,
         path=path,
-        url=site_urls.url(path),
+        url=url,
         permalink=site_urls.absolute(path),
     )
 
