@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from qsite import digest
+from qsite import digest, search
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
 from qsite.render import plan
@@ -182,6 +182,8 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                 )
                 continue
             found = _resolve(rel, files)
+            if found is None and search.made_by_indexer(rel):
+                continue  # the search bundle is written by Pagefind after rendering (qsite/search.py)
             if found is None:
                 what = "image" if ref.kind == "image" else "page or file"
                 findings.append(

@@ -40,6 +40,12 @@ class Indexed:
     seconds: float
 
 
+def made_by_indexer(path: str) -> bool:
+    """Whether a site-relative path belongs to the search bundle, which Pagefind writes after
+    rendering: ``qsite check`` checks rendered pages in memory, where the bundle is not yet."""
+    return path == BUNDLE or path.startswith(BUNDLE + "/")
+
+
 def find_binary() -> Path:
     """The Pagefind executable, or ConfigError (exit 2): a missing tool is the environment's
     problem, not the editor's content."""

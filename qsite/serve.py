@@ -42,7 +42,7 @@ RELOAD_SCRIPT_PATH = "/__qsite/reload.js"
 EVENTS_PATH = "/__qsite/events"
 DEBOUNCE = 0.2  # seconds of quiet after the last file event before rebuilding
 KEEPALIVE = 15.0  # seconds between SSE comments, so dead connections are noticed
-SERVE_OPTIONS = Options(drafts=True, future=True, serve=True)
+SERVE_OPTIONS = Options(drafts=True, future=True, serve=True, search=False)  # no index in memory
 
 RELOAD_JS = b"""\
 // Added by qsite serve only: reloads the page after each rebuild. Never part of qsite build.

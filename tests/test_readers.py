@@ -427,3 +427,15 @@ def test_a_missing_pagefind_binary_says_how_to_install_it(build_site, tmp_path, 
         "pagefind: error: the Pagefind binary was not found\n"
         "    fix: install it with: pip install 'pagefind[bin]' (or build with --no-search)"
     ]
+
+
+def test_check_accepts_the_search_page_before_the_index_exists(tmp_path: Path):
+    """``qsite check`` renders in memory, where Pagefind's bundle is not written yet."""
+    from qsite.check import check_site
+
+    from conftest import copy_templates, write_files
+
+    write_files(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-09")})
+    copy_templates(tmp_path)
+    report = check_site(tmp_path)
+    assert [p.format() for p in report.errors] == []
