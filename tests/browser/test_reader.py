@@ -70,7 +70,7 @@ class Watch:
     def attach(self, page: Any) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("requestfailed", self._request_failed)
         page.on("response", self._response)
         page.on("dialog", self._dialog)
 
@@ -83,6 +83,12 @@ class Watch:
         ):
             return  # the browser's own note that the page it was asked for is a 404
         self.console_errors.append(f"{message.type}: {message.text} ({url})")
+
+    def _request_failed(self, request: Any) -> None:
+        # net::ERR_ABORTED is the browser cancelling a request because the test navigated away
+        # (Chromium fetches the favicon lazily, after load); the server never failed it.
+        if "ERR_ABORTED" not in str(request.failure):
+            self.failed.append(f"{request.url} ({request.failure})")
 
     def _response(self, response: Any) -> None:
         if response.status >= 400 and not any(response.url.endswith(p) for p in self.allowed_404):
