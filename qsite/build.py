@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, markup, urls
+from qsite import digest, markup, search, urls
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
+from qsite.comments import read_comments
 from qsite.config import SiteConfig, load_config
 from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Curation, Digest
@@ -42,6 +43,7 @@ class Options:
     serve: bool = False
     jobs: int | None = None  # worker processes; None: one per core
     cache: bool = True  # False: ignore .qsite-cache/ and do not write it (--no-cache)
+    search: bool = True  # index the written site with Pagefind (`--no-search` skips it)
 
 
 @dataclass
@@ -59,6 +61,8 @@ class BuildResult:
     parallel_batches: int = 0  # batches of work spread over worker processes
     assets: list[Asset] = field(default_factory=list)
     digest: Digest | None = None
+    search_pages: int | None = None  # pages in the search index, None when not indexed
+    search_kept: bool = False  # no page changed, so the previous search index was kept
 
 
 class _Clock:
@@ -131,7 +135,7 @@ def load_site(
         docs[i] = result
     metas: list[Meta] = []
     for doc in docs:
-        if doc is not None and doc.kind != "digest":  # edition files are the digest's, read below
+        if doc is not None and doc.kind not in ("digest", "comment"):  # read below by their own steps
             meta = read_meta(doc, config, problems)
             if meta is not None:
                 metas.append(meta)
@@ -140,6 +144,8 @@ def load_site(
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )
+    comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
+    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -165,22 +171,46 @@ def load_site(
         reverse=True,
     )
     pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
-    site = Site(config, tuple(posts), tuple(pages), site_urls)
+    site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
     groups = group(site)
     editions = digest.assemble(site, groups, curations, now)
     seen = [str(path) for path, _rel, _kind in found.sources]
     return site, groups, editions, problems.warnings, found.assets, seen, fingerprints
 
 
-def render_site(config: SiteConfig, options: Options = Options()) -> BuildResult:
-    """Everything but writing, in memory: raises ContentError (exit 1) with every problem found."""
+def render_site(config: SiteConfig, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
+    """Everything but writing, in memory: raises ContentError (exit 1) with every problem found.
+
+    ``cache``: one kept across calls (``qsite serve`` keeps one) also reuses the bytes of every
+    page whose key has not changed since the last call, so a one-post edit renders few pages.
+    """
     clock = _Clock()
     workers = Workers(options.jobs)
-    site, groups, editions, warnings, assets, _seen, _fps = load_site(config, options, Cache(), workers, clock)
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
+    memory = cache if cache is not None else Cache()
+    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, memory, workers, clock)
+    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
     # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
     digest.install(renderer.env, editions)
-    outputs = renderer.render_all(digest.plan(editions, plan(site, groups)))
+    jobs = digest.plan(editions, plan(site, groups))
+    if cache is None:
+        outputs = renderer.render_all(jobs)
+    else:
+        deps = TemplateDeps(renderer.env)
+        config_fp = fingerprints.of(config)
+        keys = [
+            page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context) for job in jobs
+        ]
+        reused: dict[int, Output] = {}
+        for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
+            previous = cache.memory_pages.get(job.path)
+            if key is not None and previous is not None and previous[0] == key:
+                reused[i] = previous[1]
+        fresh = iter(renderer.render_all([job for i, job in enumerate(jobs) if i not in reused]))
+        outputs = [reused[i] if i in reused else next(fresh) for i in range(len(jobs))]
+        cache.memory_pages = {
+            job.path: (key, output) for job, key, output in zip(jobs, keys, outputs, strict=True) if key is not None
+        }
+        cache.save(seen)
     outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, assets)
     clock.lap("render")
@@ -212,7 +242,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     workers = Workers(options.jobs)
     site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
 
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve)
+    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
     digest.install(renderer.env, editions)
     jobs = digest.plan(editions, plan(site, groups))
     emails = {urls.output_file(e.email_path) for e in editions.editions}
@@ -253,8 +283,16 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         clock.lap("render")
         for output in statics:
             stage.put(output.path, output.data)
-        result.written = stage.commit()
+        clock.lap("write")
+        indexed: list[search.Indexed] = []
+        before_swap = (lambda folder: indexed.append(search.index_site(folder))) if options.search else None
+        result.written = stage.commit(before_swap, generated=search.BUNDLE)
+    if indexed:  # the index is made in the staging folder, so a failed index swaps nothing in
+        result.timings["search"] = indexed[0].seconds
+        result.search_pages = indexed[0].pages
+    result.search_kept = result.written.generated_kept
     clock.lap("write")
+    result.timings["write"] -= result.timings.get("search", 0.0)
     result.parallel_batches = workers.parallel_batches
     cache.pages = pages
     cache.save(seen)

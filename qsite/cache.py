@@ -270,6 +270,7 @@ class Cache:
         self.docs = _Store("sources")
         self.markdown = _Store("markdown")
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
+        self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
         self.hits = 0
         self.renders = 0
 

@@ -92,12 +92,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         output=args.output,
         jobs=args.jobs,
         cache=not args.no_cache,
+        search=not args.no_search,
     )
     result = build(args.source, options)
     if result.warnings:
         print_problems(result.warnings)
     if not args.quiet:
         print(summary(result))
+        if result.search_pages is not None:
+            print(f"Search: indexed {result.search_pages} pages in {result.timings['search'] * 1000:.0f} ms.")
+        elif result.search_kept:
+            print("Search: no page changed, so the index was kept.")
+        else:
+            print("Search: not indexed (--no-search).")
     return EXIT_OK
 
 
@@ -126,6 +133,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_site_options(build)
     build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
     build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+    build.add_argument("--no-search", action="store_true", help="skip the search index, for quicker local builds")
     add_speed_options(build)
     build.set_defaults(handler=cmd_build)
 
@@ -147,6 +155,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 # Later commands register themselves here: each adds its subparser with set_defaults(handler=…).
 EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+from qsite import editor_commands  # noqa: E402 - it uses the helpers above
+
+EXTENSIONS.append(editor_commands.register)  # new, check, serve
 
 
 # --- qsite digest (the learning digest, issue 3; the logic is in qsite/digest.py) -------------

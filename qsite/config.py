@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -99,6 +100,21 @@ SECTIONS: dict[str, dict[str, tuple[type | tuple[type, ...] | frozenset[str], bo
             "How often a learning digest edition is made: month (2020-04) or ISO week (2020-W16).",
         ),
     },
+    "accessibility": {
+        "contact": (str, False, "", "Email address or URL where readers report an accessibility problem."),
+        "reviewed": (str, False, "", "Date the statement was last reviewed, YYYY-MM-DD."),
+        "standard": (str, False, "WCAG 2.2 level AA", "The standard the site is tested against."),
+        "known_issues": (list, False, [], "Parts of the site known not to meet the standard, one line each."),
+    },
+    "comments": {
+        "submit_url": (str, False, "", "Where readers leave a comment: a form, an issue template or a mailto: link."),
+        "moderation": (
+            str,
+            False,
+            "An editor reads every comment before it is published, usually within a few working days.",
+            "The sentence under 'Leave a comment' saying how moderation works.",
+        ),
+    },
 }
 
 _TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
@@ -182,6 +198,7 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
     extra: dict[str, Any] = {}
     for section, schema in SECTIONS.items():
         extra[section] = _section(section, values.get(section) or {}, schema, doc, path, problems)
+    _check_readers_settings(extra, doc, path, problems)
 
     if problems:
         raise ConfigError(problems.items)
@@ -200,6 +217,42 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
         themes=themes,
         extra=extra,
     )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def _check_readers_settings(extra: dict[str, Any], doc: strict_yaml.Document, path: str, problems: Problems) -> None:
+    """Values of the accessibility and comments sections that a type alone cannot check."""
+    reviewed = extra.get("accessibility", {}).get("reviewed", "")
+    if reviewed and not _is_date(reviewed.strip()):
+        problems.add(
+            path,
+            doc.line("accessibility", "reviewed"),
+            f"accessibility.reviewed should be a date, not {reviewed!r}",
+            "for example: reviewed: 2024-03-01",
+        )
+    issues = extra.get("accessibility", {}).get("known_issues", [])
+    for i, issue in enumerate(issues):
+        if not isinstance(issue, str) or not issue.strip():
+            problems.add(
+                path,
+                doc.line("accessibility", "known_issues", i),
+                "each of accessibility.known_issues should be a line of text",
+            )
+    url = extra.get("comments", {}).get("submit_url", "")
+    if url and urlsplit(url).scheme not in ("http", "https", "mailto"):
+        problems.add(
+            path,
+            doc.line("comments", "submit_url"),
+            f"comments.submit_url should be an http(s) or mailto: link, not {url!r}",
+            "for example: submit_url: mailto:editors@example.org",
+        )
 
 
 def _p(path: str, line: int | None, message: str, fix: str | None = None) -> Problem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import unescape
+from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -118,6 +119,22 @@ def _flatten(tokens: list[dict]) -> list[tuple[int, str, str]]:
         out.append((token["level"], token["id"], unescape(_TAGS.sub("", token["name"]))))
         out.extend(_flatten(token.get("children", [])))
     return out
+
+
+_LINK_ATTR = re.compile(r'(\s(?:href|src))="([^"]*)"')
+
+
+def rebase_links(html: str, page_url: str) -> str:
+    """A post's summary is shown on other pages (lists, feeds, digests), where its ``#notes``
+    or ``../x`` links would point somewhere else: resolve them against the post's own URL."""
+
+    def fix(match: re.Match[str]) -> str:
+        attr, value = match.group(1), match.group(2)
+        if not value or value.startswith("/") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
+            return match.group(0)
+        return f'{attr}="{urljoin(page_url, unescape(value))}"'
+
+    return _LINK_ATTR.sub(fix, html)
 
 
 def plain_text(html: str) -> str:

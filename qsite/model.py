@@ -9,17 +9,21 @@ be published, then ``make_post``/``make_page`` assemble the finished objects.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.markup import Rendered, plain_text
+from qsite.markup import Rendered, plain_text, rebase_links
 from qsite.problems import Problems, did_you_mean
 from qsite.urls import SLUG_RE, Urls, slugify
+
+if TYPE_CHECKING:
+    from qsite.comments import Comment
 
 # key → what it is, shown in "did you mean" fixes and kept in step with the README table
 POST_KEYS: dict[str, str] = {
@@ -134,6 +138,7 @@ class Site:
     posts: tuple[Post, ...]  # newest first
     pages: tuple[Page, ...]
     urls: Urls
+    comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
 
 
 def parse_date(value: Any, tz: tzinfo) -> datetime | str:
@@ -372,10 +377,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
 def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Post:
     assert meta.date is not None  # read_meta guarantees it for posts
     path = urls.post_path(meta.slug)
+    url = site_urls.url(path)
     summary = meta.summary or plain_text(body.summary_html)
-    summary_html = (
-        f"<p>{_escape(meta.summary)}</p>" if meta.summary else body.summary_html
-    )
+    summary_html = f"<p>{_escape(meta.summary)}</p>" if meta.summary else rebase_links(body.summary_html, url)
     return Post(
         source=meta.source,
         slug=meta.slug,
@@ -393,7 +397,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         featured=meta.featured,
         body=body,
         path=path,
-        url=site_urls.url(path),
+        url=url,
         permalink=site_urls.absolute(path),
     )
 

@@ -102,7 +102,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         if option.lower() == low:
             return option
     for option in options:  # `theme` for `themes`: a prefix is a stronger hint than edit distance
-        if len(low) >= 3 and (option.startswith(low) or low.startswith(option)):
+        if min(len(low), len(option)) >= 3 and (option.startswith(low) or low.startswith(option)):
             return option
     close = difflib.get_close_matches(low, options, n=1, cutoff=0.6)
     return close[0] if close else None

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from qsite import __version__, urls
+from qsite import __version__, accessibility, sharing, urls
 from qsite.grouping import MONTHS, Groups, paginate
 from qsite.model import Post, Site
 from qsite.problems import ContentError, Problem
@@ -58,6 +58,7 @@ def make_env(templates: Path) -> jinja2.Environment:
     env.filters["iso"] = lambda d: d.isoformat()
     env.filters["absolute_links"] = absolute_links
     env.filters["names"] = names
+    env.filters.update(sharing.FILTERS)
     return env
 
 
@@ -101,6 +102,7 @@ def plan(site: Site, groups: Groups) -> list[Job]:
                     "title": post.title,
                     "neighbours": groups.neighbours[post.slug],
                     "related": groups.related[post.slug],
+                    "comments": site.comments.get(post.slug, ()),
                 },
             )
         )
@@ -117,6 +119,18 @@ def plan(site: Site, groups: Groups) -> list[Job]:
             jobs.append(Job("tag.html", pager.path, {"tag": tag, "pager": pager, "title": f"Tagged “{tag.name}”"}))
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
+    jobs.append(Job("search.html", "search/", {"title": "Search"}))
+    jobs.append(
+        Job(
+            "accessibility.html",
+            accessibility.PATH,
+            {
+                "title": "Accessibility statement",
+                "statement": accessibility.settings(config),
+                "reviewed": accessibility.reviewed(config),
+            },
+        )
+    )
     jobs.append(feed_job("", config.title, site.posts))
     jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": sitemap_entries(site, groups)}))
     jobs.append(Job("robots.txt", "robots.txt", {}))
@@ -147,13 +161,14 @@ def sitemap_entries(site: Site, groups: Groups) -> list[tuple[str, datetime | No
     entries += [(t.path, t.posts[0].date if t.posts else None) for t in groups.themes]
     entries += [("tags/", newest)] + [(t.path, t.posts[0].date) for t in groups.tags]
     entries.append(("archive/", newest))
+    entries.append((accessibility.PATH, None))
     return entries
 
 
 class Renderer:
     """Holds the Jinja environment and the context every page shares."""
 
-    def __init__(self, site: Site, groups: Groups, templates: Path, *, serve: bool = False):
+    def __init__(self, site: Site, groups: Groups, templates: Path, *, serve: bool = False, search: bool = True):
         self.site = site
         self.templates = templates
         self.env = make_env(templates)
@@ -174,6 +189,7 @@ class Renderer:
             origin=site.urls.origin,
             qsite_version=__version__,
             serve_mode=serve,
+            search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
 
     def render(self, job: Job) -> Output:

@@ -26,6 +26,7 @@ RESERVED = frozenset(
     {
         "posts", "themes", "tags", "archive", "digest", "search", "static", "page", "feed.xml",
         "sitemap.xml", "robots.txt", "404", "images", "index", "pagefind", "comments", "authors",
+        "accessibility",
     }
 )
 

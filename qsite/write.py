@@ -17,7 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +33,7 @@ DIR_MODE = 0o755
 class WriteResult:
     written: int
     unchanged: int
+    generated_kept: bool = False  # nothing changed, so the search index was kept, not remade
 
 
 def _refuse(out: Path, why: str, fix: str = "choose another output folder with --output or output_dir") -> ConfigError:
@@ -91,13 +92,19 @@ def check_paths(paths: Iterable[str]) -> None:
         raise ContentError(problems)
 
 
-def write_site(outputs: list[Output], out: Path) -> WriteResult:
-    """Write ``outputs`` as the complete new content of ``out`` (already checked)."""
+def write_site(
+    outputs: list[Output], out: Path, before_swap: Callable[[Path], None] | None = None
+) -> WriteResult:
+    """Write ``outputs`` as the complete new content of ``out`` (already checked).
+
+    ``before_swap(stage)`` runs on the finished staging folder just before it replaces ``out``
+    (the search indexer reads the HTML there); if it raises, ``out`` is left as it was.
+    """
     check_unique(outputs)
     with Stage(out) as stage:
         for output in outputs:
             stage.put(output.path, output.data)
-        return stage.commit()
+        return stage.commit(before_swap)
 
 
 Stamp = tuple[int, int, int]  # (size, mtime_ns, inode): what a file looked like when last seen
@@ -194,14 +201,37 @@ class Stage:
         self.unchanged += 1
         return True
 
-    def commit(self) -> WriteResult:
+    def commit(self, before_swap: Callable[[Path], None] | None = None, generated: str | None = None) -> WriteResult:
+        """Put the new site in place. ``before_swap(folder)`` (the search indexer) needs the
+        complete new site in one folder and writes ``generated/`` into it: it runs on a full
+        staging tree, which is then swapped in. Only if no file changed, none went away and
+        ``out`` already has ``generated/`` is it skipped (``WriteResult.generated_kept``).
+        If it raises, ``out`` is left as it was."""
         with self._errors():
-            if self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
+            if before_swap is not None:
+                if generated and not self.written and (self.out / generated).is_dir() and not self._stale(generated):
+                    shutil.rmtree(self.path, ignore_errors=True)
+                    self._done = True
+                    return WriteResult(self.written, self.unchanged, generated_kept=True)
+                self._swap(before_swap)
+            elif self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
                 self._in_place()
             else:
                 self._swap()
         self._done = True
         return WriteResult(self.written, self.unchanged)
+
+    def _stale(self, generated: str | None = None) -> list[Path]:
+        """Files in ``out`` that this build does not make (nor ``generated/`` makes)."""
+        stale: list[Path] = []
+        skip = f"{generated}/" if generated else None
+        for folder, _dirs, names in os.walk(self.out):
+            here = Path(folder)
+            for name in names:
+                rel = (here / name).relative_to(self.out).as_posix()
+                if rel not in self.files and rel != MARKER and not (skip and rel.startswith(skip)):
+                    stale.append(here / name)
+        return stale
 
     def _fits(self) -> bool:
         """False if a changed file would land where ``out`` has a folder, or under a file."""
@@ -224,20 +254,16 @@ class Stage:
                 target = self.out / rel
                 _mkdirs(target.parent, made)
                 os.replace(self.path / rel, target)
-        keep = set(self.files) | {MARKER}
-        for folder, dirs, names in os.walk(self.out, topdown=False):
-            here = Path(folder)
-            for name in names:
-                rel = (here / name).relative_to(self.out).as_posix()
-                if rel not in keep:
-                    os.unlink(here / name)
+        for path in self._stale():
+            os.unlink(path)
+        for folder, dirs, _names in os.walk(self.out, topdown=False):
             for name in dirs:
                 with contextlib.suppress(OSError):  # only empty folders go
-                    os.rmdir(here / name)
+                    os.rmdir(Path(folder) / name)
         _write_marker(self.out)
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def _swap(self) -> None:
+    def _swap(self, before_swap: Callable[[Path], None] | None = None) -> None:
         _write_marker(self.path)
         for rel, staged in self.files.items():
             if staged:
@@ -248,6 +274,8 @@ class Stage:
                 os.link(self.out / rel, target)
             except OSError:  # no hard links here: copy, keeping the mtime
                 shutil.copy2(self.out / rel, target)
+        if before_swap is not None:
+            before_swap(self.path)
         _swap(self.path, self.out)
 
 

@@ -228,6 +228,20 @@ def test_summary_field_more_marker_and_first_paragraph(build_site):
     )
 
 
+def test_summary_links_work_away_from_the_post(build_site):
+    body = "See [the notes](#notes), [a sibling](../b/) and a footnote[^1].\n\n## Notes\n\n[^1]: Here."
+    site = build_site({**BASE, "content/posts/a.md": post("A", "2020-04-01", body=body), "content/posts/b.md": post("B", "2020-03-01")})
+    site.assert_lines(
+        "index.html",
+        """
+        href="/posts/a/#notes"
+        href="/posts/b/"
+        href="/posts/a/#fn:1"
+        """,
+    )
+    site.assert_lines("posts/a/index.html", 'href="#notes"')
+
+
 def test_markdown_features(build_site):
     body = (
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n"

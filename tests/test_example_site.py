@@ -47,8 +47,11 @@ def test_example_site_is_reproducible(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     build(REPO, Options(output=one, now=NOW))
     build(REPO, Options(output=two, now=NOW))
-    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    # Pagefind's bundle is left out: it writes its filter map in hash-map order, so the filter
+    # file's name and bytes (and the two files naming it) change from run to run even over one
+    # unchanged folder. Everything qsite itself writes must be byte-identical.
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and "pagefind" not in p.parts)
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and "pagefind" not in p.parts)
     for rel in files:
         assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
     shutil.rmtree(one)

@@ -76,6 +76,7 @@ def test_did_you_mean():
     assert did_you_mean("Title", ["title", "themes"]) == "title"
     assert did_you_mean("staff-welbeing", ["staff-wellbeing", "space-to-learn"]) == "staff-wellbeing"
     assert did_you_mean("zzz", ["title"]) is None
+    assert did_you_mean("bee", ["b", "c"]) is None
 
 
 def test_paginate():

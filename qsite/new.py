@@ -1,0 +1,249 @@
+"""``qsite new``: write the skeleton of a post, so an editor starts from valid front matter.
+
+Titles come from the command line and can hold anything (``Huddles: what "we" learned``,
+``Café``, ``123``, ``yes``), so every text value is written as a double-quoted YAML scalar:
+in YAML's double-quoted style only ``\\`` and ``"`` and non-printable characters need escaping,
+and the value is always text, never a number, a boolean or a date. The file goes only to
+``content/posts/`` and is opened with ``O_EXCL``, so an existing post is never overwritten,
+even by a second ``qsite new`` racing this one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from qsite.config import SiteConfig
+from qsite.problems import ConfigError, ContentError, Problem, did_you_mean
+from qsite.urls import SLUG_RE, slugify
+
+POSTS = Path("content") / "posts"
+
+# Characters YAML does not allow raw in a document (its "printable" set, YAML 1.1 §5.1 as
+# PyYAML's reader enforces it), plus the line breaks a double-quoted scalar would fold.
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
+)
+
+BODY = """\
+Start with a sentence or two saying what this post is about: lists and link previews show this
+first paragraph, unless you write a 'summary:' in the front matter.
+
+## What we did
+
+## What we learned
+"""
+
+
+def yaml_quote(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that reads back as exactly ``text``."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group(0))
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return '"' + _NOT_PRINTABLE.sub(escape, out) + '"'
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def one_line(text: str, what: str = "title") -> str:
+    """A title typed with a stray newline or tab becomes one line with single spaces; other
+    control characters are never meant, so they go. Bytes that are not text (a terminal in a
+    non-UTF-8 locale) are a usage error rather than a file that cannot be rendered."""
+    if _SURROGATE.search(text):
+        raise ConfigError(
+            [
+                Problem(
+                    what,
+                    None,
+                    f"the {what} has characters that are not valid text",
+                    "type it again in a UTF-8 terminal",
+                )
+            ]
+        )
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """What ``qsite new`` was asked for, already checked by ``plan_post``."""
+
+    title: str
+    themes: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    draft: bool = False
+    slug: str | None = None
+
+
+def check_themes(given: Sequence[str], config: SiteConfig) -> tuple[str, ...]:
+    """The themes as slugs; a mistyped one is a usage error with a did-you-mean."""
+    slugs = [t.slug for t in config.themes]
+    problems: list[Problem] = []
+    chosen: list[str] = []
+    for theme in given:
+        name = theme.strip()
+        if name in slugs:
+            if name not in chosen:
+                chosen.append(name)
+            continue
+        guess = did_you_mean(slugify(name), slugs)
+        problems.append(
+            Problem(
+                "--theme",
+                None,
+                f"there is no theme {name!r}",
+                f"did you mean '{guess}'?" if guess else f"use one of: {', '.join(slugs)}",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    if not chosen:
+        raise ConfigError(
+            [
+                Problem(
+                    "--theme",
+                    None,
+                    "a post needs at least one theme",
+                    f"use one of: {', '.join(slugs)}",
+                )
+            ]
+        )
+    return tuple(chosen)
+
+
+def front_matter(post: NewPost, day: date) -> str:
+    """The text of the new file. Optional fields are left as comments, ready to uncomment."""
+    lines = [
+        "---",
+        f"title: {yaml_quote(post.title)}",
+        f"date: {day.isoformat()}",
+        f"themes: [{', '.join(post.themes)}]",
+    ]
+    if post.tags:
+        lines.append(f"tags: [{', '.join(yaml_quote(t) for t in post.tags)}]")
+    if len(post.authors) == 1:
+        lines.append(f"author: {yaml_quote(post.authors[0])}")
+    elif post.authors:
+        lines.append(f"authors: [{', '.join(yaml_quote(a) for a in post.authors)}]")
+    if post.draft:
+        lines.append("draft: true")
+    lines += [
+        "# summary: One or two sentences shown in lists and link previews.",
+        "# takeaways:",
+        "#   - One short line about what you learned (up to five lines).",
+        "---",
+    ]
+    return "\n".join(lines) + "\n" + BODY
+
+
+def plan_post(post: NewPost, config: SiteConfig, day: date) -> tuple[Path, str]:
+    """(path relative to the site, text) for the new post, or a usage error saying why not."""
+    title = one_line(post.title)
+    if not title:
+        raise ConfigError(
+            [
+                Problem(
+                    "title",
+                    None,
+                    "the title is empty",
+                    'qsite new "What we learned from huddles" --theme staff-wellbeing',
+                )
+            ]
+        )
+    slug = post.slug if post.slug is not None else slugify(title)
+    if post.slug is not None and not SLUG_RE.match(post.slug):
+        raise ConfigError(
+            [
+                Problem(
+                    "--slug",
+                    None,
+                    f"{post.slug!r} can only have lower-case letters, digits and single hyphens",
+                    f"--slug {slugify(post.slug) or 'my-post'}",
+                )
+            ]
+        )
+    if not slug:
+        raise ConfigError(
+            [
+                Problem(
+                    "title",
+                    None,
+                    f"cannot make a file name from the title {title!r}",
+                    "add --slug with a short name in plain letters, e.g. --slug huddles",
+                )
+            ]
+        )
+    themes = check_themes(post.themes, config)
+    tags = tuple(t for t in (one_line(t, "--tag") for t in post.tags) if t)
+    for tag in tags:
+        if not slugify(tag):
+            raise ConfigError(
+                [
+                    Problem(
+                        "--tag",
+                        None,
+                        f"tag {tag!r} has no letters or digits to make a URL from",
+                        "use a tag with plain letters",
+                    )
+                ]
+            )
+    authors = tuple(a for a in (one_line(a, "--author") for a in post.authors) if a)
+    checked = NewPost(title, themes, tags, authors, post.draft, slug)
+    rel = POSTS / f"{day.isoformat()}-{slug}.md"
+    return rel, front_matter(checked, day)
+
+
+def write_post(root: Path, rel: Path, text: str) -> Path:
+    """Create ``root/rel`` inside ``content/posts/``; never replaces a file, never follows the
+    posts folder out of the site (a symlinked ``content/posts`` pointing elsewhere is refused)."""
+    posts = root / POSTS
+    target = root / rel
+    real_root = root.resolve()
+    posts.mkdir(parents=True, exist_ok=True)
+    real_posts = posts.resolve()
+    if not real_posts.is_relative_to(real_root) or target.resolve().parent != real_posts:
+        raise ConfigError(
+            [
+                Problem(
+                    str(POSTS),
+                    None,
+                    "content/posts/ leads outside the site folder; qsite new will not write there",
+                )
+            ]
+        )
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ContentError(
+            [
+                Problem(
+                    rel.as_posix(),
+                    None,
+                    "this post already exists; qsite new never overwrites a file",
+                    "open it to edit it, or choose a different title or --slug",
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [Problem(rel.as_posix(), None, f"cannot create the file: {exc.strerror}")]
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return target
+
+
+def new_post(root: Path, config: SiteConfig, post: NewPost, day: date) -> Path:
+    """Plan and write the post; returns its path relative to ``root``."""
+    rel, text = plan_post(post, config, day)
+    write_post(root, rel, text)
+    return rel

@@ -1,0 +1,95 @@
+"""What other sites read from a page: JSON-LD ``BlogPosting`` data and link-preview images.
+
+These are Jinja filters (registered by ``render.make_env``) so templates stay in charge of
+which page prints what, while the escaping rules, which are easy to get subtly wrong, live
+here and are unit-tested.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urljoin
+
+import jinja2
+from markupsafe import Markup
+
+from qsite.model import Post
+
+# Inside <script> the HTML parser ends the element at the first "</script" whatever JSON
+# thinks, and "<!--" changes how it parses; escaping these characters as JSON \u escapes keeps
+# the same data and makes a breakout impossible. U+2028/2029 are escaped for old JS parsers.
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+
+# Link previews (Open Graph, Twitter cards) only show raster images.
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+\.(?:png|jpe?g|gif|webp))"', re.I)
+
+
+def json_ld(data: Any) -> Markup:
+    """``data`` as JSON that is safe to print inside ``<script type="application/ld+json">``."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return Markup(_UNSAFE_RE.sub(lambda m: _SCRIPT_UNSAFE[m.group(0)], text))
+
+
+def first_image(html: str, page_url: str) -> str | None:
+    """The first raster image of a body as an absolute URL (link previews need absolute URLs)."""
+    match = _IMG_SRC.search(html)
+    return urljoin(page_url, match.group(1)) if match else None
+
+
+@jinja2.pass_context
+def blog_posting(
+    context: jinja2.runtime.Context, post: Post, comments: Sequence[object] = ()
+) -> dict[str, Any]:
+    """schema.org ``BlogPosting`` for one post: headline, dates, authors and keywords (theme
+    titles, then tags), with absolute URLs as search engines require."""
+    site = context["site"]
+    themes = {t.slug: t.title for t in context["themes"]}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "description": post.summary,
+        "datePublished": post.date.isoformat(),
+        "dateModified": (post.updated or post.date).isoformat(),
+        "url": post.permalink,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": post.permalink},
+        "author": [
+            {"@type": "Person" if _looks_personal(a) else "Organization", "name": a}
+            for a in post.authors
+        ]
+        or [{"@type": "Organization", "name": site.title}],
+        "publisher": {"@type": "Organization", "name": site.title, "url": site.base_url},
+        "keywords": [themes[s] for s in post.themes if s in themes] + [t.name for t in post.tags],
+        "articleSection": [themes[s] for s in post.themes if s in themes],
+        "inLanguage": site.language,
+        "wordCount": post.body.words,
+        "commentCount": len(comments),
+    }
+    image = first_image(post.html, post.permalink)
+    if image:
+        data["image"] = image
+    return data
+
+
+_ORG_WORDS = re.compile(
+    r"\b(team|hub|group|network|practice|service|trust|board|unit|ward|centre|community)\b", re.I
+)
+
+
+def _looks_personal(name: str) -> bool:
+    """Most bylines here are teams ("Quality Improvement Hub, Millbrook"); schema.org wants
+    those as Organizations, not Persons."""
+    return not _ORG_WORDS.search(name)
+
+
+FILTERS = {"json_ld": json_ld, "blog_posting": blog_posting, "first_image": first_image}

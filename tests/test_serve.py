@@ -1,0 +1,291 @@
+"""`qsite serve` (issue 4): the real server in a subprocess on a free port, driven over HTTP
+while the test edits files the way an editor's program saves them."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from qsite import cli
+from qsite.serve import Attempt, Rebuilder, SiteState, build_in_memory, inject_reload, watched
+
+from conftest import BASE, REPO, copy_templates, post, write_files
+
+DEADLINE = 10.0  # seconds; a rebuild takes well under one, this only bounds a hung test
+
+
+def save(path: Path, text: str) -> None:
+    """Save like many editors do: write a temporary file beside it, then rename it over."""
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen[str], tmpdir: Path):
+        self.proc = proc
+        self.tmpdir = tmpdir
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.wait_for_line(r"Serving the site at (\S+)").group(1)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for_line(self, pattern: str) -> re.Match[str]:
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.output)}")
+
+    def get(self, path: str) -> tuple[int, str, dict[str, str]]:
+        try:
+            with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=5) as response:
+                return response.status, response.read().decode(), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(), dict(exc.headers)
+
+    def poll(self, path: str, done: Callable[[int, str], bool]) -> tuple[int, str]:
+        """Fetch ``path`` until ``done(status, body)``: the rebuild runs in the background."""
+        end = time.monotonic() + DEADLINE
+        while True:
+            status, body, _ = self.get(path)
+            if done(status, body):
+                return status, body
+            if time.monotonic() > end:
+                raise AssertionError(
+                    f"{path} never got there; last answer {status}:\n{body[:2000]}"
+                )
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    write_files(
+        root,
+        {
+            **BASE,
+            "content/posts/2020-04-01-huddles.md": post(
+                "Huddles", "2020-04-01", body="Original body text."
+            ),
+            "content/posts/2020-04-02-notes.md": post(
+                "Notes in progress", "2020-04-02", draft="true"
+            ),
+            "content/posts/2099-01-01-later.md": post("Written for later", "2099-01-01"),
+        },
+    )
+    copy_templates(root)
+    return root
+
+
+@pytest.fixture
+def server(site: Path, tmp_path: Path) -> Iterator[Server]:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qsite", "serve", "--port", "0", "--source", str(site)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        yield Server(proc, tmpdir)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_edit_break_fix_and_stop(server: Server, site: Path) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.url)
+    assert server.url != "http://127.0.0.1:0/"
+
+    status, home, headers = server.get("/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert 'href="/posts/huddles/">Huddles</a>' in home
+    assert re.search(
+        r'<script src="/__qsite/reload.js" data-generation="1"></script>\n</body>', home
+    )
+    # drafts and scheduled posts are previewed, each with its badge
+    _, draft, _ = server.get("/posts/notes/")
+    assert '<strong class="badge">Draft</strong>' in draft
+    _, later, _ = server.get("/posts/later/")
+    assert '<strong class="badge">Scheduled</strong>' in later
+    status, css, headers = server.get("/static/site.css")
+    assert status == 200 and headers["Content-Type"] == "text/css; charset=utf-8"
+    assert "__qsite" not in css
+    assert server.get("/posts/nothing-here/")[0] == 404
+    assert server.get("/posts/huddles")[1] == server.get("/posts/huddles/")[1]  # redirected
+
+    # the live-reload stream: the current generation, then the next one after a save
+    events = urllib.request.urlopen(server.url + "__qsite/events", timeout=DEADLINE)
+    assert events.headers["Content-Type"] == "text/event-stream"
+    assert events.readline() == b"retry: 1000\n"
+    assert events.readline() == b"data: 1\n"
+
+    source = site / "content/posts/2020-04-01-huddles.md"
+    save(source, post("Huddles", "2020-04-01", body="Edited body text."))
+    server.poll("/posts/huddles/", lambda s, body: "Edited body text." in body)
+    line = next(line for line in iter(events.readline, b"") if line.startswith(b"data:"))
+    assert line == b"data: 2\n"
+    events.close()
+    server.wait_for_line(
+        r"content/posts/2020-04-01-huddles\.md changed; rebuilt in \d+ ms: 3 posts, 0 pages"
+    )
+
+    save(
+        source,
+        "---\ntitle: Huddles: <b>what</b> we learned\ndate: 2020-04-01\n"
+        "themes: [staff-wellbeing]\n---\nBody\n",
+    )
+    status, page = server.poll("/posts/huddles/", lambda s, body: s == 500)
+    assert "<h1>The site could not be rebuilt</h1>" in page
+    assert (
+        '<code class="where">content/posts/2020-04-01-huddles.md:2</code>: error: '
+        "this is not valid YAML: mapping values are not allowed here" in page
+    )
+    assert "<mark>   2 | title: Huddles: &lt;b&gt;what&lt;/b&gt; we learned</mark>" in page
+    assert "<b>what</b>" not in page
+    assert '<script src="/__qsite/reload.js"' in page
+    assert server.get("/")[0] == 500  # every page explains the problem...
+    assert server.get("/static/site.css")[0] == 200  # ...while assets come from the last good build
+    server.wait_for_line(r"huddles\.md changed; rebuilt in \d+ ms: 1 error")
+    server.wait_for_line(r"content/posts/2020-04-01-huddles\.md:2: error: this is not valid YAML")
+
+    save(source, post("Huddles", "2020-04-01", body="Fixed body text."))
+    server.poll("/posts/huddles/", lambda s, body: s == 200 and "Fixed body text." in body)
+
+    # a new file and a template change are picked up too
+    write_files(site, {"content/posts/2020-04-03-new.md": post("Brand new", "2020-04-03")})
+    server.poll("/posts/new/", lambda s, body: s == 200 and "Brand new" in body)
+    base = site / "templates/base.html"
+    save(base, base.read_text().replace("Skip to main content", "Skip to the content"))
+    server.poll("/", lambda s, body: "Skip to the content" in body)
+
+    # site.yaml is watched too, and a mistake there is shown like any other
+    settings = site / "site.yaml"
+    good_settings = settings.read_text()
+    save(settings, good_settings + "post_per_page: 3\n")
+    status, page = server.poll("/", lambda s, body: s == 500)
+    assert "site.yaml:18</code>: error: unknown setting &#x27;post_per_page&#x27;" in page
+    save(settings, good_settings.replace("title: Test Site", "title: Renamed Site"))
+    server.poll("/", lambda s, body: s == 200 and "Renamed Site" in body)
+
+    # Ctrl-C with a browser tab still listening for reloads
+    listening = urllib.request.urlopen(server.url + "__qsite/events", timeout=DEADLINE)
+    assert listening.readline() == b"retry: 1000\n"
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=DEADLINE) == 0
+    listening.close()
+    server.wait_for_line(r"^Stopped\.$")
+    rebuilds = [line for line in server.output if "rebuilt in" in line]
+    assert len(rebuilds) == 7, rebuilds  # one per save, however many events each save made
+    assert "Traceback" not in "".join(server.output)
+    assert not (site / "output").exists()
+    assert list(server.tmpdir.iterdir()) == []
+    assert sorted(p.name for p in site.iterdir()) == ["content", "site.yaml", "templates"]
+
+
+def test_a_busy_port_is_a_clear_usage_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port), "--source", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert "--port 0 to pick a free one" in err
+
+
+def test_no_site_here_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve", "--port", "0", "--source", str(tmp_path)]) == 2
+    assert "there is no site.yaml here" in capsys.readouterr().err
+
+
+def test_build_output_has_no_reload_script(build_site) -> None:  # type: ignore[no-untyped-def]
+    site = build_site({**BASE, "content/posts/a.md": post("A", "2020-04-01")})
+    for name in site.files():
+        assert "__qsite" not in (site.out / name).read_text(errors="replace"), name
+
+
+def test_a_burst_of_changes_is_one_rebuild(site: Path) -> None:
+    built: list[Attempt] = []
+    lines: list[str] = []
+
+    def counted() -> Attempt:
+        attempt = build_in_memory(site, "http://127.0.0.1:1")
+        built.append(attempt)
+        return attempt
+
+    state = SiteState()
+    rebuilder = Rebuilder(site, counted, state, lines.append, debounce=0.15)
+    rebuilder.start()
+    try:
+        for _ in range(10):
+            rebuilder.changed("content/posts/2020-04-01-huddles.md")
+            time.sleep(0.02)
+        rebuilder.changed("content/posts/.2020-04-01-huddles.md.tmp")  # gone again by the rebuild
+        end = time.monotonic() + DEADLINE
+        while not built and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        rebuilder.stop()
+    assert len(built) == 1
+    assert state.snapshot().generation == 1
+    assert len(lines) == 1 and "content/posts/2020-04-01-huddles.md changed; rebuilt in" in lines[0]
+    assert ".tmp" not in lines[0]
+
+
+def test_only_sources_are_watched(tmp_path: Path) -> None:
+    root = tmp_path
+    assert watched(root, str(root / "site.yaml")) == "site.yaml"
+    assert watched(root, str(root / "content/posts/a.md")) == "content/posts/a.md"
+    assert watched(root, str(root / "templates/base.html")) == "templates/base.html"
+    for ignored in (
+        "output/index.html",
+        ".qsite-cache/x",
+        "content/posts/.a.md.swp",
+        "content/posts/a.md~",
+        "content/posts/#a.md#",
+        "content/posts/4913",
+        "README.md",
+        "content",
+    ):
+        assert watched(root, str(root / ignored)) is None, ignored
+
+
+def test_inject_reload_goes_before_the_last_body_end() -> None:
+    tag = b'<script src="/__qsite/reload.js" data-generation="7"></script>\n'
+    assert inject_reload(b"<p>a</p></BODY></html>", 7) == b"<p>a</p>" + tag + b"</BODY></html>"
+    assert inject_reload(b"<p>no body end</p>", 7) == b"<p>no body end</p>" + tag
