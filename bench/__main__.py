@@ -51,24 +51,24 @@ def clean(site: Path) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
-def measure(site: Path, runs: int, jobs: int | None) -> dict[str, list[float]]:
+def measure(site: Path, runs: int, jobs: int | None, extra: tuple[str, ...] = ()) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"cold": [], "nochange": [], "edit": [], "template": [], "memory": []}
     posts = sorted((site / "content" / "posts").glob("*.md"))
     post = posts[len(posts) // 2]
     template = site / "templates" / "post.html"
     for run in range(runs):
         clean(site)
-        seconds, rss = run_build(site, jobs)
+        seconds, rss = run_build(site, jobs, extra)
         results["cold"].append(seconds)
         results["memory"].append(rss)
-        results["nochange"].append(run_build(site, jobs)[0])
+        results["nochange"].append(run_build(site, jobs, extra)[0])
         with post.open("a", encoding="utf-8") as f:
             f.write(f"\nOne more sentence, added by benchmark run {run}.\n")
-        results["edit"].append(run_build(site, jobs)[0])
+        results["edit"].append(run_build(site, jobs, extra)[0])
         text = template.read_text(encoding="utf-8")
         text = text.replace("{% block main %}", f"{{% block main %}}<!-- bench {run} -->", 1)
         template.write_text(text, encoding="utf-8")
-        results["template"].append(run_build(site, jobs)[0])
+        results["template"].append(run_build(site, jobs, extra)[0])
         times = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.items() if k != "memory")
         print(f"  {site.name} run {run + 1}/{runs}: {times}, {rss / 2**20:.0f} MiB", file=sys.stderr)
     return results
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="post counts (default: 1000 5000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported (default: 3)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to qsite build --jobs (default: one per core)")
+    parser.add_argument("--no-search", action="store_true", help="build with --no-search (no Pagefind index)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--work", type=Path, default=None, help="where to generate the sites (default: a temp folder)")
     args = parser.parse_args(argv)
@@ -108,13 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         site = generate(work / f"posts-{size}", size, seed=args.seed, templates=REPO / "templates")
         print(f"Generated {size} posts in {site}", file=sys.stderr)
-        r = measure(site, args.runs, args.jobs)
+        r = measure(site, args.runs, args.jobs, ("--no-search",) if args.no_search else ())
         rows.append(
             f"| {size:,} | {cell(r['cold'])} | {cell(r['nochange'])} | {cell(r['edit'])} | {cell(r['template'])} "
             f"| {cell(r['memory'], 'MiB')} |"
         )
     print(f"Measured {date.today().isoformat()} on {machine()}; median of {args.runs} runs (min–max), "
-          f"`qsite build --jobs {args.jobs or 'default'}`, corpus seed {args.seed}, no search index.\n")
+          f"`qsite build --jobs {args.jobs or 'default'}{' --no-search' if args.no_search else ''}`, "
+          f"corpus seed {args.seed}, {'no search index' if args.no_search else 'Pagefind search index included'}.\n")
     print("| posts | cold build | no-change rebuild | one-post edit | one-template edit (post.html) | peak memory |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
