@@ -63,6 +63,8 @@ class BuildResult:
     digest: Digest | None = None
     search_pages: int | None = None  # pages in the search index, None when not indexed
     search_kept: bool = False  # no page changed, so the previous search index was kept
+    search_shards: tuple[str, ...] = ()  # the index's shards (qsite/search.py), primary first
+    search_reindexed: tuple[str, ...] = ()  # of which indexed by this build; the rest were kept
 
 
 class _Clock:
@@ -284,15 +286,20 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         for output in statics:
             stage.put(output.path, output.data)
         clock.lap("write")
-        indexed: list[search.Indexed] = []
-        before_swap = (lambda folder: indexed.append(search.index_site(folder))) if options.search else None
-        result.written = stage.commit(before_swap, generated=search.BUNDLE)
-    if indexed:  # the index is made in the staging folder, so a failed index swaps nothing in
-        result.timings["search"] = indexed[0].seconds
-        result.search_pages = indexed[0].pages
-    result.search_kept = result.written.generated_kept
+        indexed: search.Indexed | None = None
+        manifest = cache.folder / search.MANIFEST if cache.folder is not None else None
+        if options.search:  # staged with the pages, so a failed index changes nothing (qsite/search.py)
+            indexed = search.index_stage(stage, search.post_years(site.posts), manifest, workers.jobs)
+            clock.lap("search")
+        result.written = stage.commit()
+    if indexed is not None:
+        result.search_pages = indexed.pages
+        result.search_shards = indexed.shards
+        result.search_reindexed = indexed.reindexed
+        result.search_kept = not indexed.reindexed
+        if manifest is not None:
+            search.save_manifest(manifest, indexed.manifest)
     clock.lap("write")
-    result.timings["write"] -= result.timings.get("search", 0.0)
     result.parallel_batches = workers.parallel_batches
     cache.pages = pages
     cache.save(seen)

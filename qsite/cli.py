@@ -100,9 +100,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary(result))
         if result.search_pages is not None:
-            print(f"Search: indexed {result.search_pages} pages in {result.timings['search'] * 1000:.0f} ms.")
-        elif result.search_kept:
-            print("Search: no page changed, so the index was kept.")
+            shards, again = len(result.search_shards), len(result.search_reindexed)
+            print(
+                f"Search: indexed {result.search_pages} pages in {shards} shards; "
+                + (f"re-indexed {again} in {result.timings['search'] * 1000:.0f} ms." if again
+                   else "no page changed, so every shard was kept.")
+            )
         else:
             print("Search: not indexed (--no-search).")
     return EXIT_OK

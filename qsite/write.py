@@ -145,6 +145,7 @@ class Stage:
             raise ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror}")]) from None
         self.written = self.unchanged = 0
         self.files: dict[str, bool] = {}  # path → True if staged, False if the previous file stays
+        self.stamps: dict[str, Stamp | None] = {}  # path → the stamp it will have in ``out``
         self._made: set[Path] = {self.path}
         self._done = False
         with self._errors():
@@ -181,7 +182,8 @@ class Stage:
         if _same_bytes(previous, data):
             self.files[rel] = False
             self.unchanged += 1
-            return stamp_of(previous)
+            self.stamps[rel] = stamp_of(previous)
+            return self.stamps[rel]
         target = self.path / rel
         with self._errors():
             _mkdirs(target.parent, self._made)
@@ -190,7 +192,8 @@ class Stage:
             os.chmod(target, FILE_MODE)
         self.files[rel] = True
         self.written += 1
-        return _stamp(target)
+        self.stamps[rel] = _stamp(target)
+        return self.stamps[rel]
 
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
@@ -199,6 +202,7 @@ class Stage:
             return False
         self.files[rel] = False
         self.unchanged += 1
+        self.stamps[rel] = expected
         return True
 
     def commit(self, before_swap: Callable[[Path], None] | None = None, generated: str | None = None) -> WriteResult:

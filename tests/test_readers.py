@@ -16,6 +16,7 @@ from qsite.comments import render_comment
 from qsite.sharing import first_image, json_ld
 
 from conftest import BASE, SITE_YAML, post
+from search_index import theme_filter, urls_by_shard
 
 ACCESS = "accessibility:\n  contact: access@example.org\n  reviewed: 2021-11-01\n"
 HUDDLES = post("Huddles", "2020-04-09", "[staff-wellbeing]", body="Body.")
@@ -331,8 +332,11 @@ def test_search_index_covers_post_and_page_bodies_with_a_theme_filter(build_site
             "content/pages/about.md": "---\ntitle: About\n---\nWho we are.\n",
         }
     )
-    assert site.exists("pagefind/pagefind.js")
-    assert site.exists("pagefind/pagefind-ui.js")
+    assert site.exists("pagefind/pagefind-ui.js")  # where the search page loads it from
+    assert site.exists("pagefind/pages/pagefind.js")  # the primary index carries the engine
+    assert not site.exists("pagefind/posts-2020/pagefind.js")  # merged ones use the primary's
+    assert urls_by_shard(site.out) == {"pages": {"/about/"}, "posts-2020": {"/posts/a/", "/posts/b/"}}
+    assert theme_filter(site.out, "/posts/a/") == ["Space and support to learn", "Staff wellbeing and system resilience"]
     assert site.result is not None and site.result.search_pages == 3
     assert "search" in site.result.timings
     site.assert_lines(
@@ -399,7 +403,8 @@ def test_a_failed_index_leaves_the_previous_site_in_place(build_site, tmp_path, 
     assert second.error is not None and second.error.exit_code == 2
     assert "search indexing failed (exit 3): Error: something broke" in second.messages()[0]
     assert second.read("posts/a/index.html") == before
-    assert second.exists("pagefind/pagefind.js")
+    assert second.exists("pagefind/pages/pagefind.js") or second.exists("pagefind/posts-2020/pagefind.js")
+    assert urls_by_shard(second.out) == {"posts-2020": {"/posts/a/"}}
     leftovers = [p.name for p in second.out.parent.iterdir() if ".staging-" in p.name]
     assert leftovers == []
 
@@ -413,7 +418,9 @@ def test_cli_build_reports_indexing_time_and_no_search(tmp_path: Path, capsys, m
     assert cli.main(["build", "--source", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert re.search(r"search \d+ ms\)", out)
-    assert re.search(r"Search: indexed 1 pages in \d+ ms\.", out)
+    assert re.search(r"Search: indexed 1 pages in 1 shards; re-indexed 1 in \d+ ms\.", out)
+    assert cli.main(["build", "--source", str(tmp_path)]) == 0
+    assert "Search: indexed 1 pages in 1 shards; no page changed, so every shard was kept." in capsys.readouterr().out
     assert cli.main(["build", "--source", str(tmp_path), "--no-search"]) == 0
     assert "Search: not indexed (--no-search)." in capsys.readouterr().out
     assert not (tmp_path / "output" / "pagefind").exists()

@@ -181,8 +181,19 @@ def test_reader_journey_home_theme_post_related_and_back(chromium, base_url, sit
     context.close()
 
 
-def test_search_finds_one_post_and_a_theme_filter_hides_it(chromium, base_url, screenshots):
+def test_search_finds_one_post_and_a_theme_filter_hides_it(chromium, base_url, site_root, screenshots):
+    """The index is split into shards (qsite/search.py) that the page merges: the post is in a
+    shard other than the primary one, so finding it proves the shards were merged, and the
+    theme filter works across them."""
+    from search_index import shards, urls_by_shard
+
+    listed = shards(site_root)
+    holding = [name for name, urls in urls_by_shard(site_root).items() if UNIQUE_POST in urls]
+    assert len(listed) >= 3 and holding != [listed[0]] and len(holding) == 1, (listed, holding)
     context = chromium.new_context()
+    entries: list[str] = []
+    context.on("request", lambda r: entries.append(r.url) if r.url.endswith("pagefind-entry.json") or
+               "pagefind-entry.json?" in r.url else None)
     page, watch = open_page(context, base_url, "/search/")
     page.get_by_role("searchbox").or_(page.locator(".pagefind-ui__search-input")).first.fill(
         UNIQUE_WORD
@@ -197,13 +208,20 @@ def test_search_finds_one_post_and_a_theme_filter_hides_it(chromium, base_url, s
     if not block.evaluate("el => el.open"):
         block.locator("summary").click()
     page.locator("label.pagefind-ui__filter-label", has_text=OTHER_THEME).click()
-    page.screenshot(path=str(screenshots / "search-filtered.png"), full_page=True)
     page.wait_for_function(
         "() => document.querySelectorAll('.pagefind-ui__result-link').length === 0"
         " && !!document.querySelector('.pagefind-ui__message')",
         timeout=10_000,
     )
+    page.screenshot(path=str(screenshots / "search-filtered.png"), full_page=True)
     assert page.locator(f".pagefind-ui__result-link[href='{UNIQUE_POST}']").count() == 0
+    loaded = {url.split("/pagefind/")[1].split("/")[0] for url in entries}
+    assert loaded == set(listed), f"every shard's index should be loaded: {loaded} vs {listed}"
+    # Its own theme, from the same merged filter list, brings it back.
+    page.locator("label.pagefind-ui__filter-label", has_text=OTHER_THEME).click()
+    page.locator("label.pagefind-ui__filter-label", has_text="Staff wellbeing").click()
+    page.wait_for_selector(f".pagefind-ui__result-link[href='{UNIQUE_POST}']", timeout=10_000)
+    assert page.evaluate(RESULT_PAGES) == [UNIQUE_POST]
     watch.assert_clean("/search/")
     context.close()
 
