@@ -52,7 +52,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,9 +86,10 @@ UI_FILES = frozenset(
 # the primary's WebAssembly), so other shards leave it out.
 _RUNTIME = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\.[^/]*\.pagefind")
 _PAGES = re.compile(r"Indexed (\d+) pages?")
-# A start tag with a data-pagefind-* attribute other than -ignore (a post *about* Pagefind
-# quoting one in its text or code has its "<" escaped, so it does not count).
-_MARKED = re.compile(rb"<([A-Za-z][A-Za-z0-9-]*)\b[^<>]*?\sdata-pagefind-(?!ignore\b)([a-z-]+)[^<>]*>")
+# A start tag (quoted attribute values may hold ">"), and a data-pagefind-* attribute in one
+# other than -ignore. A post *about* Pagefind quoting one in its text or code is not a tag.
+_START = re.compile(rb"""<([A-Za-z][A-Za-z0-9-]*)(?:[^<>"']|"[^"]*"|'[^']*')*>""")
+_MARKER = re.compile(rb"\sdata-pagefind-(?!ignore\b)[a-z]")
 # What Pagefind may read besides marked elements: the language, the title, the default title
 # and image (the first h1 and img).
 _ALSO = (
@@ -191,15 +192,30 @@ def what_pagefind_reads(html: bytes) -> bytes | None:
     """
     parts: list[bytes] = []
     body = False
-    for match in _MARKED.finditer(html):
-        body = body or match.group(2) == b"body"
-        parts.append(html[match.start():_element_end(html, match)])
+    for tag in _marked(html):
+        body = body or b"data-pagefind-body" in tag.group(0)
+        parts.append(html[tag.start():_element_end(html, tag)])
     if not body:
         return None
     for pattern in _ALSO:
         found = pattern.search(html)
         parts.append(found.group(0) if found else b"")
     return b"\0".join(parts)
+
+
+def _marked(html: bytes) -> Iterator[re.Match[bytes]]:
+    """Start tags with a ``data-pagefind-*`` attribute other than -ignore, in order. Found by
+    the attribute's text first (a page has a handful), then the tag around it: far quicker than
+    matching every tag of the page."""
+    pos = 0
+    while (i := html.find(b"data-pagefind-", pos)) >= 0:
+        pos = i + 1
+        tag = _START.match(html, max(html.rfind(b"<", 0, i), 0))
+        if tag is None or tag.end() <= i:
+            continue  # in text, not in a tag
+        pos = tag.end()
+        if _MARKER.search(tag.group(0)):
+            yield tag
 
 
 def _element_end(html: bytes, start: re.Match[bytes]) -> int:

@@ -213,3 +213,7 @@ def test_what_pagefind_reads_leaves_out_what_it_cannot_see() -> None:
     assert search.what_pagefind_reads(PAGE.replace(b" data-pagefind-body", b"")) is None
     quoted = b"<html><body><p>Mark it &lt;article data-pagefind-body&gt; or use data-pagefind-body.</p></body></html>"
     assert search.what_pagefind_reads(quoted) is None
+    # A ">" inside a quoted attribute value does not end the tag.
+    tricky = PAGE.replace(b"<nav>", b'<nav><meta title="a > b" data-pagefind-meta="kind:Post">')
+    assert search.what_pagefind_reads(tricky) != base
+    assert b'data-pagefind-meta="kind:Post"' in (search.what_pagefind_reads(tricky) or b"")
