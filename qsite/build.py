@@ -297,7 +297,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         result.search_shards = indexed.shards
         result.search_reindexed = indexed.reindexed
         result.search_kept = not indexed.reindexed
-        if manifest is not None:
+        if manifest is not None and indexed.manifest:
             search.save_manifest(manifest, indexed.manifest)
     clock.lap("write")
     result.parallel_batches = workers.parallel_batches

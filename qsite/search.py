@@ -109,7 +109,7 @@ class Indexed:
     seconds: float
     shards: tuple[str, ...] = ()  # primary first
     reindexed: tuple[str, ...] = ()  # shards indexed by this build; the others were kept
-    manifest: dict[str, Any] = field(default_factory=dict, repr=False)  # to save after commit
+    manifest: dict[str, Any] = field(default_factory=dict, repr=False)  # to save after commit; {} if unchanged
 
 
 def made_by_indexer(path: str) -> bool:
@@ -281,10 +281,6 @@ def _source(stage: Stage, rel: str) -> Path:
     return stage.path / rel if stage.files.get(rel) else stage.out / rel
 
 
-def _intact(out: Path, files: Mapping[str, Any]) -> bool:
-    return all(stamp_of(out / rel) == tuple(stamp) for rel, stamp in files.items())
-
-
 # ---- Indexing ----
 
 
@@ -301,7 +297,7 @@ def index_stage(stage: Stage, years: Mapping[str, int], manifest_file: Path | No
     old_shards: dict[str, Any] = old.get("shards", {})
 
     pages: dict[str, list[Any]] = {}
-    bodies: dict[str, str] = {}  # indexed file → hash of its bytes
+    bodies: dict[str, str] = {}  # indexed file → hash of what Pagefind reads from it
     for rel in list(stage.files):
         if not rel.endswith(".html") or made_by_indexer(rel):
             continue
@@ -336,8 +332,7 @@ def index_stage(stage: Stage, years: Mapping[str, int], manifest_file: Path | No
             isinstance(previous, dict)
             and previous.get("inputs") == inputs
             and isinstance(previous.get("files"), dict)
-            and _intact(stage.out, previous["files"])
-            and all(stage.keep(rel, tuple(st)) for rel, st in previous["files"].items())  # type: ignore[arg-type]
+            and stage.keep_all({rel: tuple(st) for rel, st in previous["files"].items()})
         ):
             shards[name] = previous
         else:
@@ -348,6 +343,8 @@ def index_stage(stage: Stage, years: Mapping[str, int], manifest_file: Path | No
     listing = {"format": FORMAT, "shards": names}
     stage.put(LIST, (json.dumps(listing, indent=1) + "\n").encode())
     manifest = {"format": FORMAT, "engine": engine, "out": str(stage.out), "pages": pages, "shards": shards}
+    if manifest == old:
+        manifest = {}  # nothing to save
     return Indexed(
         pages=sum(int(shards[n]["pages"]) for n in names),
         seconds=time.perf_counter() - start,

@@ -205,6 +205,17 @@ class Stage:
         self.stamps[rel] = expected
         return True
 
+    def keep_all(self, files: dict[str, Stamp]) -> bool:
+        """``keep`` for a group of files that only make sense together (a search index shard):
+        all of them, if every one is still as stamped, or none (and False)."""
+        if any(stamp_of(self.out / rel) != stamp for rel, stamp in files.items()):
+            return False
+        for rel, stamp in files.items():
+            self.files[rel] = False
+            self.stamps[rel] = stamp
+        self.unchanged += len(files)
+        return True
+
     def commit(self, before_swap: Callable[[Path], None] | None = None, generated: str | None = None) -> WriteResult:
         """Put the new site in place. ``before_swap(folder)`` (the search indexer) needs the
         complete new site in one folder and writes ``generated/`` into it: it runs on a full
