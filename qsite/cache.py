@@ -113,37 +113,61 @@ class Fingerprints:
             raise Unfingerprintable(str(exc)) from None
         return hashlib.sha256(buffer.getvalue()).digest()
 
-    def dataclass(self, obj: object) -> bytes:
-        found = self._memo.get(id(obj))
-        if found is not None:
-            return found[1]
-        cls = type(obj)
-        names = _FIELDS.get(cls)
-        if names is None:
-            names = _FIELDS[cls] = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
+    def dataclass(self, obj: object, names: tuple[str, ...]) -> bytes:
         digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
         self._memo[id(obj)] = (obj, digest)
         return digest
 
 
+# A dataclass with at most this many fields (a tag, a link) is pickled in place wherever it
+# appears; a bigger one (a post, a theme) is hashed once and stands in every page by its hash.
+SMALL_DATACLASS = 5
+_DATACLASS, _SMALL, _SET, _OTHER = range(4)
+_KINDS: dict[type, int] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_PLAIN = frozenset({str, int, float, bool, type(None), bytes, tuple, list, dict})
+
+
+def _kind(cls: type) -> int:
+    if dataclasses.is_dataclass(cls):
+        names = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
+        _FIELDS[cls] = names
+        return _SMALL if len(names) - 2 <= SMALL_DATACLASS else _DATACLASS
+    return _SET if issubclass(cls, set | frozenset) else _OTHER
+
+
+def _fingerprinted(kind: str, digest: bytes) -> None:
+    """Stands, in a fingerprint's pickle, for a value already reduced to its fingerprint."""
 
 
 class _Pickler(pickle.Pickler):
+    """Pickles a value with every dataclass and set in it replaced by its fingerprint.
+
+    ``reducer_override`` rather than ``persistent_id``: pickle calls it for everything but
+    exact str, bytes, int, float, None, bool, tuple, list and dict, which are most of a
+    context's objects, so hashing a page's context costs a fraction of the Python calls."""
+
     def __init__(self, file: io.BytesIO, fingerprints: Fingerprints):
         super().__init__(file, protocol=5)
         self.fast = True  # no memo: bytes depend on values only, not on which objects are shared
         self.fingerprints = fingerprints
+        self.memo_of = fingerprints._memo.get
 
-    def persistent_id(self, obj: Any) -> Any:
-        if type(obj) in _PLAIN:
-            return None
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return ("dataclass", self.fingerprints.dataclass(obj))
-        if isinstance(obj, set | frozenset):
-            return (type(obj).__name__, tuple(sorted(self.fingerprints.of(item) for item in obj)))
-        return None
+    def reducer_override(self, obj: Any) -> Any:
+        cls = type(obj)
+        kind = _KINDS.get(cls)
+        if kind is None:
+            kind = _KINDS[cls] = _kind(cls)
+        if kind == _OTHER:
+            return NotImplemented
+        if kind == _SET:
+            return (_fingerprinted, (cls.__name__, b"".join(sorted(self.fingerprints.of(item) for item in obj))))
+        found = self.memo_of(id(obj))  # hashed already, or seeded
+        if found is not None:
+            return (_fingerprinted, ("dataclass", found[1]))
+        names = _FIELDS[cls]
+        if kind == _SMALL:
+            return (_fingerprinted, (names, tuple(getattr(obj, name) for name in names[2:])))
+        return (_fingerprinted, ("dataclass", self.fingerprints.dataclass(obj, names)))
 
 
 # -- template dependencies ----------------------------------------------------------------

@@ -106,6 +106,17 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class TagSummary:
+    """A tag's name, link and number of posts, without the posts (as ``ThemeSummary``)."""
+
+    slug: str
+    name: str
+    path: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
 class TagGroup:
     slug: str
     name: str
@@ -116,6 +127,10 @@ class TagGroup:
     @property
     def count(self) -> int:
         return len(self.posts)
+
+    @property
+    def summary(self) -> TagSummary:
+        return TagSummary(self.slug, self.name, self.path, self.url, self.count)
 
 
 @dataclass(frozen=True)
@@ -137,10 +152,20 @@ class Year:
 
 
 @dataclass(frozen=True)
+class PostLink:
+    """A post's title and link: all a neighbour link shows, so a post page is rebuilt when its
+    neighbour's title changes, not whenever the neighbour's body does."""
+
+    title: str
+    url: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Neighbours:
     theme: ThemeLink
-    older: Post | None
-    newer: Post | None
+    older: PostLink | None
+    newer: PostLink | None
 
 
 @dataclass(frozen=True)
@@ -231,9 +256,13 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
             i = index[(slug, post.slug)]
             newer = theme.posts[i - 1] if i > 0 else None
             older = theme.posts[i + 1] if i + 1 < len(theme.posts) else None
-            entries.append(Neighbours(links[slug], older, newer))
+            entries.append(Neighbours(links[slug], _link(older), _link(newer)))
         result[post.slug] = tuple(entries)
     return result
+
+
+def _link(post: Post | None) -> PostLink | None:
+    return PostLink(post.title, post.url, post.path) if post is not None else None
 
 
 def related_posts(post: Post, posts: Sequence[Post], count: int = 3) -> tuple[Post, ...]:

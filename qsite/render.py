@@ -111,12 +111,14 @@ def plan(site: Site, groups: Groups) -> list[Job]:
     jobs.append(Job("themes.html", "themes/", {"title": "Themes"}))
     for theme in groups.themes:
         for pager in paginate(theme.posts, per_page, theme.path):
-            jobs.append(Job("theme.html", pager.path, {"theme": theme, "pager": pager, "title": theme.title}))
+            # the theme's header (with its count), not the Theme: a page holds only what it shows
+            jobs.append(Job("theme.html", pager.path, {"theme": theme.summary, "pager": pager, "title": theme.title}))
         jobs.append(feed_job(theme.path, f"{config.title}: {theme.title}", theme.posts))
     jobs.append(Job("tags.html", "tags/", {"title": "Tags"}))
     for tag in groups.tags:
         for pager in paginate(tag.posts, per_page, tag.path):
-            jobs.append(Job("tag.html", pager.path, {"tag": tag, "pager": pager, "title": f"Tagged “{tag.name}”"}))
+            context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
+            jobs.append(Job("tag.html", pager.path, context))
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
     jobs.append(Job("search.html", "search/", {"title": "Search"}))
@@ -181,6 +183,7 @@ class Renderer:
             theme_index={t.slug: t.link for t in groups.themes},
             theme_list=tuple(t.summary for t in groups.themes),  # with counts, for lists of themes
             tags=groups.tags,
+            tag_list=tuple(t.summary for t in groups.tags),  # with counts, without posts
             archive=groups.archive,
             pages=site.pages,
             posts=site.posts,
