@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, markup, search, urls
+from qsite import digest, fastpath, markup, search, urls
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
@@ -44,13 +44,14 @@ class Options:
     jobs: int | None = None  # worker processes; None: one per core
     cache: bool = True  # False: ignore .qsite-cache/ and do not write it (--no-cache)
     search: bool = True  # index the written site with Pagefind (`--no-search` skips it)
+    quick: bool = False  # skip the whole build if file stats prove nothing changed (qsite/fastpath.py)
 
 
 @dataclass
 class BuildResult:
     config: SiteConfig
-    site: Site
-    groups: Groups
+    site: Site | None  # None only for a quick no-change build (``quick``), which loads nothing
+    groups: Groups | None
     outputs: list[Output]  # in memory (render_site); empty after build, which streams to disk
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
@@ -63,6 +64,9 @@ class BuildResult:
     digest: Digest | None = None
     search_pages: int | None = None  # pages in the search index, None when not indexed
     search_kept: bool = False  # no page changed, so the previous search index was kept
+    quick: bool = False  # nothing changed, proven from file stats alone: nothing was even planned
+    post_count: int = 0
+    page_count: int = 0
 
 
 class _Clock:
@@ -103,14 +107,22 @@ def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.R
     return [markup.render_markdown(body, base_path) for body, base_path in chunk]
 
 
-def load_site(
-    config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock
-) -> tuple[Site, Groups, Digest, list[Problem], list[Asset], list[str], Fingerprints]:
-    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged.
+@dataclass
+class Loaded:
+    """What ``load_site`` gives the render step."""
 
-    Also returns the files seen (for the cache to forget deleted ones) and the fingerprints
-    of the rendered bodies, seeded with their cache keys so pages need not hash their HTML.
-    """
+    site: Site
+    groups: Groups
+    digest: Digest
+    warnings: list[Problem]
+    assets: list[Asset]
+    seen: list[str]  # every source file, for the cache to forget deleted ones
+    fingerprints: Fingerprints  # seeded with the bodies' cache keys: pages need not hash their HTML
+    valid_until: datetime | None  # when "now" next changes the site (a post due, an edition ending)
+
+
+def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock) -> Loaded:
+    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged."""
     site_urls = Urls(config.base_url)
     now = now_for(options)
     found = find_content(config.root)
@@ -175,7 +187,11 @@ def load_site(
     groups = group(site)
     editions = digest.assemble(site, groups, curations, now)
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return site, groups, editions, problems.warnings, found.assets, seen, fingerprints
+    moments = [m.date for m in metas if m.date is not None]  # scheduled posts become due
+    moments += [e.end for e in editions.editions]  # editions in progress become complete
+    moments += [c.period.end(config.tz) for c in curations] + [c.period.start(config.tz) for c in curations]
+    valid_until = min((t for t in moments if t > now), default=None)
+    return Loaded(site, groups, editions, problems.warnings, found.assets, seen, fingerprints, valid_until)
 
 
 def render_site(config: SiteConfig, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
@@ -187,7 +203,10 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     clock = _Clock()
     workers = Workers(options.jobs)
     memory = cache if cache is not None else Cache()
-    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, memory, workers, clock)
+    loaded = load_site(config, options, memory, workers, clock)
+    site, groups, editions, assets, seen, fingerprints = (
+        loaded.site, loaded.groups, loaded.digest, loaded.assets, loaded.seen, loaded.fingerprints
+    )
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
     # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
     digest.install(renderer.env, editions)
@@ -214,7 +233,10 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, assets)
     clock.lap("render")
-    return BuildResult(config, site, groups, outputs, warnings, clock.timings, assets=assets, digest=editions)
+    return BuildResult(
+        config, site, groups, outputs, loaded.warnings, clock.timings, assets=assets, digest=editions,
+        post_count=len(site.posts), page_count=len(site.pages),
+    )
 
 
 def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
@@ -234,13 +256,26 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     ``cache``: pass one to keep it in memory across builds (``qsite serve``); by default it is
     read from and saved to ``.qsite-cache/`` (or not used at all with ``options.cache`` off).
     """
+    clock = _Clock()
+    options = replace(options, now=now_for(options))  # one "now" for the whole build
+    assert options.now is not None
+    on_disk = cache is None and options.cache
+    sources = fastpath.snapshot_sources(root) if on_disk else None  # before reading any source
     config = configure(root, options)
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
+    if on_disk:
+        if options.quick:
+            last = fastpath.unchanged(config.root, out, options, options.now)
+            if last is not None:
+                return _unchanged(config, out, last, clock, options.search)
+        fastpath.forget(config.root)  # recorded again only once this build has succeeded
     if cache is None:
         cache = Cache.open(config.root) if options.cache else Cache()
-    clock = _Clock()
     workers = Workers(options.jobs)
-    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
+    loaded = load_site(config, options, cache, workers, clock)
+    site, groups, editions, warnings, assets, seen, fingerprints = (
+        loaded.site, loaded.groups, loaded.digest, loaded.warnings, loaded.assets, loaded.seen, loaded.fingerprints
+    )
 
     renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
     digest.install(renderer.env, editions)
@@ -252,7 +287,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     deps = TemplateDeps(renderer.env)
     config_fp = fingerprints.of(config)
     result = BuildResult(
-        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions
+        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,
+        post_count=len(site.posts), page_count=len(site.pages),
     )
     pages: dict[str, tuple[str, Any]] = {}
     with Stage(out) as stage:
@@ -296,7 +332,28 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     result.parallel_batches = workers.parallel_batches
     cache.pages = pages
     cache.save(seen)
+    if sources is not None:
+        output = fastpath.snapshot_output(out)
+        if output is not None:
+            record = fastpath.Record(
+                fastpath.options_key(options, out), options.now, loaded.valid_until, sources[0], sources[1],
+                output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
+                result.written.written + result.written.unchanged,
+            )
+            fastpath.record(config.root, record)
+    clock.lap("write")
     return result
+
+
+def _unchanged(config: SiteConfig, out: Path, last: fastpath.Record, clock: _Clock, search: bool) -> BuildResult:
+    """The result of a build that ``fastpath`` proved would change nothing: the last build's
+    counts and warnings (an editor sees the same warnings on every build)."""
+    clock.lap("check")
+    return BuildResult(
+        config, None, None, [], list(last.warnings), clock.timings, written=WriteResult(0, last.files), out=out,
+        pages=last.planned, cache_hits=last.planned, search_kept=search, quick=True,
+        post_count=last.posts, page_count=last.pages,
+    )
 
 
 def clean(root: Path, output: Path | None = None) -> list[Path]:

@@ -76,7 +76,7 @@ def summary(result: BuildResult) -> str:
     written = result.written
     stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
     return (
-        f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
+        f"Built {result.post_count} posts and {result.page_count} pages into {result.out}: "
         f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged, "
         f"{result.cache_hits} of {result.pages} pages from the cache ({stages})."
     )
@@ -93,6 +93,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         cache=not args.no_cache,
         search=not args.no_search,
+        quick=True,  # nothing changed since the last build (proven from file stats): do nothing
     )
     result = build(args.source, options)
     if result.warnings:

@@ -1,0 +1,143 @@
+"""The no-change rebuild: prove from file stats alone that a build would change nothing, and
+then do nothing.
+
+A build's output is a function of its inputs: the files under ``content/`` and ``templates/``,
+``site.yaml``, qsite itself and the libraries it renders with (``cache.ENGINE``), the options
+that change output (drafts, future, base URL, output folder, search), and "now", which decides
+whether a scheduled post is published yet and whether a digest edition is complete. After each
+full build, ``record`` keeps all of these, plus the stamp (size, mtime, inode) of every file
+then in the output folder. ``unchanged`` compares them with the present:
+
+* every source file has the same size, mtime, ctime and inode, and none was modified within
+  two seconds of the recorded build's start (git's "racy" rule: a second edit within the
+  clock's granularity could keep the mtime), and no file was added or removed;
+* the output folder holds exactly the files recorded, with the same stamps (a hand-edited or
+  deleted output file, or a stray new one, means a full build, which repairs it);
+* now is not earlier than the recorded build's now, nor past the first moment at which a
+  scheduled post becomes due or an edition in progress ends (``valid_until``).
+
+Anything unexpected (a symlink among the sources, an unreadable folder, a missing record)
+means "not proven", and the full build runs. It rebuilds only what changed anyway; this path
+only saves the planning and checking of every page when nothing at all did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qsite import cache
+from qsite.cache import FOLDER, _dump, _load
+from qsite.problems import Problem
+
+if TYPE_CHECKING:
+    from qsite.build import Options
+
+RECORD = "last-build.pickle"
+
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the last successful build used and made; see the module docstring."""
+
+    options: tuple[object, ...]
+    now: datetime
+    valid_until: datetime | None  # first instant at which "now" changes the output
+    started_ns: int  # when the sources were stat'ed, before any was read
+    sources: dict[str, Stat]
+    output: dict[str, tuple[int, int, int]]
+    posts: int
+    pages: int  # site pages (content/pages), for the summary line
+    planned: int  # output pages planned
+    warnings: tuple[Problem, ...]
+    files: int  # files the build wrote or kept
+
+
+def snapshot_sources(root: Path) -> tuple[int, dict[str, Stat]] | None:
+    """(time taken, stat of every input file), or None if the sources cannot be vouched for."""
+    started = time.time_ns()
+    found: dict[str, Stat] = {}
+    try:
+        st = os.stat(root / "site.yaml")
+        found["site.yaml"] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        for folder in ("content", "templates"):
+            if not _walk(root / folder, folder, found):
+                return None
+    except OSError:
+        return None
+    return started, found
+
+
+def _walk(folder: Path, rel: str, found: dict[str, Stat]) -> bool:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return True  # no templates/ folder: nothing to stat (site.yaml's stat covers the choice)
+    for entry in entries:
+        if entry.is_symlink():
+            return False  # its target may change without its own stat changing
+        path = f"{rel}/{entry.name}"
+        if entry.is_dir():
+            if not _walk(Path(entry.path), path, found):
+                return False
+        else:
+            st = entry.stat()
+            found[path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return True
+
+
+def snapshot_output(out: Path) -> dict[str, tuple[int, int, int]] | None:
+    found: dict[str, tuple[int, int, int]] = {}
+    prefix = len(str(out)) + 1
+    try:
+        for folder, _dirs, names in os.walk(out):
+            for name in names:
+                path = os.path.join(folder, name)
+                st = os.lstat(path)
+                found[path[prefix:]] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        return None
+    return found
+
+
+def options_key(options: Options, out: Path) -> tuple[object, ...]:
+    """The options that change what is built (not --jobs, which never changes a byte)."""
+    return (options.drafts, options.future, options.base_url, options.search, str(out))
+
+
+def record(root: Path, record: Record) -> None:
+    try:
+        (root / FOLDER).mkdir(exist_ok=True)
+        _dump(root / FOLDER / RECORD, record)
+    except OSError:
+        pass  # no record: the next build is a full one
+
+
+def forget(root: Path) -> None:
+    """Drop the record (before a build that may fail half-way, or with --no-cache)."""
+    with contextlib.suppress(OSError):
+        os.unlink(root / FOLDER / RECORD)
+
+
+def unchanged(root: Path, out: Path, options: Options, now: datetime) -> Record | None:
+    """The last build's record if this build would change nothing, else None."""
+    last = _load(root / FOLDER / RECORD)  # None if missing, damaged or from another qsite
+    if not isinstance(last, Record) or last.options != options_key(options, out):
+        return None
+    if now < last.now or (last.valid_until is not None and now >= last.valid_until):
+        return None
+    snap = snapshot_sources(root)
+    if snap is None or snap[1] != last.sources:
+        return None
+    if any(max(mtime, ctime) >= last.started_ns - cache.RACY_NS for _size, mtime, ctime, _ino in last.sources.values()):
+        return None
+    if snapshot_output(out) != last.output:
+        return None
+    return last
