@@ -128,10 +128,12 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
     found = find_content(config.root)
     problems = found.problems
     docs: list[SourceDoc | None] = [None] * len(found.sources)
+    doc_keys: list[str] = [""] * len(found.sources)
     to_parse: list[int] = []
     for i, (path, rel, kind) in enumerate(found.sources):
         file_hash = cache.known_digest(path) or cache.hash_file(path)
-        doc = cache.docs.get(Cache.doc_key(file_hash, rel, kind)) if file_hash else None
+        doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
+        doc = cache.docs.get(doc_keys[i]) if file_hash else None
         if doc is None:
             to_parse.append(i)
         else:
@@ -143,14 +145,17 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
             problems.items.append(result)
             continue
         cache.record_file(path, stat, checked, file_hash)
-        cache.docs.put(Cache.doc_key(file_hash, rel, kind), result)
+        doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
+        cache.docs.put(doc_keys[i], result)
         docs[i] = result
     metas: list[Meta] = []
-    for doc in docs:
+    meta_keys: dict[int, str] = {}  # id(meta) → its file's cache key: a meta is read from its file and site.yaml
+    for doc, doc_key in zip(docs, doc_keys, strict=True):
         if doc is not None and doc.kind not in ("digest", "comment"):  # read below by their own steps
             meta = read_meta(doc, config, problems)
             if meta is not None:
                 metas.append(meta)
+                meta_keys[id(meta)] = doc_key
     check_collisions(metas, problems)
     curations: list[Curation] = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
@@ -176,15 +181,21 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
         fingerprints.seed(body, key)
     clock.lap("markdown")
 
+    # A post is made from its meta (its file and site.yaml), its body and now (is it future?):
+    # its fingerprint is a hash of those keys, so no page has to hash the post's fields.
+    config_key = fingerprints.of(config).hex()
+    posts = []
+    for m, b, key in zip(published, bodies, keys, strict=True):
+        if b is not None and m.kind == "post":
+            post = make_post(m, b, site_urls, now)
+            fingerprints.seed(post, Cache.derived_key("post", meta_keys[id(m)], key, config_key, str(post.future)))
+            posts.append(post)
+    posts.sort(key=lambda p: p.sort_key, reverse=True)
     pairs = [(m, b) for m, b in zip(published, bodies, strict=True) if b is not None]
-    posts = sorted(
-        (make_post(m, b, site_urls, now) for m, b in pairs if m.kind == "post"),
-        key=lambda p: p.sort_key,
-        reverse=True,
-    )
     pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
     site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
-    groups = group(site)
+    groups = group(site, known_related=cache.related_for(site))
+    cache.remember_related(site, groups)
     editions = digest.assemble(site, groups, curations, now)
     seen = [str(path) for path, _rel, _kind in found.sources]
     moments = [m.date for m in metas if m.date is not None]  # scheduled posts become due
@@ -323,6 +334,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         indexed: list[search.Indexed] = []
         before_swap = (lambda folder: indexed.append(search.index_site(folder))) if options.search else None
         result.written = stage.commit(before_swap, generated=search.BUNDLE)
+        committed = stage.stamps
     if indexed:  # the index is made in the staging folder, so a failed index swaps nothing in
         result.timings["search"] = indexed[0].seconds
         result.search_pages = indexed[0].pages
@@ -333,7 +345,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     cache.pages = pages
     cache.save(seen)
     if sources is not None:
-        output = fastpath.snapshot_output(out)
+        output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
         if output is not None:
             record = fastpath.Record(
                 fastpath.options_key(options, out), options.now, loaded.valid_until, sources[0], sources[1],

@@ -295,6 +295,9 @@ class Cache:
         self.markdown = _Store("markdown")
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
+        self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
+        self.related_dirty = False
+        self._shape = ""
         self.hits = 0
         self.renders = 0
 
@@ -311,6 +314,9 @@ class Cache:
                 cache.pages = pages
             cache.docs.load(folder)
             cache.markdown.load(folder)
+            related = _load(folder / "related.pickle")
+            if isinstance(related, tuple):
+                cache.related = related
         return cache
 
     def save(self, seen_files: Iterable[str]) -> None:
@@ -330,6 +336,9 @@ class Cache:
             self.markdown.save(self.folder)
             _dump(self.folder / "stats.pickle", self.stats)
             _dump(self.folder / "pages.pickle", self.pages)
+            if self.related_dirty:
+                _dump(self.folder / "related.pickle", self.related)
+                self.related_dirty = False
         except OSError:
             pass  # a cache that cannot be saved costs the next build time, never correctness
 
@@ -364,6 +373,29 @@ class Cache:
 
     def record_file(self, path: Path, stat: os.stat_result, checked_ns: int, digest: str) -> None:
         self.stats[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, checked_ns, digest)
+
+    @staticmethod
+    def derived_key(*parts: str) -> str:
+        """The key of a value made only from values with these keys."""
+        return _hash("derived", ENGINE, *parts)
+
+    # -- related posts --
+
+    @staticmethod
+    def _related_key(site: Any) -> str:
+        """Related posts depend only on each post's slug, date, themes and tags."""
+        shape = [(p.slug, p.date.timestamp(), p.themes, tuple(t.slug for t in p.tags)) for p in site.posts]
+        return _hash("related", ENGINE, pickle.dumps(shape, protocol=5))
+
+    def related_for(self, site: Any) -> dict[str, tuple[str, ...]] | None:
+        """The related posts (by slug) of the last build, if the site's shape is the same."""
+        self._shape = self._related_key(site)
+        return self.related[1] if self.related is not None and self.related[0] == self._shape else None
+
+    def remember_related(self, site: Any, groups: Any) -> None:
+        if self.related is None or self.related[0] != self._shape:
+            self.related = (self._shape, {slug: tuple(p.slug for p in ps) for slug, ps in groups.related.items()})
+            self.related_dirty = True
 
     @staticmethod
     def doc_key(digest: str, rel: str, kind: str) -> str:

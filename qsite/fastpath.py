@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from qsite import cache
 from qsite.cache import FOLDER, _dump, _load
 from qsite.problems import Problem
+from qsite.write import MARKER
 
 if TYPE_CHECKING:
     from qsite.build import Options
@@ -105,6 +106,29 @@ def snapshot_output(out: Path) -> dict[str, tuple[int, int, int]] | None:
     except OSError:
         return None
     return found
+
+
+def output_after(out: Path, stamps: dict[str, tuple[int, int, int] | None], generated: str | None) -> (
+    dict[str, tuple[int, int, int]] | None
+):
+    """``snapshot_output`` from what the build itself wrote and kept (their stamps survive the
+    renames and hard links that put them in place), without walking every folder again; only
+    the marker and ``generated/`` (the search index) are read from disk. Should a stamp be wrong
+    after all, the next check finds a mismatch and builds: never a wrong skip."""
+    if any(stamp is None for stamp in stamps.values()):
+        return None
+    found = dict(stamps)
+    try:
+        st = os.lstat(out / MARKER)
+    except OSError:
+        return None
+    found[MARKER] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    if generated and (out / generated).is_dir():
+        inner = snapshot_output(out / generated)
+        if inner is None:
+            return None
+        found.update({f"{generated}/{rel}": stamp for rel, stamp in inner.items()})
+    return found  # type: ignore[return-value]
 
 
 def options_key(options: Options, out: Path) -> tuple[object, ...]:

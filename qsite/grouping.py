@@ -180,15 +180,23 @@ class Groups:
         return next(t for t in self.themes if t.slug == slug)
 
 
-def group(site: Site, related_count: int = 3) -> Groups:
+def group(site: Site, related_count: int = 3, known_related: dict[str, tuple[str, ...]] | None = None) -> Groups:
+    """``known_related``: slug → related slugs, from a build of a site with the same slugs,
+    dates, themes and tags (the build cache keeps it): finding related posts is this step's
+    biggest cost, and an edit to a post's body or title does not change them."""
     themes = _themes(site)
     tags = _tags(site)
+    if known_related is not None:
+        by_slug = {p.slug: p for p in site.posts}
+        related = {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in known_related.items()}
+    else:
+        related = _related_all(site.posts, related_count)
     return Groups(
         themes=themes,
         tags=tags,
         archive=_archive(site.posts),
         neighbours=_neighbours(site.posts, themes),
-        related=_related_all(site.posts, related_count),
+        related=related,
     )
 
 
