@@ -27,7 +27,7 @@ from qsite.digest import Curation, Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
-from qsite.problems import ContentError, Problem
+from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths
@@ -148,14 +148,24 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
         doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
         cache.docs.put(doc_keys[i], result)
         docs[i] = result
+    fingerprints = Fingerprints()
+    config_key = fingerprints.of(config).hex()
     metas: list[Meta] = []
-    meta_keys: dict[int, str] = {}  # id(meta) → its file's cache key: a meta is read from its file and site.yaml
+    meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
+    known_metas, cache.metas = cache.metas, {}  # kept in memory only (qsite serve): the last build's
     for doc, doc_key in zip(docs, doc_keys, strict=True):
         if doc is not None and doc.kind not in ("digest", "comment"):  # read below by their own steps
-            meta = read_meta(doc, config, problems)
+            key = Cache.derived_key("meta", doc_key, config_key)
+            known = known_metas.get(key)
+            if known is None:
+                mine = Problems()
+                known = (read_meta(doc, config, mine), tuple(mine.items))
+            cache.metas[key] = known
+            meta, met = known
+            problems.extend(met)
             if meta is not None:
                 metas.append(meta)
-                meta_keys[id(meta)] = doc_key
+                meta_keys[id(meta)] = key
     check_collisions(metas, problems)
     curations: list[Curation] = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
@@ -176,14 +186,12 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
     for i, body in zip(missing, rendered, strict=True):
         cache.markdown.put(keys[i], body)
         bodies[i] = body
-    fingerprints = Fingerprints()
     for key, body in zip(keys, bodies, strict=True):
         fingerprints.seed(body, key)
     clock.lap("markdown")
 
     # A post is made from its meta (its file and site.yaml), its body and now (is it future?):
     # its fingerprint is a hash of those keys, so no page has to hash the post's fields.
-    config_key = fingerprints.of(config).hex()
     posts = []
     for m, b, key in zip(published, bodies, keys, strict=True):
         if b is not None and m.kind == "post":
@@ -218,14 +226,17 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     site, groups, editions, assets, seen, fingerprints = (
         loaded.site, loaded.groups, loaded.digest, loaded.assets, loaded.seen, loaded.fingerprints
     )
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
+    renderer = Renderer(
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
+        bytecode_cache=memory.compiled,
+    )
     # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
     digest.install(renderer.env, editions)
     jobs = digest.plan(editions, plan(site, groups))
     if cache is None:
-        outputs = renderer.render_all(jobs)
+        outputs = digest.finish(renderer.render_all(jobs), editions)
     else:
-        deps = TemplateDeps(renderer.env)
+        deps = TemplateDeps(renderer.env, memory.templates)
         config_fp = fingerprints.of(config)
         keys = [
             page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context) for job in jobs
@@ -235,13 +246,14 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
             previous = cache.memory_pages.get(job.path)
             if key is not None and previous is not None and previous[0] == key:
                 reused[i] = previous[1]
-        fresh = iter(renderer.render_all([job for i, job in enumerate(jobs) if i not in reused]))
+        # emails are finished (CSS inlined) once, when rendered: reused ones are kept finished
+        rendered = renderer.render_all([job for i, job in enumerate(jobs) if i not in reused])
+        fresh = iter(digest.finish(rendered, editions))
         outputs = [reused[i] if i in reused else next(fresh) for i in range(len(jobs))]
         cache.memory_pages = {
             job.path: (key, output) for job, key, output in zip(jobs, keys, outputs, strict=True) if key is not None
         }
         cache.save(seen)
-    outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, assets)
     clock.lap("render")
     return BuildResult(
@@ -288,14 +300,17 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         loaded.site, loaded.groups, loaded.digest, loaded.warnings, loaded.assets, loaded.seen, loaded.fingerprints
     )
 
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
+    renderer = Renderer(
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
+        bytecode_cache=cache.compiled if options.cache else None,
+    )
     digest.install(renderer.env, editions)
     jobs = digest.plan(editions, plan(site, groups))
     emails = {urls.output_file(e.email_path) for e in editions.editions}
     statics = static_outputs(config.root, assets)
     files = [urls.output_file(job.path) for job in jobs]
     check_paths(files + [o.path for o in statics])
-    deps = TemplateDeps(renderer.env)
+    deps = TemplateDeps(renderer.env, cache.templates)
     config_fp = fingerprints.of(config)
     result = BuildResult(
         config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,

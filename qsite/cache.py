@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2 import meta
 
 from qsite import __version__, markup
@@ -181,26 +182,32 @@ class TemplateDeps:
     every template and every global: there is no telling which it will use.
     """
 
-    def __init__(self, env: jinja2.Environment):
+    def __init__(self, env: jinja2.Environment, parsed: dict[str, Any] | None = None):
         # Jinja's analysis leaves out names found in the environment's globals, which are
         # exactly the ones we need: analyse with an overlay that has none.
         self.env = env.overlay()
         self.env.globals = {}
         self.all_globals = frozenset(env.globals)
         self.global_fps: dict[str, bytes] = {}
+        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_key
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
+        self.parsed = parsed if parsed is not None else {}  # source hash → (names, pulled): kept by Cache
 
     def _read(self, name: str) -> tuple[str, frozenset[str], frozenset[str] | None]:
         found = self._direct.get(name)
         if found is None:
             assert self.env.loader is not None
             source, _filename, _uptodate = self.env.loader.get_source(self.env, name)
-            ast = self.env.parse(source)
-            names = frozenset(meta.find_undeclared_variables(ast))
-            refs = list(meta.find_referenced_templates(ast))
-            pulled = None if any(r is None for r in refs) else frozenset(r for r in refs if r is not None)
-            found = (source, names, pulled)
+            digest = _hash("template", ENGINE, source)
+            known = self.parsed.get(digest)
+            if known is None:  # parsing is most of the cost of a no-change build's templates
+                ast = self.env.parse(source)
+                names = frozenset(meta.find_undeclared_variables(ast))
+                refs = list(meta.find_referenced_templates(ast))
+                pulled = None if any(r is None for r in refs) else frozenset(r for r in refs if r is not None)
+                known = self.parsed[digest] = (names, pulled)
+            found = (source, *known)
             self._direct[name] = found
         return found
 
@@ -236,6 +243,25 @@ class TemplateDeps:
         found = (digest, frozenset(names))
         self._closure[name] = found
         return found
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept by ``Cache`` (in memory, and on disk beside the rest):
+    compiling the templates a rebuild renders costs more than rendering a few pages. Jinja
+    stores each with its source's checksum and recompiles a template whose source changed."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+        self.dirty = False
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+        self.dirty = True
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -298,6 +324,10 @@ class Cache:
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
         self.related_dirty = False
         self._shape = ""
+        self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, never saved
+        self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
+        self.templates_size = 0
+        self.compiled = CompiledTemplates()
         self.hits = 0
         self.renders = 0
 
@@ -317,6 +347,10 @@ class Cache:
             related = _load(folder / "related.pickle")
             if isinstance(related, tuple):
                 cache.related = related
+            templates = _load(folder / "templates.pickle")
+            if isinstance(templates, tuple) and len(templates) == 2:
+                cache.templates, cache.compiled.store = templates
+                cache.templates_size = len(cache.templates)
         return cache
 
     def save(self, seen_files: Iterable[str]) -> None:
@@ -339,6 +373,12 @@ class Cache:
             if self.related_dirty:
                 _dump(self.folder / "related.pickle", self.related)
                 self.related_dirty = False
+            if self.compiled.dirty or len(self.templates) != self.templates_size:
+                if len(self.templates) > 1000:  # template edits pile up: start afresh now and then
+                    self.templates, self.compiled.store = {}, {}
+                _dump(self.folder / "templates.pickle", (self.templates, self.compiled.store))
+                self.compiled.dirty = False
+                self.templates_size = len(self.templates)
         except OSError:
             pass  # a cache that cannot be saved costs the next build time, never correctness
 
@@ -434,14 +474,17 @@ def page_key(
     except jinja2.TemplateError:
         return None  # rendering will report it with its file and line
     try:
-        used = sorted(n for n in names if n in env.globals and n not in context)
-        parts = []
-        for name in used:  # globals do not change during a build: hash each once
-            if name not in deps.global_fps:
-                deps.global_fps[name] = fingerprints.of(env.globals[name])
-            parts.append(deps.global_fps[name])
-        context_fp = fingerprints.of(context)
-        return _hash("page", ENGINE, sources, template, path, config_fp, ",".join(used), *parts, context_fp)
+        shape = (template, tuple(context))
+        prefix = deps.prefixes.get(shape)
+        if prefix is None:  # the same for every page of this template with these context names
+            used = sorted(n for n in names if n in env.globals and n not in context)
+            parts = []
+            for name in used:  # globals do not change during a build: hash each once
+                if name not in deps.global_fps:
+                    deps.global_fps[name] = fingerprints.of(env.globals[name])
+                parts.append(deps.global_fps[name])
+            prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
+        return _hash(prefix, path, fingerprints.of(context))
     except Unfingerprintable:
         return None
 

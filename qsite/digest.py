@@ -630,22 +630,30 @@ def plan(digest: Digest, jobs: Sequence[Job]) -> list[Job]:
     )
     entries: list[tuple[str, datetime | None]] = [(DIGEST_PATH, feed_updated)]
     entries += [(e.path, e.updated) for e in digest.editions]
-    result = [_with_view(_with_edition(_with_sitemap(job, entries), digest), digest) for job in jobs]
+    views: dict[tuple[str, str, bool], DigestView] = {}
+    result = [_with_view(_with_edition(_with_sitemap(job, entries), digest), digest, views) for job in jobs]
     return result + mine
 
 
-def _with_view(job: Job, digest: Digest) -> Job:
-    """The home and theme pages get the part of the digest they show (see DigestView)."""
+def _with_view(job: Job, digest: Digest, views: dict[tuple[str, str, bool], DigestView]) -> Job:
+    """The home and theme pages get the part of the digest they show (see DigestView); pages
+    showing the same part share one view, so the build cache hashes it once."""
     pager = job.context.get("pager")
     first = pager is not None and pager.number == 1
     if job.template == "index.html":
-        shown: dict[str, Any] = {"latest": digest.latest, "featured": digest.featured} if first else {}
+        slug = ""
     elif job.template == "theme.html" and "theme" in job.context:
         slug = job.context["theme"].slug
-        shown = {"takeaways": {slug: digest.takeaways.get(slug, ()) if first else ()}}
     else:
         return job
-    return replace(job, context={**job.context, "digest": _view(digest, **shown)})
+    view = views.get((job.template, slug, first))
+    if view is None:
+        if slug:
+            shown: dict[str, Any] = {"takeaways": {slug: digest.takeaways.get(slug, ()) if first else ()}}
+        else:
+            shown = {"latest": digest.latest, "featured": digest.featured} if first else {}
+        view = views[(job.template, slug, first)] = _view(digest, **shown)
+    return replace(job, context={**job.context, "digest": view})
 
 
 @dataclass(frozen=True)

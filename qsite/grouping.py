@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from qsite import urls
@@ -96,11 +97,11 @@ class Theme:
     def count(self) -> int:
         return len(self.posts)
 
-    @property
+    @cached_property  # one object, so the build cache hashes it once however many pages show it
     def link(self) -> ThemeLink:
         return ThemeLink(self.slug, self.title, self.description, self.path, self.url, self.feed_url)
 
-    @property
+    @cached_property
     def summary(self) -> ThemeSummary:
         return ThemeSummary(self.slug, self.title, self.description, self.path, self.url, self.feed_url, self.count)
 
@@ -128,7 +129,7 @@ class TagGroup:
     def count(self) -> int:
         return len(self.posts)
 
-    @property
+    @cached_property
     def summary(self) -> TagSummary:
         return TagSummary(self.slug, self.name, self.path, self.url, self.count)
 

@@ -44,9 +44,10 @@ class Job:
     context: dict[str, Any] = field(hash=False)
 
 
-def make_env(templates: Path) -> jinja2.Environment:
+def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        bytecode_cache=bytecode_cache,  # compiled templates, checked against their source by Jinja
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -170,10 +171,19 @@ def sitemap_entries(site: Site, groups: Groups) -> list[tuple[str, datetime | No
 class Renderer:
     """Holds the Jinja environment and the context every page shares."""
 
-    def __init__(self, site: Site, groups: Groups, templates: Path, *, serve: bool = False, search: bool = True):
+    def __init__(
+        self,
+        site: Site,
+        groups: Groups,
+        templates: Path,
+        *,
+        serve: bool = False,
+        search: bool = True,
+        bytecode_cache: jinja2.BytecodeCache | None = None,
+    ):
         self.site = site
         self.templates = templates
-        self.env = make_env(templates)
+        self.env = make_env(templates, bytecode_cache)
         config = site.config
         self.env.globals.update(
             site=config,
