@@ -363,8 +363,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
         if output is not None:
             record = fastpath.Record(
-                fastpath.options_key(options, out), options.now, loaded.valid_until, sources[0], sources[1],
-                output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
+                fastpath.options_key(options, out), options.now, loaded.valid_until, sources.started_ns,
+                sources.stats, sources.racy, output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
                 result.written.written + result.written.unchanged,
             )
             fastpath.record(config.root, record)

@@ -8,9 +8,10 @@ whether a scheduled post is published yet and whether a digest edition is comple
 full build, ``record`` keeps all of these, plus the stamp (size, mtime, inode) of every file
 then in the output folder. ``unchanged`` compares them with the present:
 
-* every source file has the same size, mtime, ctime and inode, and none was modified within
-  two seconds of the recorded build's start (git's "racy" rule: a second edit within the
-  clock's granularity could keep the mtime), and no file was added or removed;
+* every source file has the same size, mtime, ctime and inode, and no file was added or
+  removed. A file modified within two seconds of the recorded build's start is "racy", as git
+  calls it: a second edit within the clock's granularity could keep its stat, so its bytes were
+  hashed when the build started and are hashed again and compared;
 * the output folder holds exactly the files recorded, with the same stamps (a hand-edited or
   deleted output file, or a stray new one, means a full build, which repairs it);
 * now is not earlier than the recorded build's now, nor past the first moment at which a
@@ -24,6 +25,7 @@ only saves the planning and checking of every page when nothing at all did.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ class Record:
     valid_until: datetime | None  # first instant at which "now" changes the output
     started_ns: int  # when the sources were stat'ed, before any was read
     sources: dict[str, Stat]
+    racy: dict[str, str]  # source → sha256 of its bytes when stat'ed, for those too recent to trust
     output: dict[str, tuple[int, int, int]]
     posts: int
     pages: int  # site pages (content/pages), for the summary line
@@ -61,8 +64,16 @@ class Record:
     files: int  # files the build wrote or kept
 
 
-def snapshot_sources(root: Path) -> tuple[int, dict[str, Stat]] | None:
-    """(time taken, stat of every input file), or None if the sources cannot be vouched for."""
+@dataclass(frozen=True)
+class Sources:
+    started_ns: int
+    stats: dict[str, Stat]
+    racy: dict[str, str]
+
+
+def snapshot_sources(root: Path) -> Sources | None:
+    """The stat of every input file (and the hash of those too recent to trust their stat), or
+    None if the sources cannot be vouched for."""
     started = time.time_ns()
     found: dict[str, Stat] = {}
     try:
@@ -71,9 +82,18 @@ def snapshot_sources(root: Path) -> tuple[int, dict[str, Stat]] | None:
         for folder in ("content", "templates"):
             if not _walk(root / folder, folder, found):
                 return None
+        racy = {rel: _sha(root / rel) for rel, stat in found.items() if _is_racy(stat, started)}
     except OSError:
         return None
-    return started, found
+    return Sources(started, found, racy)
+
+
+def _is_racy(stat: Stat, started_ns: int) -> bool:
+    return max(stat[1], stat[2]) >= started_ns - cache.RACY_NS
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _walk(folder: Path, rel: str, found: dict[str, Stat]) -> bool:
@@ -157,10 +177,13 @@ def unchanged(root: Path, out: Path, options: Options, now: datetime) -> Record 
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None
-    snap = snapshot_sources(root)
-    if snap is None or snap[1] != last.sources:
-        return None
-    if any(max(mtime, ctime) >= last.started_ns - cache.RACY_NS for _size, mtime, ctime, _ino in last.sources.values()):
+    try:
+        snap = snapshot_sources(root)
+        if snap is None or snap.stats != last.sources:
+            return None
+        if any(_sha(root / rel) != digest for rel, digest in last.racy.items()):
+            return None
+    except OSError:
         return None
     if snapshot_output(out) != last.output:
         return None

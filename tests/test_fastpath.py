@@ -3,6 +3,7 @@ that goes into the output changed, so each test changes one input and expects a 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qsite import cache as cache_module
+from qsite import fastpath
 from qsite.build import BuildResult, Options, build
 from qsite.problems import ContentError
 
@@ -75,6 +77,27 @@ def test_a_hand_edited_or_stray_output_file_is_repaired(site: Path) -> None:
     (site / "output/stray.html").write_text("not ours")
     assert not quick(site).quick
     assert not (site / "output/stray.html").exists()
+
+
+def test_a_recent_edit_that_keeps_its_stat_is_built(tmp_path: Path) -> None:
+    """Without trusting recent stats: two edits within the clock's granularity can leave a
+    file's stat as it was, so a file changed just before a build is compared by its bytes."""
+    root = tmp_path / "site"
+    write_files(root, {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01", body="Old words.")})
+    copy_templates(root)
+    quick(root)
+    record_path = root / cache_module.FOLDER / fastpath.RECORD
+    record = cache_module._load(record_path)
+    assert "content/posts/a.md" in record.racy  # written a moment before the build
+    out = root / "output"
+    options = Options(now=NOW, quick=True, search=False)
+    assert fastpath.unchanged(root, out, options, NOW) is not None
+    (root / "content/posts/a.md").write_text(post("A", "2020-04-01", body="New words."))
+    # the edit as the check would see it if the stat had not changed: only the bytes differ
+    snap = fastpath.snapshot_sources(root)
+    assert snap is not None
+    cache_module._dump(record_path, dataclasses.replace(record, sources=snap.stats))
+    assert fastpath.unchanged(root, out, options, NOW) is None
 
 
 def test_other_options_or_a_new_template_are_built(site: Path) -> None:
