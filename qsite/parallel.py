@@ -26,6 +26,9 @@ R = TypeVar("R")
 # Below this many items a batch runs here; tests lower it to exercise the pool on small sites.
 MIN_PARALLEL = 64
 CHUNKS_PER_WORKER = 4
+# At most this many items per chunk: a chunk's results (rendered pages) are held whole until
+# taken, so big chunks would hold a big site's pages in memory at once (170 MB at 5,000 posts).
+MAX_CHUNK = 128
 
 _state: Any = None  # what a forked worker finds: set just before the pool forks
 
@@ -55,10 +58,11 @@ class Workers:
         inherited by forked workers rather than sent, so it may be anything.
         """
         if self.jobs <= 1 or len(items) < MIN_PARALLEL or not can_fork():
-            yield from fn(state, items)
+            for i in range(0, len(items), MAX_CHUNK):
+                yield from fn(state, items[i : i + MAX_CHUNK])
             return
         global _state
-        size = max(1, -(-len(items) // (self.jobs * CHUNKS_PER_WORKER)))
+        size = min(MAX_CHUNK, max(1, -(-len(items) // (self.jobs * CHUNKS_PER_WORKER))))
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         _state = state
         self.parallel_batches += 1
