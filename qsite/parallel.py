@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -69,8 +70,16 @@ class Workers:
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-                for results in pool.map(_call, [fn] * len(chunks), chunks):
+                # A few chunks per worker in flight, not all: results wait here until taken,
+                # and a parent slower than its workers would otherwise hold them all.
+                window = self.jobs * 2
+                pending = deque(pool.submit(_call, fn, chunk) for chunk in chunks[:window])
+                for chunk in chunks[window:]:
+                    results = pending.popleft().result()
+                    pending.append(pool.submit(_call, fn, chunk))
                     yield from results
+                while pending:
+                    yield from pending.popleft().result()
         finally:
             _state = None
 
