@@ -8,11 +8,10 @@ done by an earlier build); neither changes a byte of the output.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
 from qsite.comments import read_comments
-from qsite.config import SiteConfig, load_config
+from qsite.config import SiteConfig
 from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Curation, Digest
 from qsite.grouping import Groups, group
@@ -81,22 +80,12 @@ class _Clock:
 
 
 def now_for(options: Options) -> datetime:
-    if options.now is not None:
-        return options.now
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+    return fastpath.now_for(options.now)
 
 
 def configure(root: Path, options: Options = Options()) -> SiteConfig:
     """site.yaml with the command line's overrides applied (ConfigError, exit 2, if bad)."""
-    overrides: dict[str, object] = {}
-    if options.base_url:
-        overrides["base_url"] = options.base_url
-    if options.output:
-        overrides["output_dir"] = options.output
-    return load_config(root, overrides)
+    return fastpath.configure(root, options.base_url, options.output)
 
 
 def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
@@ -288,7 +277,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
     if on_disk:
         if options.quick:
-            last = fastpath.unchanged(config.root, out, options, options.now)
+            key = fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
+            last = fastpath.unchanged(config.root, out, key, options.now)
             if last is not None:
                 return _unchanged(config, out, last, clock, options.search)
         fastpath.forget(config.root)  # recorded again only once this build has succeeded
@@ -363,7 +353,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
         if output is not None:
             record = fastpath.Record(
-                fastpath.options_key(options, out), options.now, loaded.valid_until, sources.started_ns,
+                fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out),
+                options.now, loaded.valid_until, sources.started_ns,
                 sources.stats, sources.racy, output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
                 result.written.written + result.written.unchanged,
             )

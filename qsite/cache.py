@@ -26,16 +26,12 @@ site's own source (it is only ever written by qsite); any file that fails to loa
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import importlib.metadata
 import io
 import os
 import pickle
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,33 +41,12 @@ import jinja2
 import jinja2.bccache
 from jinja2 import meta
 
-from qsite import __version__, markup
+from qsite.cachefiles import ENGINE, FOLDER, RACY_NS, _dump, _load
 from qsite.content import SourceDoc
 from qsite.markup import Rendered
 from qsite.write import Stamp
 
-FOLDER = ".qsite-cache"
 SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
-RACY_NS = 2_000_000_000
-
-
-def _engine() -> str:
-    """Everything outside the site that can change what a build produces."""
-    h = hashlib.sha256(f"qsite {__version__} python {sys.version_info[:2]}".encode())
-    for requirement in importlib.metadata.requires("qsite") or []:
-        if "extra ==" in requirement:
-            continue
-        name = requirement.split(">")[0].split("=")[0].split("<")[0].split(";")[0].strip()
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            h.update(f"{name} {importlib.metadata.version(name)}".encode())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.glob("*.py")):
-        h.update(source.name.encode() + source.read_bytes())
-    h.update(f"markdown settings {markup.EXTENSIONS_VERSION}".encode())
-    return h.hexdigest()
-
-
-ENGINE = _engine()
 
 
 def _hash(*parts: str | bytes) -> str:
@@ -495,27 +470,6 @@ def remove(root: Path) -> bool:
         shutil.rmtree(folder)
         return True
     return False
-
-
-def _load(path: Path) -> Any:
-    try:
-        with open(path, "rb") as f:
-            engine, data = pickle.load(f)
-    except Exception:  # a missing, old or damaged cache file is just a miss
-        return None
-    return data if engine == ENGINE else None
-
-
-def _dump(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump((ENGINE, data), f, protocol=5)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 __all__ = ["Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"]

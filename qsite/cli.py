@@ -83,7 +83,9 @@ def summary(result: BuildResult) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qsite.build import Options, build
+    if not args.no_cache and _unchanged(args):
+        return EXIT_OK
+    from qsite.build import Options, build  # the whole pipeline: imported only when there is work
 
     options = Options(
         drafts=args.drafts,
@@ -93,7 +95,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         cache=not args.no_cache,
         search=not args.no_search,
-        quick=True,  # nothing changed since the last build (proven from file stats): do nothing
     )
     result = build(args.source, options)
     if result.warnings:
@@ -107,6 +108,34 @@ def cmd_build(args: argparse.Namespace) -> int:
         else:
             print("Search: not indexed (--no-search).")
     return EXIT_OK
+
+
+def _unchanged(args: argparse.Namespace) -> bool:
+    """True, after printing what a build would, if nothing changed since the last build
+    (qsite/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
+    import time
+
+    from qsite import fastpath
+
+    start = time.perf_counter()
+    found = fastpath.quick(
+        args.source, drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output,
+        search=not args.no_search,
+    )
+    if found is None:
+        return False
+    last, out = found
+    if last.warnings:
+        print_problems(list(last.warnings))
+    if not args.quiet:
+        print(
+            f"Built {last.posts} posts and {last.pages} pages into {out}: 0 files written, {last.files} unchanged, "
+            f"{last.planned} of {last.planned} pages from the cache (nothing changed: checked in "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms)."
+        )
+        print("Search: no page changed, so the index was kept." if not args.no_search
+              else "Search: not indexed (--no-search).")
+    return True
 
 
 def cmd_clean(args: argparse.Namespace) -> int:

@@ -29,17 +29,14 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from qsite import cache
-from qsite.cache import FOLDER, _dump, _load
+from qsite import cachefiles
+from qsite.cachefiles import FOLDER, _dump, _load
+from qsite.config import SiteConfig, load_config
 from qsite.problems import Problem
-from qsite.write import MARKER
-
-if TYPE_CHECKING:
-    from qsite.build import Options
+from qsite.write import MARKER, check_output_dir
 
 RECORD = "last-build.pickle"
 
@@ -89,7 +86,7 @@ def snapshot_sources(root: Path) -> Sources | None:
 
 
 def _is_racy(stat: Stat, started_ns: int) -> bool:
-    return max(stat[1], stat[2]) >= started_ns - cache.RACY_NS
+    return max(stat[1], stat[2]) >= started_ns - cachefiles.RACY_NS
 
 
 def _sha(path: Path) -> str:
@@ -151,9 +148,40 @@ def output_after(out: Path, stamps: dict[str, tuple[int, int, int] | None], gene
     return found  # type: ignore[return-value]
 
 
-def options_key(options: Options, out: Path) -> tuple[object, ...]:
+def options_key(drafts: bool, future: bool, base_url: str | None, search: bool, out: Path) -> tuple[object, ...]:
     """The options that change what is built (not --jobs, which never changes a byte)."""
-    return (options.drafts, options.future, options.base_url, options.search, str(out))
+    return (drafts, future, base_url, search, str(out))
+
+
+def now_for(now: datetime | None) -> datetime:
+    """"Now" for scheduled posts: ``now`` if given (tests), else SOURCE_DATE_EPOCH, else the clock."""
+    if now is not None:
+        return now
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
+def configure(root: Path, base_url: str | None, output: Path | None) -> SiteConfig:
+    """site.yaml with the command line's overrides applied (ConfigError, exit 2, if bad)."""
+    overrides: dict[str, object] = {}
+    if base_url:
+        overrides["base_url"] = base_url
+    if output:
+        overrides["output_dir"] = output
+    return load_config(root, overrides)
+
+
+def quick(
+    root: Path, *, drafts: bool, future: bool, base_url: str | None, output: Path | None, search: bool
+) -> tuple[Record, Path] | None:
+    """For ``qsite build``, before it imports the rest of qsite: the last build's record and the
+    output folder if nothing changed since (the build is then done), else None."""
+    config = configure(root, base_url, output)
+    out = check_output_dir(config.output_dir, config.root)  # the same checks, and errors, as a build
+    last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None))
+    return (last, out) if last is not None else None
 
 
 def record(root: Path, record: Record) -> None:
@@ -170,10 +198,11 @@ def forget(root: Path) -> None:
         os.unlink(root / FOLDER / RECORD)
 
 
-def unchanged(root: Path, out: Path, options: Options, now: datetime) -> Record | None:
-    """The last build's record if this build would change nothing, else None."""
+def unchanged(root: Path, out: Path, options: tuple[object, ...], now: datetime) -> Record | None:
+    """The last build's record if a build with ``options`` (``options_key``) at ``now`` would
+    change nothing, else None."""
     last = _load(root / FOLDER / RECORD)  # None if missing, damaged or from another qsite
-    if not isinstance(last, Record) or last.options != options_key(options, out):
+    if not isinstance(last, Record) or last.options != options:
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None

@@ -20,9 +20,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from qsite.problems import ConfigError, ContentError, Problem
-from qsite.render import Output
+
+if TYPE_CHECKING:  # not at run time: the no-change shortcut checks the output folder without Jinja
+    from qsite.render import Output
 
 MARKER = ".qsite-output"  # in every output folder: proof that qsite may replace it
 FILE_MODE = 0o644

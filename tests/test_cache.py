@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from qsite import cache as cache_module
-from qsite import cli
+from qsite import cachefiles, cli
 from qsite.build import Options, build
 
 from conftest import NOW, SITE_YAML, copy_templates, post, write_files
@@ -144,6 +144,7 @@ def test_warm_build_equals_cold_build_after_random_edits(
 ) -> None:
     if trust_stat:  # also exercise reusing files by their stat alone, without hashing them
         monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+        monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)
     rng = random.Random(20200402)
     root = tmp_path / "site"
     start_site(root, rng)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qsite import cache as cache_module
-from qsite import fastpath
+from qsite import cachefiles, cli, fastpath
 from qsite.build import BuildResult, Options, build
 from qsite.problems import ContentError
 
@@ -23,6 +23,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Files written a moment ago are "racy" (a second edit could keep their mtime) and never
     # vouched for by their stat; these tests make them trusted at once.
     monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+    monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)
     root = tmp_path / "site"
     write_files(root, {
         "site.yaml": SITE_YAML,
@@ -90,7 +91,7 @@ def test_a_recent_edit_that_keeps_its_stat_is_built(tmp_path: Path) -> None:
     record = cache_module._load(record_path)
     assert "content/posts/a.md" in record.racy  # written a moment before the build
     out = root / "output"
-    options = Options(now=NOW, quick=True, search=False)
+    options = fastpath.options_key(False, False, None, False, out)
     assert fastpath.unchanged(root, out, options, NOW) is not None
     (root / "content/posts/a.md").write_text(post("A", "2020-04-01", body="New words."))
     # the edit as the check would see it if the stat had not changed: only the bytes differ
@@ -116,3 +117,13 @@ def test_a_failed_build_forgets_the_record(site: Path) -> None:
     with pytest.raises(ContentError):
         quick(site)
     assert not record.exists()
+
+
+def test_the_cli_says_nothing_changed_and_repeats_the_warnings(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (site / "content/notes.md").write_text("# A note\n")  # a Markdown file qsite does not know: a warning
+    assert cli.main(["build", "--source", str(site), "--no-search"]) == 0
+    first = capsys.readouterr()
+    assert cli.main(["build", "--source", str(site), "--no-search"]) == 0
+    again = capsys.readouterr()
+    assert "nothing changed" in again.out and "nothing changed" not in first.out
+    assert "notes.md" in first.err and again.err == first.err
