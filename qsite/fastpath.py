@@ -18,8 +18,11 @@ then in the output folder. ``unchanged`` compares them with the present:
   scheduled post becomes due or an edition in progress ends (``valid_until``).
 
 Anything unexpected (a symlink among the sources, an unreadable folder, a missing record)
-means "not proven", and the full build runs. It rebuilds only what changed anyway; this path
-only saves the planning and checking of every page when nothing at all did.
+means "not proven", and the full build runs. ``qsite build`` calls ``quick`` before importing the
+rest of qsite (Jinja, Markdown, Pygments cost more than the check), so this module imports only
+the configuration, the output folder's checks and the cache's file format. The full build
+re-renders only what changed anyway; this path saves planning and checking every page when
+nothing at all did.
 """
 
 from __future__ import annotations
