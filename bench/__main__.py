@@ -6,7 +6,9 @@ For each size it generates the seeded corpus (bench/corpus.py) and, for several 
 * cold build: after ``qsite clean`` (no output, no cache);
 * no-change rebuild: the same site again;
 * one-post edit: a sentence appended to one post;
-* one-template edit: a comment added to templates/post.html (every post page uses it).
+* one-template edit: a comment added to templates/post.html (every post page uses it);
+* ``qsite serve``: from saving a post to the reload event and to the edited page being served
+  (bench/serve.py), on the ``--serve-size`` site.
 
 Reported: the median with min and max, and the peak resident memory of the cold build (the
 largest single process, from ``wait4``'s rusage, which covers the worker processes too).
@@ -27,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.corpus import generate
+from bench.serve import measure_serve, ms
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-search", action="store_true", help="build with --no-search (no Pagefind index)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--work", type=Path, default=None, help="where to generate the sites (default: a temp folder)")
+    parser.add_argument("--serve-size", type=int, default=1000, help="posts for the qsite serve measurement (0: skip)")
+    parser.add_argument("--serve-edits", type=int, default=7, help="edits timed in qsite serve (default: 7)")
     args = parser.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qsite-bench-"))
@@ -121,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(row)
+    if args.serve_size:
+        folder = work / f"posts-{args.serve_size}"
+        site = generate(folder, args.serve_size, seed=args.seed, templates=REPO / "templates")
+        serve = measure_serve(site, args.serve_edits)
+        print(f"\n`qsite serve` with {args.serve_size:,} posts, median of {args.serve_edits} edits (min–max): "
+              f"saving a post to the reload event {ms(serve['event'])}, "
+              f"to the edited page served {ms(serve['shown'])}.")
     return 0
 
 

@@ -8,26 +8,25 @@ done by an earlier build); neither changes a byte of the output.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, markup, search, urls
+from qsite import digest, fastpath, markup, search, urls
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
 from qsite.comments import read_comments
-from qsite.config import SiteConfig, load_config
+from qsite.config import SiteConfig
 from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Curation, Digest
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
-from qsite.problems import ContentError, Problem
+from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths
@@ -44,13 +43,14 @@ class Options:
     jobs: int | None = None  # worker processes; None: one per core
     cache: bool = True  # False: ignore .qsite-cache/ and do not write it (--no-cache)
     search: bool = True  # index the written site with Pagefind (`--no-search` skips it)
+    quick: bool = False  # skip the whole build if file stats prove nothing changed (qsite/fastpath.py)
 
 
 @dataclass
 class BuildResult:
     config: SiteConfig
-    site: Site
-    groups: Groups
+    site: Site | None  # None only for a quick no-change build (``quick``), which loads nothing
+    groups: Groups | None
     outputs: list[Output]  # in memory (render_site); empty after build, which streams to disk
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
@@ -65,6 +65,9 @@ class BuildResult:
     search_kept: bool = False  # no page changed, so the previous search index was kept
     search_shards: tuple[str, ...] = ()  # the index's shards (qsite/search.py), primary first
     search_reindexed: tuple[str, ...] = ()  # of which indexed by this build; the rest were kept
+    quick: bool = False  # nothing changed, proven from file stats alone: nothing was even planned
+    post_count: int = 0
+    page_count: int = 0
 
 
 class _Clock:
@@ -79,22 +82,12 @@ class _Clock:
 
 
 def now_for(options: Options) -> datetime:
-    if options.now is not None:
-        return options.now
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+    return fastpath.now_for(options.now)
 
 
 def configure(root: Path, options: Options = Options()) -> SiteConfig:
     """site.yaml with the command line's overrides applied (ConfigError, exit 2, if bad)."""
-    overrides: dict[str, object] = {}
-    if options.base_url:
-        overrides["base_url"] = options.base_url
-    if options.output:
-        overrides["output_dir"] = options.output
-    return load_config(root, overrides)
+    return fastpath.configure(root, options.base_url, options.output)
 
 
 def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
@@ -105,23 +98,33 @@ def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.R
     return [markup.render_markdown(body, base_path) for body, base_path in chunk]
 
 
-def load_site(
-    config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock
-) -> tuple[Site, Groups, Digest, list[Problem], list[Asset], list[str], Fingerprints]:
-    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged.
+@dataclass
+class Loaded:
+    """What ``load_site`` gives the render step."""
 
-    Also returns the files seen (for the cache to forget deleted ones) and the fingerprints
-    of the rendered bodies, seeded with their cache keys so pages need not hash their HTML.
-    """
+    site: Site
+    groups: Groups
+    digest: Digest
+    warnings: list[Problem]
+    assets: list[Asset]
+    seen: list[str]  # every source file, for the cache to forget deleted ones
+    fingerprints: Fingerprints  # seeded with the bodies' cache keys: pages need not hash their HTML
+    valid_until: datetime | None  # when "now" next changes the site (a post due, an edition ending)
+
+
+def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock) -> Loaded:
+    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged."""
     site_urls = Urls(config.base_url)
     now = now_for(options)
     found = find_content(config.root)
     problems = found.problems
     docs: list[SourceDoc | None] = [None] * len(found.sources)
+    doc_keys: list[str] = [""] * len(found.sources)
     to_parse: list[int] = []
     for i, (path, rel, kind) in enumerate(found.sources):
         file_hash = cache.known_digest(path) or cache.hash_file(path)
-        doc = cache.docs.get(Cache.doc_key(file_hash, rel, kind)) if file_hash else None
+        doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
+        doc = cache.docs.get(doc_keys[i]) if file_hash else None
         if doc is None:
             to_parse.append(i)
         else:
@@ -133,14 +136,27 @@ def load_site(
             problems.items.append(result)
             continue
         cache.record_file(path, stat, checked, file_hash)
-        cache.docs.put(Cache.doc_key(file_hash, rel, kind), result)
+        doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
+        cache.docs.put(doc_keys[i], result)
         docs[i] = result
+    fingerprints = Fingerprints()
+    config_key = fingerprints.of(config).hex()
     metas: list[Meta] = []
-    for doc in docs:
+    meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
+    known_metas, cache.metas = cache.metas, {}  # kept in memory only (qsite serve): the last build's
+    for doc, doc_key in zip(docs, doc_keys, strict=True):
         if doc is not None and doc.kind not in ("digest", "comment"):  # read below by their own steps
-            meta = read_meta(doc, config, problems)
+            key = Cache.derived_key("meta", doc_key, config_key)
+            known = known_metas.get(key)
+            if known is None:
+                mine = Problems()
+                known = (read_meta(doc, config, mine), tuple(mine.items))
+            cache.metas[key] = known
+            meta, met = known
+            problems.extend(met)
             if meta is not None:
                 metas.append(meta)
+                meta_keys[id(meta)] = key
     check_collisions(metas, problems)
     curations: list[Curation] = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
@@ -161,23 +177,31 @@ def load_site(
     for i, body in zip(missing, rendered, strict=True):
         cache.markdown.put(keys[i], body)
         bodies[i] = body
-    fingerprints = Fingerprints()
     for key, body in zip(keys, bodies, strict=True):
         fingerprints.seed(body, key)
     clock.lap("markdown")
 
+    # A post is made from its meta (its file and site.yaml), its body and now (is it future?):
+    # its fingerprint is a hash of those keys, so no page has to hash the post's fields.
+    posts = []
+    for m, b, key in zip(published, bodies, keys, strict=True):
+        if b is not None and m.kind == "post":
+            post = make_post(m, b, site_urls, now)
+            fingerprints.seed(post, Cache.derived_key("post", meta_keys[id(m)], key, config_key, str(post.future)))
+            posts.append(post)
+    posts.sort(key=lambda p: p.sort_key, reverse=True)
     pairs = [(m, b) for m, b in zip(published, bodies, strict=True) if b is not None]
-    posts = sorted(
-        (make_post(m, b, site_urls, now) for m, b in pairs if m.kind == "post"),
-        key=lambda p: p.sort_key,
-        reverse=True,
-    )
     pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
     site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
-    groups = group(site)
+    groups = group(site, known_related=cache.related_for(site))
+    cache.remember_related(site, groups)
     editions = digest.assemble(site, groups, curations, now)
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return site, groups, editions, problems.warnings, found.assets, seen, fingerprints
+    moments = [m.date for m in metas if m.date is not None]  # scheduled posts become due
+    moments += [e.end for e in editions.editions]  # editions in progress become complete
+    moments += [c.period.end(config.tz) for c in curations] + [c.period.start(config.tz) for c in curations]
+    valid_until = min((t for t in moments if t > now), default=None)
+    return Loaded(site, groups, editions, problems.warnings, found.assets, seen, fingerprints, valid_until)
 
 
 def render_site(config: SiteConfig, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
@@ -189,15 +213,21 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     clock = _Clock()
     workers = Workers(options.jobs)
     memory = cache if cache is not None else Cache()
-    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, memory, workers, clock)
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
+    loaded = load_site(config, options, memory, workers, clock)
+    site, groups, editions, assets, seen, fingerprints = (
+        loaded.site, loaded.groups, loaded.digest, loaded.assets, loaded.seen, loaded.fingerprints
+    )
+    renderer = Renderer(
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
+        bytecode_cache=memory.compiled,
+    )
     # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
     digest.install(renderer.env, editions)
     jobs = digest.plan(editions, plan(site, groups))
     if cache is None:
-        outputs = renderer.render_all(jobs)
+        outputs = digest.finish(renderer.render_all(jobs), editions)
     else:
-        deps = TemplateDeps(renderer.env)
+        deps = TemplateDeps(renderer.env, memory.templates)
         config_fp = fingerprints.of(config)
         keys = [
             page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context) for job in jobs
@@ -207,16 +237,20 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
             previous = cache.memory_pages.get(job.path)
             if key is not None and previous is not None and previous[0] == key:
                 reused[i] = previous[1]
-        fresh = iter(renderer.render_all([job for i, job in enumerate(jobs) if i not in reused]))
+        # emails are finished (CSS inlined) once, when rendered: reused ones are kept finished
+        rendered = renderer.render_all([job for i, job in enumerate(jobs) if i not in reused])
+        fresh = iter(digest.finish(rendered, editions))
         outputs = [reused[i] if i in reused else next(fresh) for i in range(len(jobs))]
         cache.memory_pages = {
             job.path: (key, output) for job, key, output in zip(jobs, keys, outputs, strict=True) if key is not None
         }
         cache.save(seen)
-    outputs = digest.finish(outputs, editions)
     outputs += static_outputs(config.root, assets)
     clock.lap("render")
-    return BuildResult(config, site, groups, outputs, warnings, clock.timings, assets=assets, digest=editions)
+    return BuildResult(
+        config, site, groups, outputs, loaded.warnings, clock.timings, assets=assets, digest=editions,
+        post_count=len(site.posts), page_count=len(site.pages),
+    )
 
 
 def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
@@ -236,25 +270,43 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     ``cache``: pass one to keep it in memory across builds (``qsite serve``); by default it is
     read from and saved to ``.qsite-cache/`` (or not used at all with ``options.cache`` off).
     """
+    clock = _Clock()
+    options = replace(options, now=now_for(options))  # one "now" for the whole build
+    assert options.now is not None
+    on_disk = cache is None and options.cache
+    sources = fastpath.snapshot_sources(root) if on_disk else None  # before reading any source
     config = configure(root, options)
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
+    if on_disk:
+        if options.quick:
+            key = fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
+            last = fastpath.unchanged(config.root, out, key, options.now)
+            if last is not None:
+                return _unchanged(config, out, last, clock, options.search)
+        fastpath.forget(config.root)  # recorded again only once this build has succeeded
     if cache is None:
         cache = Cache.open(config.root) if options.cache else Cache()
-    clock = _Clock()
     workers = Workers(options.jobs)
-    site, groups, editions, warnings, assets, seen, fingerprints = load_site(config, options, cache, workers, clock)
+    loaded = load_site(config, options, cache, workers, clock)
+    site, groups, editions, warnings, assets, seen, fingerprints = (
+        loaded.site, loaded.groups, loaded.digest, loaded.warnings, loaded.assets, loaded.seen, loaded.fingerprints
+    )
 
-    renderer = Renderer(site, groups, config.root / "templates", serve=options.serve, search=options.search)
+    renderer = Renderer(
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
+        bytecode_cache=cache.compiled if options.cache else None,
+    )
     digest.install(renderer.env, editions)
     jobs = digest.plan(editions, plan(site, groups))
     emails = {urls.output_file(e.email_path) for e in editions.editions}
     statics = static_outputs(config.root, assets)
     files = [urls.output_file(job.path) for job in jobs]
     check_paths(files + [o.path for o in statics])
-    deps = TemplateDeps(renderer.env)
+    deps = TemplateDeps(renderer.env, cache.templates)
     config_fp = fingerprints.of(config)
     result = BuildResult(
-        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions
+        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,
+        post_count=len(site.posts), page_count=len(site.pages),
     )
     pages: dict[str, tuple[str, Any]] = {}
     with Stage(out) as stage:
@@ -292,6 +344,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
             indexed = search.index_stage(stage, search.post_years(site.posts), manifest, workers.jobs)
             clock.lap("search")
         result.written = stage.commit()
+        committed = stage.stamps
     if indexed is not None:
         result.search_pages = indexed.pages
         result.search_shards = indexed.shards
@@ -303,7 +356,29 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     result.parallel_batches = workers.parallel_batches
     cache.pages = pages
     cache.save(seen)
+    if sources is not None:
+        output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
+        if output is not None:
+            record = fastpath.Record(
+                fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out),
+                options.now, loaded.valid_until, sources.started_ns,
+                sources.stats, sources.racy, output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
+                result.written.written + result.written.unchanged,
+            )
+            fastpath.record(config.root, record)
+    clock.lap("write")
     return result
+
+
+def _unchanged(config: SiteConfig, out: Path, last: fastpath.Record, clock: _Clock, search: bool) -> BuildResult:
+    """The result of a build that ``fastpath`` proved would change nothing: the last build's
+    counts and warnings (an editor sees the same warnings on every build)."""
+    clock.lap("check")
+    return BuildResult(
+        config, None, None, [], list(last.warnings), clock.timings, written=WriteResult(0, last.files), out=out,
+        pages=last.planned, cache_hits=last.planned, search_kept=search, quick=True,
+        post_count=last.posts, page_count=last.pages,
+    )
 
 
 def clean(root: Path, output: Path | None = None) -> list[Path]:

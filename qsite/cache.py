@@ -26,51 +26,27 @@ site's own source (it is only ever written by qsite); any file that fails to loa
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import importlib.metadata
 import io
 import os
 import pickle
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2 import meta
 
-from qsite import __version__, markup
+from qsite.cachefiles import ENGINE, FOLDER, RACY_NS, _dump, _load
 from qsite.content import SourceDoc
 from qsite.markup import Rendered
 from qsite.write import Stamp
 
-FOLDER = ".qsite-cache"
 SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
-RACY_NS = 2_000_000_000
-
-
-def _engine() -> str:
-    """Everything outside the site that can change what a build produces."""
-    h = hashlib.sha256(f"qsite {__version__} python {sys.version_info[:2]}".encode())
-    for requirement in importlib.metadata.requires("qsite") or []:
-        if "extra ==" in requirement:
-            continue
-        name = requirement.split(">")[0].split("=")[0].split("<")[0].split(";")[0].strip()
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            h.update(f"{name} {importlib.metadata.version(name)}".encode())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.glob("*.py")):
-        h.update(source.name.encode() + source.read_bytes())
-    h.update(f"markdown settings {markup.EXTENSIONS_VERSION}".encode())
-    return h.hexdigest()
-
-
-ENGINE = _engine()
 
 
 def _hash(*parts: str | bytes) -> str:
@@ -113,37 +89,61 @@ class Fingerprints:
             raise Unfingerprintable(str(exc)) from None
         return hashlib.sha256(buffer.getvalue()).digest()
 
-    def dataclass(self, obj: object) -> bytes:
-        found = self._memo.get(id(obj))
-        if found is not None:
-            return found[1]
-        cls = type(obj)
-        names = _FIELDS.get(cls)
-        if names is None:
-            names = _FIELDS[cls] = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
+    def dataclass(self, obj: object, names: tuple[str, ...]) -> bytes:
         digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
         self._memo[id(obj)] = (obj, digest)
         return digest
 
 
+# A dataclass with at most this many fields (a tag, a link) is pickled in place wherever it
+# appears; a bigger one (a post, a theme) is hashed once and stands in every page by its hash.
+SMALL_DATACLASS = 5
+_DATACLASS, _SMALL, _SET, _OTHER = range(4)
+_KINDS: dict[type, int] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_PLAIN = frozenset({str, int, float, bool, type(None), bytes, tuple, list, dict})
+
+
+def _kind(cls: type) -> int:
+    if dataclasses.is_dataclass(cls):
+        names = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
+        _FIELDS[cls] = names
+        return _SMALL if len(names) - 2 <= SMALL_DATACLASS else _DATACLASS
+    return _SET if issubclass(cls, set | frozenset) else _OTHER
+
+
+def _fingerprinted(kind: str, digest: bytes) -> None:
+    """Stands, in a fingerprint's pickle, for a value already reduced to its fingerprint."""
 
 
 class _Pickler(pickle.Pickler):
+    """Pickles a value with every dataclass and set in it replaced by its fingerprint.
+
+    ``reducer_override`` rather than ``persistent_id``: pickle calls it for everything but
+    exact str, bytes, int, float, None, bool, tuple, list and dict, which are most of a
+    context's objects, so hashing a page's context costs a fraction of the Python calls."""
+
     def __init__(self, file: io.BytesIO, fingerprints: Fingerprints):
         super().__init__(file, protocol=5)
         self.fast = True  # no memo: bytes depend on values only, not on which objects are shared
         self.fingerprints = fingerprints
+        self.memo_of = fingerprints._memo.get
 
-    def persistent_id(self, obj: Any) -> Any:
-        if type(obj) in _PLAIN:
-            return None
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return ("dataclass", self.fingerprints.dataclass(obj))
-        if isinstance(obj, set | frozenset):
-            return (type(obj).__name__, tuple(sorted(self.fingerprints.of(item) for item in obj)))
-        return None
+    def reducer_override(self, obj: Any) -> Any:
+        cls = type(obj)
+        kind = _KINDS.get(cls)
+        if kind is None:
+            kind = _KINDS[cls] = _kind(cls)
+        if kind == _OTHER:
+            return NotImplemented
+        if kind == _SET:
+            return (_fingerprinted, (cls.__name__, b"".join(sorted(self.fingerprints.of(item) for item in obj))))
+        found = self.memo_of(id(obj))  # hashed already, or seeded
+        if found is not None:
+            return (_fingerprinted, ("dataclass", found[1]))
+        names = _FIELDS[cls]
+        if kind == _SMALL:
+            return (_fingerprinted, (names, tuple(getattr(obj, name) for name in names[2:])))
+        return (_fingerprinted, ("dataclass", self.fingerprints.dataclass(obj, names)))
 
 
 # -- template dependencies ----------------------------------------------------------------
@@ -157,26 +157,32 @@ class TemplateDeps:
     every template and every global: there is no telling which it will use.
     """
 
-    def __init__(self, env: jinja2.Environment):
+    def __init__(self, env: jinja2.Environment, parsed: dict[str, Any] | None = None):
         # Jinja's analysis leaves out names found in the environment's globals, which are
         # exactly the ones we need: analyse with an overlay that has none.
         self.env = env.overlay()
         self.env.globals = {}
         self.all_globals = frozenset(env.globals)
         self.global_fps: dict[str, bytes] = {}
+        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_key
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
+        self.parsed = parsed if parsed is not None else {}  # source hash → (names, pulled): kept by Cache
 
     def _read(self, name: str) -> tuple[str, frozenset[str], frozenset[str] | None]:
         found = self._direct.get(name)
         if found is None:
             assert self.env.loader is not None
             source, _filename, _uptodate = self.env.loader.get_source(self.env, name)
-            ast = self.env.parse(source)
-            names = frozenset(meta.find_undeclared_variables(ast))
-            refs = list(meta.find_referenced_templates(ast))
-            pulled = None if any(r is None for r in refs) else frozenset(r for r in refs if r is not None)
-            found = (source, names, pulled)
+            digest = _hash("template", ENGINE, source)
+            known = self.parsed.get(digest)
+            if known is None:  # parsing is most of the cost of a no-change build's templates
+                ast = self.env.parse(source)
+                names = frozenset(meta.find_undeclared_variables(ast))
+                refs = list(meta.find_referenced_templates(ast))
+                pulled = None if any(r is None for r in refs) else frozenset(r for r in refs if r is not None)
+                known = self.parsed[digest] = (names, pulled)
+            found = (source, *known)
             self._direct[name] = found
         return found
 
@@ -212,6 +218,25 @@ class TemplateDeps:
         found = (digest, frozenset(names))
         self._closure[name] = found
         return found
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept by ``Cache`` (in memory, and on disk beside the rest):
+    compiling the templates a rebuild renders costs more than rendering a few pages. Jinja
+    stores each with its source's checksum and recompiles a template whose source changed."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+        self.dirty = False
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+        self.dirty = True
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -271,6 +296,13 @@ class Cache:
         self.markdown = _Store("markdown")
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
+        self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
+        self.related_dirty = False
+        self._shape = ""
+        self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, never saved
+        self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
+        self.templates_size = 0
+        self.compiled = CompiledTemplates()
         self.hits = 0
         self.renders = 0
 
@@ -287,6 +319,13 @@ class Cache:
                 cache.pages = pages
             cache.docs.load(folder)
             cache.markdown.load(folder)
+            related = _load(folder / "related.pickle")
+            if isinstance(related, tuple):
+                cache.related = related
+            templates = _load(folder / "templates.pickle")
+            if isinstance(templates, tuple) and len(templates) == 2:
+                cache.templates, cache.compiled.store = templates
+                cache.templates_size = len(cache.templates)
         return cache
 
     def save(self, seen_files: Iterable[str]) -> None:
@@ -306,6 +345,15 @@ class Cache:
             self.markdown.save(self.folder)
             _dump(self.folder / "stats.pickle", self.stats)
             _dump(self.folder / "pages.pickle", self.pages)
+            if self.related_dirty:
+                _dump(self.folder / "related.pickle", self.related)
+                self.related_dirty = False
+            if self.compiled.dirty or len(self.templates) != self.templates_size:
+                if len(self.templates) > 1000:  # template edits pile up: start afresh now and then
+                    self.templates, self.compiled.store = {}, {}
+                _dump(self.folder / "templates.pickle", (self.templates, self.compiled.store))
+                self.compiled.dirty = False
+                self.templates_size = len(self.templates)
         except OSError:
             pass  # a cache that cannot be saved costs the next build time, never correctness
 
@@ -340,6 +388,29 @@ class Cache:
 
     def record_file(self, path: Path, stat: os.stat_result, checked_ns: int, digest: str) -> None:
         self.stats[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, checked_ns, digest)
+
+    @staticmethod
+    def derived_key(*parts: str) -> str:
+        """The key of a value made only from values with these keys."""
+        return _hash("derived", ENGINE, *parts)
+
+    # -- related posts --
+
+    @staticmethod
+    def _related_key(site: Any) -> str:
+        """Related posts depend only on each post's slug, date, themes and tags."""
+        shape = [(p.slug, p.date.timestamp(), p.themes, tuple(t.slug for t in p.tags)) for p in site.posts]
+        return _hash("related", ENGINE, pickle.dumps(shape, protocol=5))
+
+    def related_for(self, site: Any) -> dict[str, tuple[str, ...]] | None:
+        """The related posts (by slug) of the last build, if the site's shape is the same."""
+        self._shape = self._related_key(site)
+        return self.related[1] if self.related is not None and self.related[0] == self._shape else None
+
+    def remember_related(self, site: Any, groups: Any) -> None:
+        if self.related is None or self.related[0] != self._shape:
+            self.related = (self._shape, {slug: tuple(p.slug for p in ps) for slug, ps in groups.related.items()})
+            self.related_dirty = True
 
     @staticmethod
     def doc_key(digest: str, rel: str, kind: str) -> str:
@@ -378,14 +449,17 @@ def page_key(
     except jinja2.TemplateError:
         return None  # rendering will report it with its file and line
     try:
-        used = sorted(n for n in names if n in env.globals and n not in context)
-        parts = []
-        for name in used:  # globals do not change during a build: hash each once
-            if name not in deps.global_fps:
-                deps.global_fps[name] = fingerprints.of(env.globals[name])
-            parts.append(deps.global_fps[name])
-        context_fp = fingerprints.of(context)
-        return _hash("page", ENGINE, sources, template, path, config_fp, ",".join(used), *parts, context_fp)
+        shape = (template, tuple(context))
+        prefix = deps.prefixes.get(shape)
+        if prefix is None:  # the same for every page of this template with these context names
+            used = sorted(n for n in names if n in env.globals and n not in context)
+            parts = []
+            for name in used:  # globals do not change during a build: hash each once
+                if name not in deps.global_fps:
+                    deps.global_fps[name] = fingerprints.of(env.globals[name])
+                parts.append(deps.global_fps[name])
+            prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
+        return _hash(prefix, path, fingerprints.of(context))
     except Unfingerprintable:
         return None
 
@@ -396,27 +470,6 @@ def remove(root: Path) -> bool:
         shutil.rmtree(folder)
         return True
     return False
-
-
-def _load(path: Path) -> Any:
-    try:
-        with open(path, "rb") as f:
-            engine, data = pickle.load(f)
-    except Exception:  # a missing, old or damaged cache file is just a miss
-        return None
-    return data if engine == ENGINE else None
-
-
-def _dump(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump((ENGINE, data), f, protocol=5)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 __all__ = ["Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"]

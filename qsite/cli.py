@@ -76,14 +76,16 @@ def summary(result: BuildResult) -> str:
     written = result.written
     stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
     return (
-        f"Built {len(result.site.posts)} posts and {len(result.site.pages)} pages into {result.out}: "
+        f"Built {result.post_count} posts and {result.page_count} pages into {result.out}: "
         f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged, "
         f"{result.cache_hits} of {result.pages} pages from the cache ({stages})."
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qsite.build import Options, build
+    if not args.no_cache and _unchanged(args):
+        return EXIT_OK
+    from qsite.build import Options, build  # the whole pipeline: imported only when there is work
 
     options = Options(
         drafts=args.drafts,
@@ -109,6 +111,34 @@ def cmd_build(args: argparse.Namespace) -> int:
         else:
             print("Search: not indexed (--no-search).")
     return EXIT_OK
+
+
+def _unchanged(args: argparse.Namespace) -> bool:
+    """True, after printing what a build would, if nothing changed since the last build
+    (qsite/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
+    import time
+
+    from qsite import fastpath
+
+    start = time.perf_counter()
+    found = fastpath.quick(
+        args.source, drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output,
+        search=not args.no_search,
+    )
+    if found is None:
+        return False
+    last, out = found
+    if last.warnings:
+        print_problems(list(last.warnings))
+    if not args.quiet:
+        print(
+            f"Built {last.posts} posts and {last.pages} pages into {out}: 0 files written, {last.files} unchanged, "
+            f"{last.planned} of {last.planned} pages from the cache (nothing changed: checked in "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms)."
+        )
+        print("Search: no page changed, so the index was kept." if not args.no_search
+              else "Search: not indexed (--no-search).")
+    return True
 
 
 def cmd_clean(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
@@ -30,7 +30,7 @@ import jinja2
 from qsite import email, markup, urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.grouping import MONTHS, Groups, Theme
+from qsite.grouping import MONTHS, Groups, ThemeLink
 from qsite.model import Meta, Post, Site, is_published
 from qsite.problems import ConfigError, Problem, Problems, did_you_mean
 from qsite.render import EPOCH, Job, Output
@@ -391,9 +391,10 @@ EXAMPLES = {
 
 @dataclass(frozen=True)
 class ThemeSection:
-    """The posts of one theme in one edition, oldest first (an edition reads as a story)."""
+    """The posts of one theme in one edition, oldest first (an edition reads as a story).
+    ``theme`` is the theme's link, not the whole theme: an edition changes only with its posts."""
 
-    theme: Theme
+    theme: ThemeLink
     posts: tuple[Post, ...]
 
     @property
@@ -437,7 +438,7 @@ class Edition:
         return len(self.posts)
 
     @property
-    def themes(self) -> tuple[Theme, ...]:
+    def themes(self) -> tuple[ThemeLink, ...]:
         return tuple(s.theme for s in self.sections)
 
     @property
@@ -525,7 +526,7 @@ def _edition(
 ) -> Edition:
     tz = site.config.tz
     sections = tuple(
-        ThemeSection(theme, members)
+        ThemeSection(theme.link, members)
         for theme in groups.themes
         if (members := tuple(p for p in posts if theme.slug in p.themes))
     )
@@ -579,18 +580,41 @@ def install(env: jinja2.Environment, digest: Digest) -> None:
     env.filters["as_text"] = email.html_to_text
 
 
+@dataclass(frozen=True)
+class DigestView:
+    """The part of the digest one page shows, given to it as ``digest`` in its own context
+    (which hides the global of that name). The build cache re-renders a page when a value it
+    holds changes: an edition page holding the whole digest would be re-rendered after any edit
+    to any post, a theme page after any edit to another theme's takeaways."""
+
+    period_kind: str
+    path: str
+    url: str
+    feed_url: str
+    latest: Edition | None = None  # home page
+    featured: tuple[Post, ...] = ()  # home page
+    takeaways: dict[str, tuple[Post, ...]] = field(default_factory=dict)  # theme slug → (theme pages)
+
+
+def _view(digest: Digest, **shown: Any) -> DigestView:
+    return DigestView(digest.period_kind, digest.path, digest.url, digest.feed_url, **shown)
+
+
 def plan(digest: Digest, jobs: Sequence[Job]) -> list[Job]:
     """``jobs`` (the site's) plus the digest's pages, emails and feed; the sitemap job gains
     the digest's pages. Returns a new list: the jobs given are not changed."""
     title = "Learning digest"
     mine: list[Job] = [Job("digests.html", DIGEST_PATH, {"title": title})]
+    links = _view(digest)
     for edition in digest.editions:
+        older, newer = digest.older(edition), digest.newer(edition)
         context: dict[str, Any] = {
             "edition": edition,
-            "older": digest.older(edition),
-            "newer": digest.newer(edition),
+            "older": EditionLink(older.label, older.url) if older else None,
+            "newer": EditionLink(newer.label, newer.url) if newer else None,
             "title": f"{title}: {edition.title}",
             "description": edition.summary,
+            "digest": links,
         }
         mine.append(Job("digest.html", edition.path, context))
         mine.append(Job(EMAIL_TEMPLATE, edition.email_path, context))
@@ -601,13 +625,35 @@ def plan(digest: Digest, jobs: Sequence[Job]) -> list[Job]:
         Job(
             "digest-feed.xml",
             FEED_PATH,
-            {"feed_editions": published, "feed_updated": feed_updated or EPOCH},
+            {"feed_editions": published, "feed_updated": feed_updated or EPOCH, "digest": links},
         )
     )
     entries: list[tuple[str, datetime | None]] = [(DIGEST_PATH, feed_updated)]
     entries += [(e.path, e.updated) for e in digest.editions]
-    result = [_with_edition(_with_sitemap(job, entries), digest) for job in jobs]
+    views: dict[tuple[str, str, bool], DigestView] = {}
+    result = [_with_view(_with_edition(_with_sitemap(job, entries), digest), digest, views) for job in jobs]
     return result + mine
+
+
+def _with_view(job: Job, digest: Digest, views: dict[tuple[str, str, bool], DigestView]) -> Job:
+    """The home and theme pages get the part of the digest they show (see DigestView); pages
+    showing the same part share one view, so the build cache hashes it once."""
+    pager = job.context.get("pager")
+    first = pager is not None and pager.number == 1
+    if job.template == "index.html":
+        slug = ""
+    elif job.template == "theme.html" and "theme" in job.context:
+        slug = job.context["theme"].slug
+    else:
+        return job
+    view = views.get((job.template, slug, first))
+    if view is None:
+        if slug:
+            shown: dict[str, Any] = {"takeaways": {slug: digest.takeaways.get(slug, ()) if first else ()}}
+        else:
+            shown = {"latest": digest.latest, "featured": digest.featured} if first else {}
+        view = views[(job.template, slug, first)] = _view(digest, **shown)
+    return replace(job, context={**job.context, "digest": view})
 
 
 @dataclass(frozen=True)

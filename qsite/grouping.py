@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from qsite import urls
@@ -96,13 +97,24 @@ class Theme:
     def count(self) -> int:
         return len(self.posts)
 
-    @property
+    @cached_property  # one object, so the build cache hashes it once however many pages show it
     def link(self) -> ThemeLink:
         return ThemeLink(self.slug, self.title, self.description, self.path, self.url, self.feed_url)
 
-    @property
+    @cached_property
     def summary(self) -> ThemeSummary:
         return ThemeSummary(self.slug, self.title, self.description, self.path, self.url, self.feed_url, self.count)
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    """A tag's name, link and number of posts, without the posts (as ``ThemeSummary``)."""
+
+    slug: str
+    name: str
+    path: str
+    url: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,10 @@ class TagGroup:
     @property
     def count(self) -> int:
         return len(self.posts)
+
+    @cached_property
+    def summary(self) -> TagSummary:
+        return TagSummary(self.slug, self.name, self.path, self.url, self.count)
 
 
 @dataclass(frozen=True)
@@ -137,10 +153,20 @@ class Year:
 
 
 @dataclass(frozen=True)
+class PostLink:
+    """A post's title and link: all a neighbour link shows, so a post page is rebuilt when its
+    neighbour's title changes, not whenever the neighbour's body does."""
+
+    title: str
+    url: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Neighbours:
     theme: ThemeLink
-    older: Post | None
-    newer: Post | None
+    older: PostLink | None
+    newer: PostLink | None
 
 
 @dataclass(frozen=True)
@@ -155,15 +181,23 @@ class Groups:
         return next(t for t in self.themes if t.slug == slug)
 
 
-def group(site: Site, related_count: int = 3) -> Groups:
+def group(site: Site, related_count: int = 3, known_related: dict[str, tuple[str, ...]] | None = None) -> Groups:
+    """``known_related``: slug → related slugs, from a build of a site with the same slugs,
+    dates, themes and tags (the build cache keeps it): finding related posts is this step's
+    biggest cost, and an edit to a post's body or title does not change them."""
     themes = _themes(site)
     tags = _tags(site)
+    if known_related is not None:
+        by_slug = {p.slug: p for p in site.posts}
+        related = {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in known_related.items()}
+    else:
+        related = _related_all(site.posts, related_count)
     return Groups(
         themes=themes,
         tags=tags,
         archive=_archive(site.posts),
         neighbours=_neighbours(site.posts, themes),
-        related=_related_all(site.posts, related_count),
+        related=related,
     )
 
 
@@ -231,9 +265,13 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
             i = index[(slug, post.slug)]
             newer = theme.posts[i - 1] if i > 0 else None
             older = theme.posts[i + 1] if i + 1 < len(theme.posts) else None
-            entries.append(Neighbours(links[slug], older, newer))
+            entries.append(Neighbours(links[slug], _link(older), _link(newer)))
         result[post.slug] = tuple(entries)
     return result
+
+
+def _link(post: Post | None) -> PostLink | None:
+    return PostLink(post.title, post.url, post.path) if post is not None else None
 
 
 def related_posts(post: Post, posts: Sequence[Post], count: int = 3) -> tuple[Post, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -26,6 +27,9 @@ R = TypeVar("R")
 # Below this many items a batch runs here; tests lower it to exercise the pool on small sites.
 MIN_PARALLEL = 64
 CHUNKS_PER_WORKER = 4
+# At most this many items per chunk: a chunk's results (rendered pages) are held whole until
+# taken, so big chunks would hold a big site's pages in memory at once (170 MB at 5,000 posts).
+MAX_CHUNK = 128
 
 _state: Any = None  # what a forked worker finds: set just before the pool forks
 
@@ -55,18 +59,27 @@ class Workers:
         inherited by forked workers rather than sent, so it may be anything.
         """
         if self.jobs <= 1 or len(items) < MIN_PARALLEL or not can_fork():
-            yield from fn(state, items)
+            for i in range(0, len(items), MAX_CHUNK):
+                yield from fn(state, items[i : i + MAX_CHUNK])
             return
         global _state
-        size = max(1, -(-len(items) // (self.jobs * CHUNKS_PER_WORKER)))
+        size = min(MAX_CHUNK, max(1, -(-len(items) // (self.jobs * CHUNKS_PER_WORKER))))
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         _state = state
         self.parallel_batches += 1
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-                for results in pool.map(_call, [fn] * len(chunks), chunks):
+                # A few chunks per worker in flight, not all: results wait here until taken,
+                # and a parent slower than its workers would otherwise hold them all.
+                window = self.jobs * 2
+                pending = deque(pool.submit(_call, fn, chunk) for chunk in chunks[:window])
+                for chunk in chunks[window:]:
+                    results = pending.popleft().result()
+                    pending.append(pool.submit(_call, fn, chunk))
                     yield from results
+                while pending:
+                    yield from pending.popleft().result()
         finally:
             _state = None
 

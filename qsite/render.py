@@ -44,9 +44,10 @@ class Job:
     context: dict[str, Any] = field(hash=False)
 
 
-def make_env(templates: Path) -> jinja2.Environment:
+def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        bytecode_cache=bytecode_cache,  # compiled templates, checked against their source by Jinja
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -111,12 +112,14 @@ def plan(site: Site, groups: Groups) -> list[Job]:
     jobs.append(Job("themes.html", "themes/", {"title": "Themes"}))
     for theme in groups.themes:
         for pager in paginate(theme.posts, per_page, theme.path):
-            jobs.append(Job("theme.html", pager.path, {"theme": theme, "pager": pager, "title": theme.title}))
+            # the theme's header (with its count), not the Theme: a page holds only what it shows
+            jobs.append(Job("theme.html", pager.path, {"theme": theme.summary, "pager": pager, "title": theme.title}))
         jobs.append(feed_job(theme.path, f"{config.title}: {theme.title}", theme.posts))
     jobs.append(Job("tags.html", "tags/", {"title": "Tags"}))
     for tag in groups.tags:
         for pager in paginate(tag.posts, per_page, tag.path):
-            jobs.append(Job("tag.html", pager.path, {"tag": tag, "pager": pager, "title": f"Tagged “{tag.name}”"}))
+            context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
+            jobs.append(Job("tag.html", pager.path, context))
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
     jobs.append(Job("search.html", "search/", {"title": "Search"}))
@@ -168,10 +171,19 @@ def sitemap_entries(site: Site, groups: Groups) -> list[tuple[str, datetime | No
 class Renderer:
     """Holds the Jinja environment and the context every page shares."""
 
-    def __init__(self, site: Site, groups: Groups, templates: Path, *, serve: bool = False, search: bool = True):
+    def __init__(
+        self,
+        site: Site,
+        groups: Groups,
+        templates: Path,
+        *,
+        serve: bool = False,
+        search: bool = True,
+        bytecode_cache: jinja2.BytecodeCache | None = None,
+    ):
         self.site = site
         self.templates = templates
-        self.env = make_env(templates)
+        self.env = make_env(templates, bytecode_cache)
         config = site.config
         self.env.globals.update(
             site=config,
@@ -181,6 +193,7 @@ class Renderer:
             theme_index={t.slug: t.link for t in groups.themes},
             theme_list=tuple(t.summary for t in groups.themes),  # with counts, for lists of themes
             tags=groups.tags,
+            tag_list=tuple(t.summary for t in groups.tags),  # with counts, without posts
             archive=groups.archive,
             pages=site.pages,
             posts=site.posts,

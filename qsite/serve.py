@@ -41,7 +41,8 @@ from qsite.write import check_unique
 
 RELOAD_SCRIPT_PATH = "/__qsite/reload.js"
 EVENTS_PATH = "/__qsite/events"
-DEBOUNCE = 0.2  # seconds of quiet after the last file event before rebuilding
+DEBOUNCE = 0.05  # seconds of quiet after the last file event before rebuilding: a save (even
+# through a temporary file and a rename) is a burst of events within a few milliseconds
 KEEPALIVE = 15.0  # seconds between SSE comments, so dead connections are noticed
 SERVE_OPTIONS = Options(drafts=True, future=True, serve=True, search=False)  # no index in memory
 

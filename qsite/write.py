@@ -20,9 +20,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from qsite.problems import ConfigError, ContentError, Problem
-from qsite.render import Output
+
+if TYPE_CHECKING:  # not at run time: the no-change shortcut checks the output folder without Jinja
+    from qsite.render import Output
 
 MARKER = ".qsite-output"  # in every output folder: proof that qsite may replace it
 FILE_MODE = 0o644
@@ -145,7 +148,7 @@ class Stage:
             raise ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror}")]) from None
         self.written = self.unchanged = 0
         self.files: dict[str, bool] = {}  # path → True if staged, False if the previous file stays
-        self.stamps: dict[str, Stamp | None] = {}  # path → the stamp it will have in ``out``
+        self.stamps: dict[str, Stamp | None] = {}  # path → its stamp once committed (renames and links keep it)
         self._made: set[Path] = {self.path}
         self._done = False
         with self._errors():
@@ -182,8 +185,8 @@ class Stage:
         if _same_bytes(previous, data):
             self.files[rel] = False
             self.unchanged += 1
-            self.stamps[rel] = stamp_of(previous)
-            return self.stamps[rel]
+            stamp = self.stamps[rel] = stamp_of(previous)
+            return stamp
         target = self.path / rel
         with self._errors():
             _mkdirs(target.parent, self._made)
@@ -192,17 +195,21 @@ class Stage:
             os.chmod(target, FILE_MODE)
         self.files[rel] = True
         self.written += 1
-        self.stamps[rel] = _stamp(target)
-        return self.stamps[rel]
+        stamp = self.stamps[rel] = _stamp(target)
+        return stamp
 
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
         False (and nothing recorded) if it is gone or has changed since."""
-        if stamp_of(self.out / rel) != expected:
+        try:
+            st = os.stat(os.path.join(self.out, rel))  # not Path: called for every unchanged page
+        except OSError:
             return False
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+            return False
+        self.stamps[rel] = expected
         self.files[rel] = False
         self.unchanged += 1
-        self.stamps[rel] = expected
         return True
 
     def keep_all(self, files: dict[str, Stamp]) -> bool:
@@ -236,16 +243,17 @@ class Stage:
         self._done = True
         return WriteResult(self.written, self.unchanged)
 
-    def _stale(self, generated: str | None = None) -> list[Path]:
+    def _stale(self, generated: str | None = None) -> list[str]:
         """Files in ``out`` that this build does not make (nor ``generated/`` makes)."""
-        stale: list[Path] = []
+        stale: list[str] = []
         skip = f"{generated}/" if generated else None
-        for folder, _dirs, names in os.walk(self.out):
-            here = Path(folder)
+        out = str(self.out)
+        for folder, _dirs, names in os.walk(out):
+            prefix = folder[len(out) + 1 :] + "/" if folder != out else ""
             for name in names:
-                rel = (here / name).relative_to(self.out).as_posix()
+                rel = prefix + name
                 if rel not in self.files and rel != MARKER and not (skip and rel.startswith(skip)):
-                    stale.append(here / name)
+                    stale.append(os.path.join(folder, name))
         return stale
 
     def _fits(self) -> bool:
@@ -269,12 +277,23 @@ class Stage:
                 target = self.out / rel
                 _mkdirs(target.parent, made)
                 os.replace(self.path / rel, target)
-        for path in self._stale():
-            os.unlink(path)
-        for folder, dirs, _names in os.walk(self.out, topdown=False):
-            for name in dirs:
-                with contextlib.suppress(OSError):  # only empty folders go
-                    os.rmdir(Path(folder) / name)
+        # One walk, deepest folders first: files this build does not make go, and so does each
+        # folder left empty (strings, not Paths: this visits every file of a big site).
+        out = str(self.out)
+        removed: set[str] = set()
+        for folder, dirs, names in os.walk(out, topdown=False):
+            prefix = folder[len(out) + 1 :] + "/" if folder != out else ""
+            left = 0
+            for name in names:
+                rel = prefix + name
+                if rel in self.files or rel == MARKER:
+                    left += 1
+                else:
+                    os.unlink(os.path.join(folder, name))
+            if folder != out and not left and all(os.path.join(folder, d) in removed for d in dirs):
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
+                    removed.add(folder)
         _write_marker(self.out)
         shutil.rmtree(self.path, ignore_errors=True)
 

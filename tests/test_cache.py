@@ -11,12 +11,13 @@ import os
 import random
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from qsite import cache as cache_module
-from qsite import cli
+from qsite import cachefiles, cli
 from qsite.build import Options, build
 
 from conftest import NOW, SITE_YAML, copy_templates, post, write_files
@@ -58,6 +59,10 @@ def random_post(rng: random.Random, n: int) -> str:
     extra = {"tags": f"[{', '.join(tags)}]"} if tags else {}
     if rng.random() < 0.3:
         extra["summary"] = f"Summary {rng.randint(0, 99)}"
+    if rng.random() < 0.4:  # theme pages and digests show takeaways
+        extra["takeaways"] = f"[Lesson {rng.randint(0, 99)}]"
+    if rng.random() < 0.3:  # the home page shows featured posts
+        extra["featured"] = "true"
     return post(f"Post {n} v{rng.randint(0, 99)}", f"2020-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
                 f"[{', '.join(themes)}]", body, **extra)
 
@@ -66,6 +71,9 @@ def start_site(root: Path, rng: random.Random, count: int = 8) -> None:
     files: dict[str, str | bytes] = {"site.yaml": SITE_YAML.replace("posts_per_page: 10", "posts_per_page: 2")}
     for n in range(count):
         files[f"content/posts/p{n}.md"] = random_post(rng, n)
+    # Scheduled: published only once the test's clock passes their dates (see "time" edits).
+    files["content/posts/soon.md"] = post("Soon", "2021-12-03", "[space-to-learn]", takeaways="[Due soon]")
+    files["content/posts/later.md"] = post("Later", "2022-01-10", featured="true")
     files["content/pages/about.md"] = "---\ntitle: About\n---\nAbout us.\n"
     files["content/images/a.svg"] = "<svg xmlns='http://www.w3.org/2000/svg'/>"
     write_files(root, files)
@@ -73,9 +81,13 @@ def start_site(root: Path, rng: random.Random, count: int = 8) -> None:
 
 
 def edit(root: Path, rng: random.Random, step: int) -> str:
-    """One random edit of the kinds editors and developers make; returns what it did."""
+    """One random edit of the kinds editors and developers make; returns what it did.
+    ("nothing" and "time" edit no file: the test's clock moves on in "time".)"""
     posts = sorted((root / "content/posts").glob("*.md"))
-    kind = rng.choice(["body", "title", "themes", "date", "delete", "rename", "add", "template", "config"])
+    kind = rng.choice(["body", "title", "themes", "date", "delete", "rename", "add", "template", "config",
+                       "takeaways", "featured", "touch", "nothing", "time"])
+    if kind in ("nothing", "time"):
+        return kind
     if not posts and kind not in ("template", "config"):
         kind = "add"
     if kind == "add":
@@ -113,6 +125,15 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
         lines = [f"date: 2021-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}" if ln.startswith("date:") else ln
                  for ln in front.split("\n")]
         target.write_text("\n".join(lines) + "\n---\n" + body)
+    elif kind == "takeaways":
+        lines = [ln for ln in front.split("\n") if not ln.startswith("takeaways:")]
+        target.write_text("\n".join([*lines, f"takeaways: [Learned {step}]"]) + "\n---\n" + body)
+    elif kind == "featured":
+        featured = "featured: true" in front
+        lines = [ln for ln in front.split("\n") if not ln.startswith("featured:")]
+        target.write_text("\n".join([*lines, f"featured: {'false' if featured else 'true'}"]) + "\n---\n" + body)
+    elif kind == "touch":  # same bytes, new mtime: the file must be read again, and change nothing
+        target.write_text(text)
     elif kind == "delete":
         target.unlink()
     elif kind == "rename":
@@ -126,18 +147,25 @@ def test_warm_build_equals_cold_build_after_random_edits(
 ) -> None:
     if trust_stat:  # also exercise reusing files by their stat alone, without hashing them
         monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+        monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)
     rng = random.Random(20200402)
     root = tmp_path / "site"
     start_site(root, rng)
     warm_out, cold_out = tmp_path / "warm", tmp_path / "cold"
-    hits = 0
-    for step in range(20):
+    hits = quick = 0
+    now = NOW
+    for step in range(30):
         done = edit(root, rng, step) if step else "nothing"
-        warm = build(root, Options(now=NOW, output=warm_out))
-        build(root, Options(now=NOW, output=cold_out, cache=False))
+        if done == "time":  # a scheduled post becomes due, an edition in progress ends
+            now += timedelta(days=rng.choice([1, 3, 12, 40]))
+        # quick: the CLI's no-change shortcut (qsite/fastpath.py) must also give the cold output
+        warm = build(root, Options(now=now, output=warm_out, quick=True))
+        build(root, Options(now=now, output=cold_out, cache=False))
         assert tree(warm_out) == tree(cold_out), f"step {step}: after {done}, warm output differs"
         hits += warm.cache_hits
+        quick += warm.quick
     assert hits > 0, "the cache was never used, so this test proved nothing"
+    assert quick > 0, "the no-change shortcut was never taken, so this test proved nothing about it"
 
 
 def test_no_change_rebuild_renders_nothing_and_keeps_every_file(build_site) -> None:

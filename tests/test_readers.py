@@ -419,8 +419,12 @@ def test_cli_build_reports_indexing_time_and_no_search(tmp_path: Path, capsys, m
     out = capsys.readouterr().out
     assert re.search(r"search \d+ ms\)", out)
     assert re.search(r"Search: indexed 1 pages in 1 shards; re-indexed 1 in \d+ ms\.", out)
-    assert cli.main(["build", "--source", str(tmp_path)]) == 0
-    assert "Search: indexed 1 pages in 1 shards; no page changed, so every shard was kept." in capsys.readouterr().out
+    (tmp_path / "content/pages").mkdir(exist_ok=True)
+    (tmp_path / "content/pages/about.md").write_text("---\ntitle: About\n---\nAbout us.\n")
+    assert cli.main(["build", "--source", str(tmp_path)]) == 0  # a new page: a new shard, which becomes the primary
+    assert re.search(r"Search: indexed 2 pages in 2 shards; re-indexed 2 in \d+ ms\.", capsys.readouterr().out)
+    assert cli.main(["build", "--source", str(tmp_path)]) == 0  # nothing changed: the quick path
+    assert "Search: no page changed, so the index was kept." in capsys.readouterr().out
     assert cli.main(["build", "--source", str(tmp_path), "--no-search"]) == 0
     assert "Search: not indexed (--no-search)." in capsys.readouterr().out
     assert not (tmp_path / "output" / "pagefind").exists()

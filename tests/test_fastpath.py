@@ -1,0 +1,129 @@
+"""The CLI's no-change shortcut (qsite/fastpath.py): it may skip a build only when nothing
+that goes into the output changed, so each test changes one input and expects a real build."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from qsite import cache as cache_module
+from qsite import cachefiles, cli, fastpath
+from qsite.build import BuildResult, Options, build
+from qsite.problems import ContentError
+
+from conftest import NOW, SITE_YAML, copy_templates, post, write_files
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # Files written a moment ago are "racy" (a second edit could keep their mtime) and never
+    # vouched for by their stat; these tests make them trusted at once.
+    monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+    monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)
+    root = tmp_path / "site"
+    write_files(root, {
+        "site.yaml": SITE_YAML,
+        "content/posts/a.md": post("A", "2020-04-01"),
+        "content/posts/soon.md": post("Soon", "2021-12-05", "[space-to-learn]"),
+    })
+    copy_templates(root)
+    return root
+
+
+def quick(root: Path, now: datetime = NOW, drafts: bool = False) -> BuildResult:
+    return build(root, Options(now=now, quick=True, search=False, drafts=drafts))
+
+
+def test_nothing_changed_means_nothing_is_done(site: Path) -> None:
+    first = quick(site)
+    assert not first.quick
+    again = quick(site)
+    assert again.quick and again.site is None
+    assert again.pages == first.pages and again.post_count == 1
+
+
+def test_an_edited_post_is_built(site: Path) -> None:
+    quick(site)
+    (site / "content/posts/a.md").write_text(post("A", "2020-04-01", body="New words."))
+    assert not quick(site).quick
+    assert "New words." in (site / "output/posts/a/index.html").read_text()
+
+
+def test_a_scheduled_post_appears_once_it_is_due(site: Path) -> None:
+    quick(site)
+    assert quick(site, NOW + timedelta(days=1)).quick  # still scheduled: nothing changed
+    due = quick(site, NOW + timedelta(days=5))
+    assert not due.quick
+    assert (site / "output/posts/soon/index.html").is_file()
+
+
+def test_an_earlier_now_is_built(site: Path) -> None:
+    quick(site, NOW + timedelta(days=5))
+    assert not quick(site, NOW).quick
+    assert not (site / "output/posts/soon/index.html").exists()
+
+
+def test_a_hand_edited_or_stray_output_file_is_repaired(site: Path) -> None:
+    quick(site)
+    page = site / "output/posts/a/index.html"
+    good = page.read_bytes()
+    os.unlink(page)
+    page.write_bytes(good.replace(b"<h1>A</h1>", b"<h1>Vandalised</h1>"))
+    assert not quick(site).quick
+    assert page.read_bytes() == good
+    (site / "output/stray.html").write_text("not ours")
+    assert not quick(site).quick
+    assert not (site / "output/stray.html").exists()
+
+
+def test_a_recent_edit_that_keeps_its_stat_is_built(tmp_path: Path) -> None:
+    """Without trusting recent stats: two edits within the clock's granularity can leave a
+    file's stat as it was, so a file changed just before a build is compared by its bytes."""
+    root = tmp_path / "site"
+    write_files(root, {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01", body="Old words.")})
+    copy_templates(root)
+    quick(root)
+    record_path = root / cache_module.FOLDER / fastpath.RECORD
+    record = cache_module._load(record_path)
+    assert "content/posts/a.md" in record.racy  # written a moment before the build
+    out = root / "output"
+    options = fastpath.options_key(False, False, None, False, out)
+    assert fastpath.unchanged(root, out, options, NOW) is not None
+    (root / "content/posts/a.md").write_text(post("A", "2020-04-01", body="New words."))
+    # the edit as the check would see it if the stat had not changed: only the bytes differ
+    snap = fastpath.snapshot_sources(root)
+    assert snap is not None
+    cache_module._dump(record_path, dataclasses.replace(record, sources=snap.stats))
+    assert fastpath.unchanged(root, out, options, NOW) is None
+
+
+def test_other_options_or_a_new_template_are_built(site: Path) -> None:
+    quick(site)
+    assert not quick(site, drafts=True).quick
+    quick(site)
+    (site / "templates/partials/extra.html").write_text("unused")
+    assert not quick(site).quick
+
+
+def test_a_failed_build_forgets_the_record(site: Path) -> None:
+    quick(site)
+    record = site / cache_module.FOLDER / "last-build.pickle"
+    assert record.is_file()
+    (site / "content/posts/a.md").write_text("---\ntitle: A\n---\nno date, no themes\n")
+    with pytest.raises(ContentError):
+        quick(site)
+    assert not record.exists()
+
+
+def test_the_cli_says_nothing_changed_and_repeats_the_warnings(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (site / "content/notes.md").write_text("# A note\n")  # a Markdown file qsite does not know: a warning
+    assert cli.main(["build", "--source", str(site), "--no-search"]) == 0
+    first = capsys.readouterr()
+    assert cli.main(["build", "--source", str(site), "--no-search"]) == 0
+    again = capsys.readouterr()
+    assert "nothing changed" in again.out and "nothing changed" not in first.out
+    assert "notes.md" in first.err and again.err == first.err
