@@ -17,7 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -36,7 +36,6 @@ DIR_MODE = 0o755
 class WriteResult:
     written: int
     unchanged: int
-    generated_kept: bool = False  # nothing changed, so the search index was kept, not remade
 
 
 def _refuse(out: Path, why: str, fix: str = "choose another output folder with --output or output_dir") -> ConfigError:
@@ -93,21 +92,6 @@ def check_paths(paths: Iterable[str]) -> None:
         seen.add(path)
     if problems:
         raise ContentError(problems)
-
-
-def write_site(
-    outputs: list[Output], out: Path, before_swap: Callable[[Path], None] | None = None
-) -> WriteResult:
-    """Write ``outputs`` as the complete new content of ``out`` (already checked).
-
-    ``before_swap(stage)`` runs on the finished staging folder just before it replaces ``out``
-    (the search indexer reads the HTML there); if it raises, ``out`` is left as it was.
-    """
-    check_unique(outputs)
-    with Stage(out) as stage:
-        for output in outputs:
-            stage.put(output.path, output.data)
-        return stage.commit(before_swap)
 
 
 Stamp = tuple[int, int, int]  # (size, mtime_ns, inode): what a file looked like when last seen
@@ -223,38 +207,16 @@ class Stage:
         self.unchanged += len(files)
         return True
 
-    def commit(self, before_swap: Callable[[Path], None] | None = None, generated: str | None = None) -> WriteResult:
-        """Put the new site in place. ``before_swap(folder)`` (the search indexer) needs the
-        complete new site in one folder and writes ``generated/`` into it: it runs on a full
-        staging tree, which is then swapped in. Only if no file changed, none went away and
-        ``out`` already has ``generated/`` is it skipped (``WriteResult.generated_kept``).
-        If it raises, ``out`` is left as it was."""
+    def commit(self) -> WriteResult:
+        """Put the new site in place: renaming the changed files into ``out`` when few changed,
+        else swapping in a complete staging tree. If anything fails, ``out`` is left as it was."""
         with self._errors():
-            if before_swap is not None:
-                if generated and not self.written and (self.out / generated).is_dir() and not self._stale(generated):
-                    shutil.rmtree(self.path, ignore_errors=True)
-                    self._done = True
-                    return WriteResult(self.written, self.unchanged, generated_kept=True)
-                self._swap(before_swap)
-            elif self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
+            if self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
                 self._in_place()
             else:
                 self._swap()
         self._done = True
         return WriteResult(self.written, self.unchanged)
-
-    def _stale(self, generated: str | None = None) -> list[str]:
-        """Files in ``out`` that this build does not make (nor ``generated/`` makes)."""
-        stale: list[str] = []
-        skip = f"{generated}/" if generated else None
-        out = str(self.out)
-        for folder, _dirs, names in os.walk(out):
-            prefix = folder[len(out) + 1 :] + "/" if folder != out else ""
-            for name in names:
-                rel = prefix + name
-                if rel not in self.files and rel != MARKER and not (skip and rel.startswith(skip)):
-                    stale.append(os.path.join(folder, name))
-        return stale
 
     def _fits(self) -> bool:
         """False if a changed file would land where ``out`` has a folder, or under a file."""
@@ -297,7 +259,7 @@ class Stage:
         _write_marker(self.out)
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def _swap(self, before_swap: Callable[[Path], None] | None = None) -> None:
+    def _swap(self) -> None:
         _write_marker(self.path)
         for rel, staged in self.files.items():
             if staged:
@@ -308,8 +270,6 @@ class Stage:
                 os.link(self.out / rel, target)
             except OSError:  # no hard links here: copy, keeping the mtime
                 shutil.copy2(self.out / rel, target)
-        if before_swap is not None:
-            before_swap(self.path)
         _swap(self.path, self.out)
 
 
