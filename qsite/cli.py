@@ -43,7 +43,8 @@ def _source(value: str) -> Path:
     return path.resolve()
 
 
-def add_site_options(parser: argparse.ArgumentParser) -> None:
+def add_source_option(parser: argparse.ArgumentParser) -> None:
+    """``--source``: every command works on one site folder, found the same way."""
     parser.add_argument(
         "--source",
         "-s",
@@ -52,6 +53,10 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the site's folder, holding site.yaml (default: the current folder)",
     )
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    add_source_option(parser)
     parser.add_argument("--drafts", action="store_true", help="include posts marked draft: true")
     parser.add_argument("--future", action="store_true", help="include posts dated in the future")
     parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
@@ -175,9 +180,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="delete the output folder and the build cache",
         description="Delete the output folder and the build cache (.qsite-cache/), so the next build starts afresh.",
     )
-    clean.add_argument(
-        "--source", "-s", type=_source, default=Path.cwd(), metavar="DIR", help="the site's folder, holding site.yaml"
-    )
+    add_source_option(clean)
     clean.add_argument("--output", "-o", type=Path, metavar="DIR", help="the output folder, if not output_dir")
     clean.set_defaults(handler=cmd_clean)
 

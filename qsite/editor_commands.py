@@ -47,14 +47,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--draft", action="store_true", help="mark it as a draft, so it is not published"
     )
     new.add_argument("--slug", metavar="NAME", help="the URL name, if not made from the title")
-    new.add_argument(
-        "--source",
-        "-s",
-        type=cli._source,
-        default=Path.cwd(),
-        metavar="DIR",
-        help="the site's folder, holding site.yaml (default: the current folder)",
-    )
+    cli.add_source_option(new)
     new.set_defaults(handler=cmd_new)
 
     check = commands.add_parser(
@@ -77,14 +70,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "rebuild when content/, templates/ or site.yaml change. Open pages reload by themselves. "
         "The output folder is not touched. Stop with Ctrl-C.",
     )
-    serve.add_argument(
-        "--source",
-        "-s",
-        type=cli._source,
-        default=Path.cwd(),
-        metavar="DIR",
-        help="the site's folder, holding site.yaml (default: the current folder)",
-    )
+    cli.add_source_option(serve)
     serve.add_argument(
         "--host",
         default="127.0.0.1",
