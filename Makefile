@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test lint clean bench
+.PHONY: build test lint clean bench proof proof-record
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,12 @@ clean:
 # Times cold and incremental builds of generated 1,000- and 5,000-post sites (a few minutes).
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+# Proves the output unchanged: clean builds of the example site and the 1,000-post benchmark site
+# compared file by file with the builds recorded in bench/proof/ (bench/proof.py).
+proof: $(VENV)/.installed
+	$(BIN)/python -m bench.proof verify
+
+# Records them again, after an intended change of the output (commit the records with it).
+proof-record: $(VENV)/.installed
+	$(BIN)/python -m bench.proof record
