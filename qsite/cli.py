@@ -1,65 +1,79 @@
-"""The command line: the only module that prints or exits.
+"""The command line: one table of commands (``COMMANDS``), and the only module that prints or exits.
 
 Exit codes: 0 success; 1 content an editor can fix; 2 usage, configuration or environment.
-Each command is a small function that wires steps together; add one with ``_command``.
+
+Each command is one row of the table: its name, its help, the shared options it takes (defined
+once below: ``--source``, the site options, ``--output``, the speed options), a function adding
+its own arguments, and a function that runs it and returns an exit code. A command only wires
+steps together: the work is done by ``qsite.build``, ``qsite.check``, ``qsite.new``,
+``qsite.serve`` and ``qsite.digest``, and what it says is worded in ``qsite/summaries.py``,
+``qsite/annotations.py`` and ``qsite/theme_prompt.py``. No other module imports this one
+(``tests/test_imports.py``), so the steps never depend on their caller.
+
+Steps are imported inside the command that needs them: ``qsite build`` with nothing changed
+answers from ``qsite/fastpath.py`` without importing the pipeline at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
-from qsite import __version__
-from qsite.problems import Problem, QsiteError
-
-if TYPE_CHECKING:
-    from qsite.build import BuildResult
+from qsite import __version__, summaries
+from qsite.problems import ConfigError, Problem, QsiteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
-Handler = Callable[[argparse.Namespace], int]
+AddArguments = Callable[[argparse.ArgumentParser], None]
 
 
-def print_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:
-    stream = stream or sys.stderr
+def print_problems(problems: Sequence[Problem]) -> None:
+    """Every problem, then how many there were, on standard error."""
     for problem in problems:
-        print(problem.format(), file=stream)
-    errors = sum(1 for p in problems if p.severity == "error")
-    warnings = len(problems) - errors
-    parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    if parts:
-        print(f"Found {' and '.join(parts)}.", file=stream)
+        print(problem.format(), file=sys.stderr)
+    count = summaries.problem_count(problems)
+    if count:
+        print(count, file=sys.stderr)
 
 
-def _source(value: str) -> Path:
+# -- the shared options, each defined once ------------------------------------------------------
+
+
+def _folder(value: str) -> Path:
     path = Path(value)
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"{value} is not a folder")
     return path.resolve()
 
 
-def add_source_option(parser: argparse.ArgumentParser) -> None:
+def source_option(parser: argparse.ArgumentParser) -> None:
     """``--source``: every command works on one site folder, found the same way."""
     parser.add_argument(
         "--source",
         "-s",
-        type=_source,
+        type=_folder,
         default=Path.cwd(),
         metavar="DIR",
         help="the site's folder, holding site.yaml (default: the current folder)",
     )
 
 
-def add_site_options(parser: argparse.ArgumentParser) -> None:
-    add_source_option(parser)
+def site_options(parser: argparse.ArgumentParser) -> None:
+    """Which posts are in, and where the site is published: for every command that renders."""
     parser.add_argument("--drafts", action="store_true", help="include posts marked draft: true")
     parser.add_argument("--future", action="store_true", help="include posts dated in the future")
     parser.add_argument("--base-url", metavar="URL", help="publish at this URL instead of site.yaml's base_url")
+
+
+def output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="DIR", help="the output folder, instead of site.yaml's output_dir"
+    )
 
 
 def _jobs(value: str) -> int:
@@ -68,26 +82,23 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
-def add_speed_options(parser: argparse.ArgumentParser) -> None:
-    """--jobs and --no-cache, for every command that builds."""
+def speed_options(parser: argparse.ArgumentParser) -> None:
+    """``--jobs`` and ``--no-cache``, for the command that writes a build."""
     parser.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="worker processes to use (default: one per core)")
     parser.add_argument(
         "--no-cache", action="store_true", help="neither use nor update the build cache (.qsite-cache/)"
     )
 
 
-def summary(result: BuildResult) -> str:
-    """One line: what was written, what was reused, and where the time went."""
-    written = result.written
-    stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
-    return (
-        f"Built {result.post_count} posts and {result.page_count} pages into {result.out}: "
-        f"{written.written if written else 0} files written, {written.unchanged if written else 0} unchanged, "
-        f"{result.cache_hits} of {result.pages} pages from the cache ({stages})."
-    )
+# -- qsite build --------------------------------------------------------------------------------
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+    parser.add_argument("--no-search", action="store_true", help="skip the search index, for quicker local builds")
+
+
+def run_build(args: argparse.Namespace) -> int:
     if not args.no_cache and _unchanged(args):
         return EXIT_OK
     from qsite.build import Options, build  # the whole pipeline: imported only when there is work
@@ -105,24 +116,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.warnings:
         print_problems(result.warnings)
     if not args.quiet:
-        print(summary(result))
-        if result.search_pages is not None:
-            shards, again = len(result.search_shards), len(result.search_reindexed)
-            print(
-                f"Search: indexed {result.search_pages} pages in {shards} shards; "
-                + (f"re-indexed {again} in {result.timings['search'] * 1000:.0f} ms." if again
-                   else "no page changed, so every shard was kept.")
-            )
-        else:
-            print("Search: not indexed (--no-search).")
+        print(summaries.built(result))
+        print(summaries.searched(result))
     return EXIT_OK
 
 
 def _unchanged(args: argparse.Namespace) -> bool:
     """True, after printing what a build would, if nothing changed since the last build
     (qsite/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
-    import time
-
     from qsite import fastpath
 
     start = time.perf_counter()
@@ -136,17 +137,15 @@ def _unchanged(args: argparse.Namespace) -> bool:
     if last.warnings:
         print_problems(list(last.warnings))
     if not args.quiet:
-        print(
-            f"Built {last.posts} posts and {last.pages} pages into {out}: 0 files written, {last.files} unchanged, "
-            f"{last.planned} of {last.planned} pages from the cache (nothing changed: checked in "
-            f"{(time.perf_counter() - start) * 1000:.0f} ms)."
-        )
-        print("Search: no page changed, so the index was kept." if not args.no_search
-              else "Search: not indexed (--no-search).")
+        for line in summaries.unchanged(last, out, time.perf_counter() - start, search=not args.no_search):
+            print(line)
     return True
 
 
-def cmd_clean(args: argparse.Namespace) -> int:
+# -- qsite clean --------------------------------------------------------------------------------
+
+
+def run_clean(args: argparse.Namespace) -> int:
     from qsite.build import clean
 
     for path in clean(args.source, args.output):
@@ -154,62 +153,124 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="qsite",
-        description="Build the learning digest site from site.yaml, content/ and templates/.",
+# -- qsite new ----------------------------------------------------------------------------------
+
+
+def new_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("title", help='the post\'s title, in quotes: "What we learned from huddles"')
+    parser.add_argument(
+        "--theme",
+        "-t",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="a theme slug from site.yaml; repeat for several (asked for if left out)",
     )
-    parser.add_argument("--version", action="version", version=f"qsite {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    build = commands.add_parser(
-        "build",
-        help="build the site into the output folder",
-        description="Build the site into the output folder. "
-        "The previous output is replaced only if the whole build succeeds.",
+    parser.add_argument("--tag", action="append", default=[], metavar="TAG", help="a tag; repeat for several")
+    parser.add_argument(
+        "--author", action="append", default=[], metavar="NAME", help="who wrote it; repeat for several"
     )
-    add_site_options(build)
-    build.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
-    build.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
-    build.add_argument("--no-search", action="store_true", help="skip the search index, for quicker local builds")
-    add_speed_options(build)
-    build.set_defaults(handler=cmd_build)
+    parser.add_argument("--draft", action="store_true", help="mark it as a draft, so it is not published")
+    parser.add_argument("--slug", metavar="NAME", help="the URL name, if not made from the title")
 
-    clean = commands.add_parser(
-        "clean",
-        help="delete the output folder and the build cache",
-        description="Delete the output folder and the build cache (.qsite-cache/), so the next build starts afresh.",
+
+def run_new(args: argparse.Namespace) -> int:
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewPost, new_post
+    from qsite.theme_prompt import ask_themes
+
+    config = configure(args.source)
+    themes: list[str] = args.theme or ask_themes(
+        [(t.slug, t.title) for t in config.themes], input if sys.stdin.isatty() else None, print
     )
-    add_source_option(clean)
-    clean.add_argument("--output", "-o", type=Path, metavar="DIR", help="the output folder, if not output_dir")
-    clean.set_defaults(handler=cmd_clean)
-
-    for extend in EXTENSIONS:
-        extend(commands)
-    return parser
+    today = now_for(Options()).astimezone(config.tz).date()
+    post = NewPost(args.title, tuple(themes), tuple(args.tag), tuple(args.author), args.draft, args.slug)
+    print(new_post(args.source, config, post, today).as_posix())
+    return EXIT_OK
 
 
-# Later commands register themselves here: each adds its subparser with set_defaults(handler=…).
-EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-from qsite import editor_commands  # noqa: E402 - it uses the helpers above
-
-EXTENSIONS.append(editor_commands.register)  # new, check, serve
+# -- qsite check --------------------------------------------------------------------------------
 
 
-# --- qsite digest (the learning digest, issue 3; the logic is in qsite/digest.py) -------------
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="fail on warnings as well as errors (CI uses this)")
 
 
-def add_digest_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "digest",
-        help="build the site and show where one learning digest edition is",
-        description=(
-            "Build the site, then print where one digest edition's web page and email files are. "
-            "With --print, build in memory only and write the email edition to standard output, "
-            "byte for byte the file the build writes, for piping into a mail tool."
-        ),
+def run_check(args: argparse.Namespace) -> int:
+    from qsite.build import Options
+    from qsite.check import check_site
+
+    options = Options(drafts=args.drafts, future=args.future, base_url=args.base_url)
+    github = os.environ.get("GITHUB_ACTIONS") == "true"  # annotate the pull request's diff too
+    try:
+        report = check_site(args.source, options)
+    except ConfigError as exc:
+        _report(exc.problems, args.source, github)
+        return exc.exit_code
+    problems = sorted(report.problems, key=lambda p: (p.path, p.line or 0, p.message))
+    _report(problems, args.source, github)
+    clean = report.rendered and not problems
+    print(summaries.checked(report), file=sys.stdout if clean else sys.stderr)
+    if report.errors or (args.strict and report.warnings):
+        if not report.errors:
+            print(summaries.STRICT, file=sys.stderr)
+        return EXIT_CONTENT
+    return EXIT_OK
+
+
+def _report(problems: Sequence[Problem], root: Path, github: bool) -> None:
+    print_problems(problems)
+    if github:
+        from qsite.annotations import annotation
+
+        for problem in problems:
+            print(annotation(problem, root))
+        sys.stdout.flush()
+
+
+# -- qsite serve --------------------------------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
+def serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)"
     )
+    parser.add_argument(
+        "--port", "-p", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)"
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    # serve reads site.yaml through qsite.build.configure, exactly as build does (tests/test_cli.py).
+    from qsite.serve import serve
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    def ready(url: str) -> None:
+        print(f"Serving the site at {url} (with drafts and scheduled posts). Press Ctrl-C to stop.", flush=True)
+
+    try:
+        serve(args.source, args.host, args.port, log, ready)
+    except KeyboardInterrupt:
+        print("Stopped.", flush=True)
+    return EXIT_OK
+
+
+# -- qsite digest -------------------------------------------------------------------------------
+
+
+def digest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "period",
         nargs="?",
@@ -223,12 +284,9 @@ def add_digest_command(commands: argparse._SubParsersAction) -> None:
         choices=("html", "text"),
         help="write the email edition (HTML, or its plain-text alternative) to standard output",
     )
-    add_site_options(parser)
-    parser.add_argument("--output", "-o", type=Path, metavar="DIR", help="write here instead of site.yaml's output_dir")
-    parser.set_defaults(handler=cmd_digest)
 
 
-def cmd_digest(args: argparse.Namespace) -> int:
+def run_digest(args: argparse.Namespace) -> int:
     from qsite import digest
     from qsite.build import Options, build, configure, now_for, render_site
 
@@ -240,33 +298,117 @@ def cmd_digest(args: argparse.Namespace) -> int:
     assert result.digest is not None  # render_site always assembles the digest
     edition = digest.choose(result.digest, args.period, now_for(options), result.config.tz)
     if not edition.complete:
-        print(
-            f"note: {edition.label} has not ended yet, so this edition may still grow",
-            file=sys.stderr,
-        )
+        print(summaries.edition_not_ended(edition), file=sys.stderr)
     if args.print_as:
         sys.stdout.flush()
         sys.stdout.buffer.write(digest.email_file(result.outputs, edition, args.print_as))
         sys.stdout.flush()
         return EXIT_OK
-    out = result.out or result.config.output_dir
-    print(f"The {edition.label} edition: {edition.count} post{'' if edition.count == 1 else 's'}, “{edition.title}”")
-    print(f"  web page:    {out / edition.path / 'index.html'}  ({edition.permalink})")
-    print(f"  email HTML:  {out / edition.email_path}")
-    print(f"  email text:  {out / edition.text_path}")
-    print(f"  send it:     qsite digest {edition.key} --print html | your-mail-tool")
+    for line in summaries.edition_files(edition, result.out or result.config.output_dir):
+        print(line)
     return EXIT_OK
 
 
-EXTENSIONS.append(add_digest_command)
+# -- the table ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``qsite NAME``: ``shared`` options first, then its own ``arguments``; ``run`` returns
+    the exit code."""
+
+    name: str
+    help: str
+    description: str
+    run: Callable[[argparse.Namespace], int]
+    shared: tuple[AddArguments, ...] = (source_option,)
+    arguments: AddArguments | None = None
+
+
+COMMANDS = (
+    Command(
+        "build",
+        "build the site into the output folder",
+        "Build the site into the output folder. The previous output is replaced only if the whole build succeeds.",
+        run_build,
+        (source_option, site_options, output_option, speed_options),
+        build_arguments,
+    ),
+    Command(
+        "clean",
+        "delete the output folder and the build cache",
+        "Delete the output folder and the build cache (.qsite-cache/), so the next build starts afresh.",
+        run_clean,
+        (source_option, output_option),
+    ),
+    Command(
+        "new",
+        "start a new post in content/posts/",
+        "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path. "
+        "It never overwrites a file.",
+        run_new,
+        (source_option,),
+        new_arguments,
+    ),
+    Command(
+        "check",
+        "check the whole site without writing anything",
+        "Check site.yaml, every post and page, and every internal link, anchor, image and alt text in the "
+        "rendered site, without writing to the output folder. "
+        "Exit 0 when clean, 1 for content problems, 2 for configuration problems.",
+        run_check,
+        (source_option, site_options),
+        check_arguments,
+    ),
+    Command(
+        "serve",
+        "preview the site, rebuilding and reloading as you edit",
+        "Build the site in memory, with drafts and scheduled posts, serve it, and rebuild when content/, "
+        "templates/ or site.yaml change. Open pages reload by themselves. The output folder is not touched. "
+        "Stop with Ctrl-C.",
+        run_serve,
+        (source_option,),
+        serve_arguments,
+    ),
+    Command(
+        "digest",
+        "build the site and show where one learning digest edition is",
+        "Build the site, then print where one digest edition's web page and email files are. "
+        "With --print, build in memory only and write the email edition to standard output, "
+        "byte for byte the file the build writes, for piping into a mail tool.",
+        run_digest,
+        (source_option, site_options, output_option),
+        digest_arguments,
+    ),
+)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qsite",
+        description="Build the learning digest site from site.yaml, content/ and templates/.",
+    )
+    parser.add_argument("--version", action="version", version=f"qsite {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.description)
+        for add in command.shared:
+            add(sub)
+        if command.arguments:
+            command.arguments(sub)
+        sub.set_defaults(handler=command.run)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (the ``qsite`` script exits with it)."""
     parser = make_parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args.handler
     try:
-        return handler(args)
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error: argparse has printed it
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return args.handler(args)
     except QsiteError as exc:
         print_problems(exc.problems)
         return exc.exit_code

@@ -314,7 +314,7 @@ def test_github_annotations(
 
 
 def test_annotation_escapes_properties_and_data(tmp_path: Path) -> None:
-    from qsite.editor_commands import annotation
+    from qsite.annotations import annotation
     from qsite.problems import Problem
 
     write_files(tmp_path, {"content/posts/a,b:c.md": "x"})

@@ -15,6 +15,7 @@ from qsite.content import parse_document
 from qsite.model import read_meta
 from qsite.new import NewPost, plan_post, yaml_quote
 from qsite.problems import ConfigError, Problems
+from qsite.theme_prompt import ask_themes
 
 from conftest import BASE, NOW, BuildSite, write_files
 
@@ -280,3 +281,32 @@ def test_a_title_without_latin_letters_needs_a_slug(
 def test_empty_title_is_refused() -> None:
     with pytest.raises(ConfigError, match="the title is empty"):
         plan_post(NewPost("  \n ", ("staff-wellbeing",)), CONFIG, DAY)
+
+
+def test_end_of_input_at_the_theme_prompt_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_files(tmp_path, BASE)
+    monkeypatch.setattr("sys.stdin", _Terminal("9\n"))  # one unusable answer, then Ctrl-D
+    assert cli.main(["new", "Huddles", "--source", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "Not a theme: 9." in captured.out
+    assert "--theme: error: no theme chosen" in captured.err
+    assert not (tmp_path / "content").exists()
+
+
+def test_the_theme_prompt_asks_and_says_only_through_what_it_is_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    answers = iter(["", "3 a"])
+    said: list[str] = []
+    themes = [("a", "Theme A"), ("b", "Theme B"), ("c", "Theme C")]
+    assert ask_themes(themes, lambda question: next(answers), said.append) == ["c", "a"]
+    assert said == [
+        "Which themes is this post about?",
+        "  1. Theme A (a)",
+        "  2. Theme B (b)",
+        "  3. Theme C (c)",
+        "Choose at least one theme.",
+    ]
+    assert capsys.readouterr() == ("", "")  # qsite/cli.py is the only module that prints
