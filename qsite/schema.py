@@ -487,6 +487,17 @@ class Schema:
     listing: str = "known settings: {names}"
     missing: tuple[str, str | None] = ("'{full}' is required", "add a line '{key}: …'")
 
+    def __post_init__(self) -> None:
+        """A field the dataclass cannot hold would be read, checked and then silently dropped:
+        refuse the declaration instead, when qsite is imported."""
+        holds = {f.name for f in dataclasses.fields(self.make_type)}
+        lost = [f.name for f in self.fields if f.name not in holds]
+        if lost:
+            raise TypeError(f"{self.make_type.__name__} has no field for {', '.join(lost)} of the {self.title} schema")
+        names = self.names()
+        if len(set(names)) != len(names):
+            raise TypeError(f"the {self.title} schema declares a field twice")
+
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
 

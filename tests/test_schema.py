@@ -118,6 +118,13 @@ def test_dates_are_read_in_the_context_timezone():
     assert value.when.isoformat() == "2020-03-31T00:00:00+01:00"
 
 
+def test_a_field_its_dataclass_cannot_hold_is_refused_when_declared():
+    with pytest.raises(TypeError, match="Inner has no field for colour of the inner schema"):
+        Schema("inner", (Field("colour", Text(), "A colour."),), Inner)
+    with pytest.raises(TypeError, match="declares a field twice"):
+        Schema("inner", (Field("size", Int(), "Size."), Field("size", Int(), "Again.")), Inner)
+
+
 # --- issue 9, item 10: text that YAML reads as a number, null or true/false -------------------
 
 
