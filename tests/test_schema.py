@@ -280,3 +280,52 @@ def test_readme_tables_are_exactly_what_the_schemas_generate():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert reference.blocks(readme) == reference.tables()
     assert reference.rewrite(readme) == readme
+
+
+# --- warm builds equal cold builds after edits to every kind of file the schema covers ----------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+SECTIONS = "digest:\n  period: month\naccessibility:\n  reviewed: 2021-01-01\ncomments:\n  submit_url: mailto:a@example.org\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new"),
+    [
+        ("site.yaml", "reviewed: 2021-01-01", "reviewed: 2021-06-30"),
+        ("site.yaml", "submit_url: mailto:a@example.org", "submit_url: https://example.org/form"),
+        ("site.yaml", "reviewed: 2021-01-01", "reviewed: 2021-01-01\n  known_issues: [Old PDFs]"),
+        ("content/comments/a/one.md", "author: Sam", "author: Sam Okafor"),
+        ("content/comments/a/one.md", "date: 2020-04-02", "date: 2020-04-03 09:30"),
+        ("content/digests/2020-04.md", "editor: Digest Group", "editor: The Digest Group"),
+        ("content/digests/2020-04.md", "picks: [a]", "picks: [a, b]"),
+    ],
+)
+def test_warm_build_equals_cold_build_after_an_edit_of_a_schema_file(tmp_path, path, old, new):
+    from qsite.build import Options, build
+
+    from conftest import NOW, copy_templates, write_files
+
+    root = tmp_path / "site"
+    write_files(root, {
+        "site.yaml": SITE_YAML + SECTIONS,
+        "content/posts/2020-04-01-a.md": post("A", "2020-04-01"),
+        "content/posts/2020-04-08-b.md": post("B", "2020-04-08", "[space-to-learn]"),
+        "content/comments/a/one.md": "---\nauthor: Sam\ndate: 2020-04-02\n---\nThank you.\n",
+        "content/digests/2020-04.md": "---\neditor: Digest Group\npicks: [a]\n---\nOur intro.\n",
+    })
+    copy_templates(root)
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    build(root, Options(now=NOW, output=warm, search=False))
+    before = _tree(warm)
+    file = root / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    build(root, Options(now=NOW, output=warm, search=False))
+    build(root, Options(now=NOW, output=cold, search=False, cache=False))
+    assert _tree(warm) == _tree(cold)
+    assert _tree(warm) != before, "the edit should show somewhere in the site"
