@@ -42,7 +42,6 @@ class PickSlug(Type):
     """A post's slug; a pasted ``/posts/<slug>/`` is forgiven."""
 
     null_is_absent = False
-    doc = "post slugs"
 
     def convert(self, value: Any, at: At) -> Any:
         slug = value.strip() if isinstance(value, str) else None

@@ -158,8 +158,6 @@ class FrontMatter:
 class TagName(Text):
     """A free-text tag; it must make a URL name (``/tags/<slug>/``) of a sensible length."""
 
-    doc = "text"
-
     def __init__(self) -> None:
         super().__init__("tag {value!r} has no letters or digits to make a URL from")
 

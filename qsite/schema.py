@@ -140,7 +140,6 @@ class Type:
     counts as not given (a list or date left empty), rather than as a wrong value."""
 
     null_is_absent = True
-    doc: str = "a value"  # what the README says the value is, if the help does not
 
     def convert(self, value: Any, at: At) -> Any:
         raise NotImplementedError
@@ -163,7 +162,6 @@ class Text(Type):
     """A line of text, stripped (and with inner whitespace collapsed if ``collapse``)."""
 
     null_is_absent = False
-    doc = "text"
 
     def __init__(self, message: str = "'{name}' should be text, not {value!r}", fix: str | None = None,
                  *, collapse: bool = False):
@@ -180,7 +178,6 @@ class Text(Type):
 
 class Bool(Type):
     null_is_absent = False
-    doc = "`true` or `false`"
 
     def convert(self, value: Any, at: At) -> Any:
         if not isinstance(value, bool):
@@ -190,7 +187,6 @@ class Bool(Type):
 
 class Int(Type):
     null_is_absent = False
-    doc = "a whole number"
 
     def __init__(self, minimum: int | None = None, maximum: int | None = None):
         self.minimum, self.maximum = minimum, maximum
@@ -210,7 +206,6 @@ class Choice(Type):
 
     def __init__(self, *choices: str):
         self.choices = choices
-        self.doc = " or ".join(f"`{c}`" for c in choices)
 
     def convert(self, value: Any, at: At) -> Any:
         if value in self.choices:
@@ -225,7 +220,6 @@ class Choice(Type):
 class Date(Type):
     """A date, or a date and time, read in the site's timezone (``Context.tz``)."""
 
-    doc = "a date"
 
     def convert(self, value: Any, at: At) -> Any:
         assert at.context.tz is not None, "a Date field needs the site's timezone in its Context"
@@ -239,7 +233,6 @@ class Day(Type):
     """A calendar day, ``YYYY-MM-DD``, with no time or zone (a review date)."""
 
     null_is_absent = False
-    doc = "a date"
 
     def convert(self, value: Any, at: At) -> Any:
         text = value.strip() if isinstance(value, str) else ""
@@ -299,7 +292,6 @@ class Slug(Type):
     """A URL name: lower-case letters, digits and single hyphens, at most ``MAX_SLUG`` long."""
 
     null_is_absent = False
-    doc = "a slug"
 
     def __init__(self, message: str = "{key} {value!r} can only have lower-case letters, digits and single hyphens",
                  fix: str = "{key}: {suggestion}"):
@@ -336,7 +328,6 @@ class ThemeRef(Type):
     """The slug of one of the site's themes (``Context.themes``)."""
 
     null_is_absent = False
-    doc = "a theme slug"
 
     def convert(self, value: Any, at: At) -> Any:
         themes = at.context.themes
@@ -368,7 +359,6 @@ class ListOf(Type):
         self.item, self.message, self.fix, self.one_ok = item, message, fix, one_ok
         self.empty, self.maximum, self.too_many = empty, maximum, too_many
         self.duplicate, self.duplicate_fix = duplicate, duplicate_fix
-        self.doc = f"a list of {item.doc}"
 
     def convert(self, value: Any, at: At) -> Any:
         keyed = isinstance(value, list)
@@ -401,7 +391,6 @@ class Section(Type):
 
     def __init__(self, schema: Schema):
         self.schema = schema
-        self.doc = "a mapping"
 
     def convert(self, value: Any, at: At) -> Any:
         if not isinstance(value, dict):
@@ -418,7 +407,6 @@ class Entries(ListOf):
     def __init__(self, schema: Schema, empty: tuple[str, str | None] | None = None):
         super().__init__(_Entry(schema), empty=empty)
         self.schema = schema
-        self.doc = "a list of mappings"
 
 
 class _Entry(Type):
