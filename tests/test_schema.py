@@ -201,6 +201,23 @@ def test_a_long_tag_is_refused(build_site):
     assert message.startswith("content/posts/a.md:5: error: tag xxxxxxxxxxxxxxxxxxxx… is 150 characters long")
 
 
+def test_qsite_new_never_writes_a_post_whose_slug_the_build_refuses():
+    from qsite.content import parse_document
+    from qsite.model import read_meta
+    from qsite.new import NewPost, plan_post
+
+    config = parse_config(SITE_YAML, Path("/site"))
+    title = " ".join(f"lesson{i}" for i in range(30))  # a 239-character slug
+    rel, text = plan_post(NewPost(title, ("staff-wellbeing",)), config, date(2021, 12, 1))
+    assert len(rel.stem) - len("2021-12-01-") <= 100 and rel.stem.endswith("-lesson11")
+    problems = Problems()
+    doc = parse_document(rel.as_posix(), "post", text)
+    assert read_meta(doc, config, problems) is not None, [p.format() for p in problems.items]
+    with pytest.raises(ConfigError) as info:
+        plan_post(NewPost("A", ("staff-wellbeing",), slug="a" * 101), config, date(2021, 12, 1))
+    assert info.value.problems[0].message.endswith("is 101 characters long; a URL name can have at most 100")
+
+
 # --- site.yaml sections are typed values, not an untyped dict ------------------------------------
 
 
