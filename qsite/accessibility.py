@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from qsite.config import SiteConfig
+from qsite.config import AccessibilitySettings, SiteConfig
 
 PATH = "accessibility/"
 
 
-def settings(config: SiteConfig) -> dict[str, object]:
-    return dict(config.extra.get("accessibility") or {})
+def settings(config: SiteConfig) -> AccessibilitySettings:
+    """The ``accessibility`` section of site.yaml, typed and checked by config's schema."""
+    return config.accessibility
 
 
 def reviewed(config: SiteConfig) -> date | None:
-    """The review date (already checked by config), or None if it was not given."""
-    text = str(settings(config).get("reviewed") or "").strip()
-    return date.fromisoformat(text) if text else None
-
+    """The review date, or None if it was not given."""
+    return config.accessibility.reviewed

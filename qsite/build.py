@@ -22,7 +22,8 @@ from qsite.cache import remove as remove_cache
 from qsite.comments import read_comments
 from qsite.config import SiteConfig
 from qsite.content import Asset, SourceDoc, find_content
-from qsite.digest import Curation, Digest
+from qsite.digest import Digest
+from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
@@ -158,7 +159,7 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
                 metas.append(meta)
                 meta_keys[id(meta)] = key
     check_collisions(metas, problems)
-    curations: list[Curation] = digest.read_curations(  # the learning digest's edition files (qsite/digest.py)
+    curations: list[Curation] = read_curations(  # the learning digest's edition files (qsite/editions.py)
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )

@@ -23,14 +23,9 @@ from markdown.extensions import Extension
 
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.model import parse_date
 from qsite.problems import Problems, did_you_mean
+from qsite.schema import Context, Date, Field, Schema, Text, load_partial
 from qsite.urls import slugify
-
-COMMENT_KEYS: dict[str, str] = {
-    "author": "the commenter's name, as they want it shown (required)",
-    "date": "when the comment was made, YYYY-MM-DD or YYYY-MM-DD HH:MM (required)",
-}
 
 FOLDER = "content/comments"
 
@@ -42,6 +37,41 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener noreferrer"
+
+
+@dataclass(frozen=True)
+class CommentFields:
+    """A comment's front matter as its schema reads it."""
+
+    source: str = ""
+    line: int = 0
+    author: str = ""
+    date: datetime | None = None
+
+
+SCHEMA = Schema(
+    "front matter",
+    (
+        Field(
+            "author",
+            Text("the author should be a name", "author: Sam Okafor, practice nurse"),
+            "The commenter's name, as they want it shown.",
+            "",
+            required=True,
+            missing=("this comment has no author", "add a line 'author: …' with the commenter's name"),
+        ),
+        Field(
+            "date",
+            Date(),
+            "When the comment was made: `2020-04-14`, or with a time: `2020-04-14 09:30`.",
+            required=True,
+            missing=("this comment has no date", "add a line 'date: YYYY-MM-DD'"),
+        ),
+    ),
+    CommentFields,
+    unknown="unknown front-matter field '{key}' in a comment",
+    listing="a comment has only: {names}",
+)
 
 
 @dataclass(frozen=True)
@@ -136,44 +166,7 @@ def _read_one(
             else f"the folder under {FOLDER}/ must be the slug of a post (its URL name)",
         )
 
-    meta = doc.meta
-    for key in meta:
-        if key not in COMMENT_KEYS:
-            guess = did_you_mean(key, COMMENT_KEYS)
-            problems.add(
-                rel,
-                doc.line(key),
-                f"unknown front-matter field '{key}' in a comment",
-                f"did you mean '{guess}'?"
-                if guess
-                else f"a comment has only: {', '.join(COMMENT_KEYS)}",
-            )
-    author = meta.get("author")
-    if author is None:
-        problems.add(
-            rel,
-            doc.front_line,
-            "this comment has no author",
-            "add a line 'author: …' with the commenter's name",
-        )
-    elif not isinstance(author, str) or not author.strip():
-        problems.add(
-            rel,
-            doc.line("author"),
-            "the author should be a name",
-            "author: Sam Okafor, practice nurse",
-        )
-    when: datetime | None = None
-    if "date" not in meta:
-        problems.add(
-            rel, doc.front_line, "this comment has no date", "add a line 'date: YYYY-MM-DD'"
-        )
-    else:
-        parsed = parse_date(meta["date"], config.tz)
-        if isinstance(parsed, str):
-            problems.add(rel, doc.line("date"), parsed)
-        else:
-            when = parsed
+    fields: CommentFields = load_partial(SCHEMA, doc.meta, rel, doc, problems, Context(config.tz))
     if not doc.body.strip():
         problems.add(
             rel,
@@ -181,13 +174,13 @@ def _read_one(
             "this comment has no text",
             "write the comment below the closing '---'",
         )
-    if len(problems.errors) > before or when is None or not isinstance(author, str):
+    if len(problems.errors) > before or fields.date is None:
         return None
     return Comment(
         source=rel,
         post_slug=post_slug,
-        author=author.strip(),
-        date=when,
+        author=fields.author,
+        date=fields.date,
         html=render_comment(doc.body, md),
         anchor="comment-" + (slugify(PurePosixPath(rel).stem) or "1"),
     )

@@ -7,31 +7,67 @@ ignored, because a typo in ``posts_per_page`` should not quietly give ten posts 
 
 from __future__ import annotations
 
-import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from qsite import strict_yaml
-from qsite.problems import ConfigError, Problem, Problems, did_you_mean
+from qsite.problems import ConfigError, Problem, Problems
+from qsite.schema import (
+    URL,
+    Choice,
+    Day,
+    Entries,
+    Field,
+    Int,
+    Invalid,
+    ListOf,
+    Schema,
+    Section,
+    Slug,
+    Text,
+    Timezone,
+)
+from qsite.schema import check_url as _check_url
+from qsite.schema import load_partial as _load_partial
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MODERATION = "An editor reads every comment before it is published, usually within a few working days."
 
 
 @dataclass(frozen=True)
 class ThemeDef:
     slug: str
     title: str
-    description: str
+    description: str = ""
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class NavLink:
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    period: str = "month"
+
+
+@dataclass(frozen=True)
+class AccessibilitySettings:
+    contact: str = ""
+    reviewed: date | None = None
+    standard: str = "WCAG 2.2 level AA"
+    known_issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    submit_url: str = ""
+    moderation: str = MODERATION
 
 
 @dataclass(frozen=True)
@@ -49,7 +85,9 @@ class SiteConfig:
     posts_per_page: int = 10
     output_dir: Path = Path("output")
     nav: tuple[NavLink, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    digest: DigestSettings = DigestSettings()
+    accessibility: AccessibilitySettings = AccessibilitySettings()
+    comments: CommentSettings = CommentSettings()
 
     @property
     def base_path(self) -> str:
@@ -65,71 +103,120 @@ class SiteConfig:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    @property
+    def theme_slugs(self) -> tuple[str, ...]:
+        return tuple(t.slug for t in self.themes)
+
     def theme(self, slug: str) -> ThemeDef | None:
         return next((t for t in self.themes if t.slug == slug), None)
 
 
-# key: (type, required, default, documentation)
-SCHEMA: dict[str, tuple[type | tuple[type, ...], bool, Any, str]] = {
-    "title": (str, True, None, "The site's name, shown in the header, feeds and browser tab."),
-    "description": (str, False, "", "One sentence about the site, for the home page and feeds."),
-    "base_url": (
-        str,
-        True,
-        None,
-        "Absolute URL the site is published at; a sub-path such as "
-        "https://example.org/q-blog/ is fine. Overridden by --base-url.",
+@dataclass(frozen=True)
+class _Values:
+    """site.yaml as the schema reads it, before paths are resolved against the site folder."""
+
+    title: str = ""
+    description: str = ""
+    base_url: str = ""
+    language: str = "en-GB"
+    timezone: str = "Europe/London"
+    author: str = ""
+    posts_per_page: int = 10
+    output_dir: str = "output"
+    nav: tuple[NavLink, ...] = ()
+    themes: tuple[ThemeDef, ...] = ()
+    digest: DigestSettings = DigestSettings()
+    accessibility: AccessibilitySettings = AccessibilitySettings()
+    comments: CommentSettings = CommentSettings()
+
+
+BASE_URL = URL(("http", "https"), "https://example.org/q-blog/", folder=True)
+
+THEME = Schema(
+    "a theme",
+    (
+        Field("slug", Slug("theme slug {value!r} is not a valid slug", "use '{suggestion}'"),
+                "The theme's URL name, `/themes/<slug>/`, and what posts name in `themes:`.", "", required=True),
+        Field("title", Text("'{key}' in {top} should be non-empty text"), "The theme's name.", "", required=True),
+        Field("description", Text("'{key}' in {top} should be non-empty text"),
+                "A sentence shown on the theme's page and the themes list."),
     ),
-    "language": (str, False, "en-GB", "BCP 47 language tag for <html lang> and feeds."),
-    "timezone": (str, False, "Europe/London", "IANA zone that dates without a time are read in."),
-    "author": (str, False, "", "Default author for posts that name none."),
-    "posts_per_page": (int, False, 10, "Posts on each page of the home, theme and tag lists."),
-    "output_dir": (str, False, "output", "Where `qsite build` writes, relative to site.yaml."),
-    "nav": (list, False, [], "Extra header links: a list of {title, url}."),
-    "themes": (list, True, None, "The ordered list of themes: {slug, title, description}."),
-}
+    ThemeDef,
+    unknown="unknown key '{key}' in {parent}",
+    listing="use {names}",
+    missing=("this entry of '{parent}' has no '{key}'", None),
+)
 
-# Sections that later steps own; each declares its own keys the same way. A frozenset in the
-# type slot is a choice of texts (MkDocs' ``Choice``), so a typo gets a did-you-mean.
-SECTIONS: dict[str, dict[str, tuple[type | tuple[type, ...] | frozenset[str], bool, Any, str]]] = {
-    "digest": {
-        "period": (
-            frozenset({"month", "week"}),
-            False,
-            "month",
-            "How often a learning digest edition is made: month (2020-04) or ISO week (2020-W16).",
-        ),
-    },
-    "accessibility": {
-        "contact": (str, False, "", "Email address or URL where readers report an accessibility problem."),
-        "reviewed": (str, False, "", "Date the statement was last reviewed, YYYY-MM-DD."),
-        "standard": (str, False, "WCAG 2.2 level AA", "The standard the site is tested against."),
-        "known_issues": (list, False, [], "Parts of the site known not to meet the standard, one line each."),
-    },
-    "comments": {
-        "submit_url": (str, False, "", "Where readers leave a comment: a form, an issue template or a mailto: link."),
-        "moderation": (
-            str,
-            False,
-            "An editor reads every comment before it is published, usually within a few working days.",
-            "The sentence under 'Leave a comment' saying how moderation works.",
-        ),
-    },
-}
+NAV = Schema(
+    "a link",
+    (
+        Field("title", Text("'{key}' in {top} should be non-empty text"), "The link's text.", "", required=True),
+        Field("url", Text("'{key}' in {top} should be non-empty text"),
+                "Where it goes; a `url` starting with `/` is within the site.", "", required=True),
+    ),
+    NavLink,
+    unknown="unknown key '{key}' in {parent}",
+    listing="use {names}",
+    missing=("this entry of '{parent}' has no '{key}'", None),
+)
 
-_TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
+DIGEST = Schema(
+    "digest",
+    (
+        Field("period", Choice("month", "week"),
+                "How often a learning digest edition is made: `month` (2020-04) or ISO `week` (2020-W16).", "month"),
+    ),
+    DigestSettings,
+    listing="known: {names}",
+)
 
+ACCESSIBILITY = Schema(
+    "accessibility",
+    (
+        Field("contact", Text(), "Email address or URL where readers report an accessibility problem.", ""),
+        Field("reviewed", Day(), "Date the statement was last reviewed, YYYY-MM-DD.", None),
+        Field("standard", Text(), "The standard the site is tested against.", "WCAG 2.2 level AA"),
+        Field("known_issues", ListOf(Text("each of {name} should be a line of text")),
+                "Parts of the site known not to meet the standard, one line each.", ()),
+    ),
+    AccessibilitySettings,
+    listing="known: {names}",
+)
 
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    if isinstance(kind, tuple):
-        return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kind)
-    return _TYPE_NAMES.get(kind, kind.__name__)
+COMMENTS = Schema(
+    "comments",
+    (
+        Field("submit_url", URL(("http", "https", "mailto"), "mailto:editors@example.org"),
+                "Where readers leave a comment: a form, an issue template or a `mailto:` link.", ""),
+        Field("moderation", Text(), "The sentence under *Leave a comment* saying how moderation works.",
+                MODERATION, default_doc="*An editor reads every comment…*"),
+    ),
+    CommentSettings,
+    listing="known: {names}",
+)
 
-
-def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
-    if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
-        return False
-    return isinstance(value, kind)
+SITE = Schema(
+    "site.yaml",
+    (
+        Field("title", Text(), "The site's name, shown in the header, feeds and browser tab.", "", required=True),
+        Field("description", Text(), "One sentence about the site, for the home page, feeds and link previews.", ""),
+        Field("base_url", BASE_URL,
+                "The absolute URL the site is published at, e.g. `https://example.org/q-blog/` (a sub-path works). "
+                "`--base-url` overrides it.", "", required=True),
+        Field("language", Text(), "Language tag (BCP 47) for `<html lang>` and feeds.", "en-GB"),
+        Field("timezone", Timezone(), "The IANA zone in which dates are read and periods begin.", "Europe/London"),
+        Field("author", Text(), "Author of posts that name none.", ""),
+        Field("posts_per_page", Int(minimum=1), "Posts per page on the home, theme and tag lists.", 10),
+        Field("output_dir", Text(), "Where to build, relative to `site.yaml`. `--output` overrides it.", "output"),
+        Field("nav", Entries(NAV), "Extra header links, each `{title, url}`.", ()),
+        Field("themes", Entries(THEME, empty=("'themes' needs at least one theme", None)),
+                "The ordered list of themes, each `{slug, title, description}`.", (), required=True),
+        Field("digest", Section(DIGEST), "The learning digest: see *The learning digest*."),
+        Field("accessibility", Section(ACCESSIBILITY), "The accessibility statement at `/accessibility/`."),
+        Field("comments", Section(COMMENTS), "Readers' comments: see *Comments* under *Readers*."),
+    ),
+    _Values,
+)
 
 
 def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
@@ -138,233 +225,57 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
     try:
         doc = strict_yaml.load(text)
     except strict_yaml.YamlProblem as exc:
-        raise ConfigError([_p(path, exc.line, exc.message, exc.fix)]) from None
-    data = doc.value
-    if not isinstance(data, dict):
-        raise ConfigError([_p(path, 1, "site.yaml must be a list of 'key: value' settings")])
-
-    known = {**SCHEMA, **{k: (dict, False, {}, "") for k in SECTIONS}}
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in known:
-            guess = did_you_mean(key, known)
-            problems.add(
-                path,
-                doc.line(key),
-                f"unknown setting '{key}'",
-                f"did you mean '{guess}'?" if guess else f"known settings: {', '.join(known)}",
-            )
-            continue
-        kind = known[key][0]
-        if not _is(value, kind):
-            problems.add(path, doc.line(key), f"'{key}' should be {_type_name(kind)}, not {value!r}")
-            continue
-        values[key] = value
-    for key, (_kind, required, default, _doc) in SCHEMA.items():
-        if key not in data:
-            if required:
-                problems.add(path, 1, f"'{key}' is required", f"add a line '{key}: …'")
-            else:
-                values[key] = default
-
-    base_url = values.get("base_url")
-    if isinstance(base_url, str):
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.add(
-                path,
-                doc.line("base_url"),
-                f"base_url must be an absolute http(s) URL, not {base_url!r}",
-                "for example: base_url: https://example.org/q-blog/",
-            )
-        elif parts.query or parts.fragment:
-            problems.add(path, doc.line("base_url"), "base_url cannot have a query or #fragment")
-        elif not base_url.endswith("/"):
-            values["base_url"] = base_url + "/"
-
-    tz = values.get("timezone")
-    if isinstance(tz, str):
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.add(path, doc.line("timezone"), f"unknown timezone {tz!r}", "for example: Europe/London")
-
-    if isinstance(values.get("posts_per_page"), int) and values["posts_per_page"] < 1:
-        problems.add(path, doc.line("posts_per_page"), "posts_per_page must be at least 1")
-
-    themes = _themes(values.get("themes"), doc, path, problems)
-    nav = _nav(values.get("nav") or [], doc, path, problems)
-
-    extra: dict[str, Any] = {}
-    for section, schema in SECTIONS.items():
-        extra[section] = _section(section, values.get(section) or {}, schema, doc, path, problems)
-    _check_readers_settings(extra, doc, path, problems)
-
+        raise ConfigError([Problem(path, exc.line, exc.message, exc.fix)]) from None
+    if not isinstance(doc.value, dict):
+        raise ConfigError([Problem(path, 1, "site.yaml must be a list of 'key: value' settings")])
+    values: _Values = _load_partial(SITE, doc.value, path, doc, problems)
+    _check_themes(values.themes, path, problems)
     if problems:
         raise ConfigError(problems.items)
-    out = Path(values["output_dir"])
+    out = Path(values.output_dir)
     return SiteConfig(
         root=root,
-        title=values["title"],
-        description=values["description"],
-        base_url=values["base_url"],
-        language=values["language"],
-        timezone=values["timezone"],
-        author=values["author"],
-        posts_per_page=values["posts_per_page"],
+        title=values.title,
+        description=values.description,
+        base_url=values.base_url,
+        language=values.language,
+        timezone=values.timezone,
+        author=values.author,
+        posts_per_page=values.posts_per_page,
         output_dir=out if out.is_absolute() else root / out,
-        nav=nav,
-        themes=themes,
-        extra=extra,
+        nav=values.nav,
+        themes=values.themes,
+        digest=values.digest,
+        accessibility=values.accessibility,
+        comments=values.comments,
     )
 
 
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
-
-
-def _check_readers_settings(extra: dict[str, Any], doc: strict_yaml.Document, path: str, problems: Problems) -> None:
-    """Values of the accessibility and comments sections that a type alone cannot check."""
-    reviewed = extra.get("accessibility", {}).get("reviewed", "")
-    if reviewed and not _is_date(reviewed.strip()):
-        problems.add(
-            path,
-            doc.line("accessibility", "reviewed"),
-            f"accessibility.reviewed should be a date, not {reviewed!r}",
-            "for example: reviewed: 2024-03-01",
-        )
-    issues = extra.get("accessibility", {}).get("known_issues", [])
-    for i, issue in enumerate(issues):
-        if not isinstance(issue, str) or not issue.strip():
-            problems.add(
-                path,
-                doc.line("accessibility", "known_issues", i),
-                "each of accessibility.known_issues should be a line of text",
-            )
-    url = extra.get("comments", {}).get("submit_url", "")
-    if url and urlsplit(url).scheme not in ("http", "https", "mailto"):
-        problems.add(
-            path,
-            doc.line("comments", "submit_url"),
-            f"comments.submit_url should be an http(s) or mailto: link, not {url!r}",
-            "for example: submit_url: mailto:editors@example.org",
-        )
-
-
-def _p(path: str, line: int | None, message: str, fix: str | None = None) -> Problem:
-    return Problem(path, line, message, fix)
-
-
-def _entries(
-    name: str, items: Any, keys: dict[str, bool], doc: strict_yaml.Document, path: str, problems: Problems
-) -> list[tuple[int, dict[str, str]]]:
-    """Check a list of small mappings with text values; ``keys`` maps key → required."""
-    good: list[tuple[int, dict[str, str]]] = []
-    if items is None:
-        return good
-    for i, item in enumerate(items):
-        line = doc.line(name, i)
-        if not isinstance(item, dict):
-            problems.add(path, line, f"each entry of '{name}' needs {', '.join(keys)}")
-            continue
-        ok = True
-        for key, value in item.items():
-            if key not in keys:
-                guess = did_you_mean(key, keys)
-                problems.add(
-                    path,
-                    doc.line(name, i, key),
-                    f"unknown key '{key}' in {name}",
-                    f"did you mean '{guess}'?" if guess else f"use {', '.join(keys)}",
-                )
-                ok = False
-            elif not isinstance(value, str) or not value.strip():
-                problems.add(path, doc.line(name, i, key), f"'{key}' in {name} should be non-empty text")
-                ok = False
-        for key, required in keys.items():
-            if required and key not in item:
-                problems.add(path, line, f"this entry of '{name}' has no '{key}'")
-                ok = False
-        if ok:
-            good.append((i, {k: v.strip() for k, v in item.items()}))
-    return good
-
-
-def _themes(
-    items: Any, doc: strict_yaml.Document, path: str, problems: Problems
-) -> tuple[ThemeDef, ...]:
-    themes: list[ThemeDef] = []
-    if items is not None and not items:
-        problems.add(path, doc.line("themes"), "'themes' needs at least one theme")
+def _check_themes(themes: tuple[ThemeDef, ...], path: str, problems: Problems) -> None:
+    """Site-wide, after the schema: a theme slug listed twice names the first line."""
     seen: dict[str, int] = {}
-    for i, item in _entries("themes", items, {"slug": True, "title": True, "description": False}, doc, path, problems):
-        slug = item["slug"]
-        line = doc.line("themes", i, "slug")
-        if not SLUG_RE.match(slug):
-            from qsite.urls import slugify
-
-            problems.add(path, line, f"theme slug {slug!r} is not a valid slug", f"use '{slugify(slug)}'")
-            continue
-        if slug in seen:
-            problems.add(
-                path, line, f"theme '{slug}' is listed twice (first on line {seen[slug]})", "remove one"
-            )
-            continue
-        seen[slug] = line
-        themes.append(ThemeDef(slug, item["title"], item.get("description", "")))
-    return tuple(themes)
-
-
-def _nav(items: Any, doc: strict_yaml.Document, path: str, problems: Problems) -> tuple[NavLink, ...]:
-    return tuple(
-        NavLink(item["title"], item["url"])
-        for _i, item in _entries("nav", items, {"title": True, "url": True}, doc, path, problems)
-    )
-
-
-def _section(
-    name: str,
-    data: dict[str, Any],
-    schema: dict[str, tuple[type | tuple[type, ...] | frozenset[str], bool, Any, str]],
-    doc: strict_yaml.Document,
-    path: str,
-    problems: Problems,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in schema:
-            guess = did_you_mean(key, schema)
-            problems.add(
-                path,
-                doc.line(name, key),
-                f"unknown setting '{name}.{key}'",
-                f"did you mean '{guess}'?" if guess else f"known: {', '.join(schema) or 'none'}",
-            )
-        elif isinstance(choices := schema[key][0], frozenset):
-            if value in choices:
-                result[key] = value
-                continue
-            guess = did_you_mean(str(value), sorted(choices))
-            problems.add(
-                path,
-                doc.line(name, key),
-                f"'{name}.{key}' should be one of {', '.join(sorted(choices))}, not {value!r}",
-                f"did you mean '{guess}'?" if guess else None,
-            )
-        elif not _is(value, schema[key][0]):
-            problems.add(path, doc.line(name, key), f"'{name}.{key}' should be {_type_name(schema[key][0])}")
+    for theme in themes:
+        if theme.slug in seen:
+            first = seen[theme.slug]
+            problems.add(path, theme.line, f"theme '{theme.slug}' is listed twice (first on line {first})",
+                         "remove one")
         else:
-            result[key] = value
-    for key, (_kind, required, default, _doc) in schema.items():
-        if key not in data:
-            if required:
-                problems.add(path, doc.line(name), f"'{name}.{key}' is required")
-            result.setdefault(key, default)
-    return result
+            seen[theme.slug] = theme.line
+
+
+def check_base_url(url: str, where: str = "--base-url") -> str:
+    """``url`` checked as site.yaml's base_url is (the same field type), with its trailing slash;
+    raises ConfigError (exit 2) naming ``where``. For --base-url and qsite serve's address."""
+    try:
+        return _check_url(url, "base_url", BASE_URL.schemes, f"for example: {where} https://example.org/q-blog/",
+                           folder=True)
+    except Invalid as exc:
+        raise ConfigError([Problem(where, None, exc.message, exc.fix)]) from None
+
+
+def with_base_url(config: SiteConfig, url: str, where: str) -> SiteConfig:
+    """``config`` published at ``url`` instead (checked by :func:`check_base_url`)."""
+    return replace(config, base_url=check_base_url(url, where))
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
@@ -374,21 +285,16 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
-            [_p(str(path), None, "there is no site.yaml here", "run qsite in the site's folder, or pass --source DIR")]
+            [Problem(str(path), None, "there is no site.yaml here",
+                     "run qsite in the site's folder, or pass --source DIR")]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([_p(str(path), None, f"cannot read site.yaml: {exc}")]) from None
+        raise ConfigError([Problem(str(path), None, f"cannot read site.yaml: {exc}")]) from None
     config = parse_config(text.replace("\r\n", "\n"), root.resolve())
     if overrides:
-        from dataclasses import replace
-
         changes = dict(overrides)
         if "base_url" in changes:
-            base = changes["base_url"]
-            parts = urlsplit(base)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError([_p("--base-url", None, f"must be an absolute http(s) URL, not {base!r}")])
-            changes["base_url"] = base if base.endswith("/") else base + "/"
+            changes["base_url"] = check_base_url(changes["base_url"])
         if "output_dir" in changes:
             out = Path(changes["output_dir"])
             changes["output_dir"] = out if out.is_absolute() else Path.cwd() / out

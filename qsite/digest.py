@@ -4,8 +4,9 @@ grouped under the site's themes, with an editor's introduction and picks when an
 
 Three steps, each a function of values, in the order the build calls them:
 
-* ``read_curations`` validates the editors' edition files against the post front matter
-  (before any Markdown is rendered, so a mistyped pick is reported with every other problem);
+* ``editions.read_curations`` (qsite/editions.py) validates the editors' edition files against
+  the post front matter (before any Markdown is rendered, so a mistyped pick is reported with
+  every other problem);
 * ``assemble`` groups the published posts into a :class:`Digest` (pure, no I/O);
 * ``plan`` turns the digest into render jobs, and ``finish`` hands the email editions to
   :mod:`qsite.email` once rendered.
@@ -22,26 +23,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from qsite import email, markup, urls
 from qsite.config import SiteConfig
-from qsite.content import SourceDoc
 from qsite.grouping import MONTHS, Groups, ThemeLink
-from qsite.model import Meta, Post, Site, is_published
-from qsite.problems import ConfigError, Problem, Problems, did_you_mean
+from qsite.model import Post, Site
+from qsite.problems import ConfigError, Problem
 from qsite.render import EPOCH, Job, Output
 
-# Front-matter fields of content/digests/<period>.md → what they are (shown in fixes).
-EDITION_KEYS: dict[str, str] = {
-    "title": "the edition's title (optional; default: the month or week, e.g. April 2020)",
-    "editor": "who curated this edition (required)",
-    "picks": "slugs of the posts to lead with, in order; each must be published in this period",
-    "summary": "one sentence for the email preheader and the feed (optional)",
-}
+if TYPE_CHECKING:
+    from qsite.editions import Curation
 
 FEATURED_COUNT = 3  # "Editor's picks" on the home page
 TAKEAWAY_POSTS = 3  # posts whose takeaways a theme page shows
@@ -178,211 +172,8 @@ def parse_period(text: str, kind: str) -> Period | str:
 
 
 def period_kind(config: SiteConfig) -> str:
-    """``digest.period`` from site.yaml, validated by config's SECTIONS schema."""
-    section = config.extra.get("digest") or {}
-    return str(section.get("period", "month"))
-
-
-# ---------------------------------------------------------------------------------------------
-# The editors' edition files
-
-
-@dataclass(frozen=True)
-class Curation:
-    """What an editor wrote in ``content/digests/<period>.md``, validated.
-
-    ``picks`` holds only posts that are published in this build, in the editor's order; a pick
-    that is still a draft or scheduled was reported as a warning and left out.
-    """
-
-    source: str
-    period: Period
-    title: str | None
-    editor: str
-    picks: tuple[str, ...]
-    summary: str | None
-    body: str
-    line: int
-
-
-def read_curations(
-    docs: Iterable[SourceDoc],
-    metas: Sequence[Meta],
-    config: SiteConfig,
-    problems: Problems,
-    *,
-    now: datetime,
-    drafts: bool = False,
-    future: bool = False,
-) -> list[Curation]:
-    """Validate every edition file; each mistake goes to ``problems`` at the line of its field.
-
-    ``metas`` are *all* valid posts and pages, published or not, so that a pick naming a draft
-    is told apart from a pick naming no post at all.
-    """
-    kind = period_kind(config)
-    tz = config.tz
-    posts = {m.slug: m for m in metas if m.kind == "post" and m.date is not None}
-    published_periods = {
-        period_of(m.date, kind, tz)
-        for m in posts.values()
-        if m.date is not None and is_published(m, now, drafts, future)
-    }
-    seen: dict[Period, str] = {}
-    result: list[Curation] = []
-    for doc in docs:
-        curation = _read_curation(doc, kind, tz, posts, problems, now, drafts, future)
-        if curation is None:
-            continue
-        if curation.period in seen:
-            problems.add(
-                doc.rel,
-                None,
-                f"{seen[curation.period]} is already the edition file for {curation.period.label}",
-                "merge the two files into one",
-            )
-            continue
-        seen[curation.period] = doc.rel
-        if curation.period not in published_periods:
-            problems.add(
-                doc.rel,
-                None,
-                f"no posts are published in {curation.period.label}, so this edition is not built",
-                "check the file name's period, or publish a post dated in it",
-                severity="warning",
-            )
-        result.append(curation)
-    return result
-
-
-def _read_curation(
-    doc: SourceDoc,
-    kind: str,
-    tz: tzinfo,
-    posts: dict[str, Meta],
-    problems: Problems,
-    now: datetime,
-    drafts: bool,
-    future: bool,
-) -> Curation | None:
-    rel, meta = doc.rel, doc.meta
-    before = len(problems.errors)
-
-    def bad(key: tuple[str | int, ...], message: str, fix: str | None = None, severity: str = "error") -> None:
-        problems.add(rel, doc.line(*key), message, fix, severity)
-
-    stem = PurePosixPath(rel).stem
-    parsed = parse_period(stem, kind)
-    example = "2020-W16" if kind == "week" else "2020-04"
-    if isinstance(parsed, str):
-        problems.add(
-            rel,
-            None,
-            f"the file name does not name a period: {parsed}",
-            f"name the file after the {kind} it covers, e.g. content/digests/{example}.md",
-        )
-    elif parsed.key != stem:
-        problems.add(rel, None, f"write the period as {parsed.key}", f"rename the file to {parsed.key}.md")
-
-    for key in meta:
-        if key not in EDITION_KEYS:
-            guess = did_you_mean(key, EDITION_KEYS)
-            bad(
-                (key,),
-                f"unknown front-matter field '{key}'",
-                f"did you mean '{guess}'?" if guess else f"the fields an edition can have: {', '.join(EDITION_KEYS)}",
-            )
-
-    texts: dict[str, str | None] = {}
-    for key in ("title", "editor", "summary"):
-        value = meta.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if value is None:
-            texts[key] = None
-        elif not isinstance(value, str) or not value.strip():
-            bad((key,), f"'{key}' should be a line of text", f"{key}: {EXAMPLES[key]}")
-            texts[key] = None
-        else:
-            texts[key] = " ".join(value.split())
-    if "editor" not in meta:
-        problems.add(
-            rel,
-            doc.front_line,
-            "this edition does not say who edited it",
-            f"add a line 'editor: {EXAMPLES['editor']}' to the front matter",
-        )
-
-    picks: list[str] = []
-    raw = meta.get("picks")
-    if isinstance(raw, str):
-        raw = [raw]
-    if raw is not None and not isinstance(raw, list):
-        bad(("picks",), "picks should be a list of post slugs", "picks: [running-virtual-huddles]")
-    elif raw:
-        keyed = isinstance(meta.get("picks"), list)
-        for i, item in enumerate(raw):
-            where = ("picks", i) if keyed else ("picks",)
-            slug = item.strip() if isinstance(item, str) else None
-            if slug is not None and slug.startswith("/posts/"):  # a pasted URL: be forgiving
-                slug = slug.removeprefix("/posts/").strip("/")
-            if not slug:
-                bad(where, f"pick {item!r} should be the slug of a post, e.g. running-virtual-huddles")
-                continue
-            if slug in picks:
-                bad(where, f"'{slug}' is picked twice", "remove one of the two lines")
-                continue
-            post = posts.get(slug)
-            if post is None:
-                guess = did_you_mean(slug, posts)
-                bad(
-                    where,
-                    f"there is no post '{slug}' to pick",
-                    f"did you mean '{guess}'?"
-                    if guess
-                    else "a pick is the last part of a post's address: /posts/<slug>/",
-                )
-                continue
-            if isinstance(parsed, Period) and post.date is not None:
-                its = period_of(post.date, kind, tz)
-                if its != parsed:
-                    bad(
-                        where,
-                        f"'{slug}' was published in {its.label}, not in {parsed.label}",
-                        f"pick posts published in {parsed.label} only, or move this pick to "
-                        f"content/digests/{its.key}.md",
-                    )
-                    continue
-            if not is_published(post, now, drafts, future):
-                state = "a draft" if post.draft else "scheduled for later"
-                bad(
-                    where,
-                    f"'{slug}' is {state}, so it is left out of this edition's picks until it is published",
-                    None,
-                    severity="warning",
-                )
-                continue
-            picks.append(slug)
-
-    if len(problems.errors) > before or isinstance(parsed, str):
-        return None
-    return Curation(
-        source=rel,
-        period=parsed,
-        title=texts["title"],
-        editor=texts["editor"] or "",
-        picks=tuple(picks),
-        summary=texts["summary"],
-        body=doc.body,
-        line=doc.body_line,
-    )
-
-
-EXAMPLES = {
-    "title": "April 2020: learning in a hurry",
-    "editor": "Digest Editorial Group",
-    "summary": "How teams changed the way they work in a single month.",
-}
+    """``digest.period`` from site.yaml, validated by config's schema."""
+    return config.digest.period
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -19,37 +19,31 @@ from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
 from qsite.markup import Rendered, plain_text, rebase_links
-from qsite.problems import Problems, did_you_mean
-from qsite.urls import SLUG_RE, Urls, slugify
+from qsite.problems import Problems
+from qsite.schema import (
+    MAX_SLUG,
+    At,
+    Bool,
+    Context,
+    Date,
+    Field,
+    Invalid,
+    ListOf,
+    Schema,
+    Slug,
+    Text,
+    ThemeRef,
+    load_partial,
+    parse_date,
+    short_slug,
+    too_long,
+)
+from qsite.urls import Urls, slugify
 
 if TYPE_CHECKING:
     from qsite.comments import Comment
 
-# key → what it is, shown in "did you mean" fixes and kept in step with the README table
-POST_KEYS: dict[str, str] = {
-    "title": "the post's title (required)",
-    "date": "publication date, YYYY-MM-DD or YYYY-MM-DD HH:MM (required unless the file name starts with it)",
-    "themes": "one or more theme slugs from site.yaml (required)",
-    "summary": "one or two sentences shown in lists and link previews",
-    "author": "who wrote it",
-    "authors": "a list of authors",
-    "tags": "a list of free-text tags",
-    "slug": "the URL name, if not taken from the file name",
-    "draft": "true to keep it unpublished",
-    "updated": "date of the last significant change",
-    "takeaways": "one to five short 'what we learned' lines",
-    "featured": "true to list it under Editor's picks",
-}
-PAGE_KEYS: dict[str, str] = {
-    "title": "the page's title (required)",
-    "summary": "a sentence for link previews",
-    "slug": "the URL name, if not taken from the file name",
-    "draft": "true to keep it unpublished",
-    "updated": "date of the last significant change",
-}
-
 FILENAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
-_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 MAX_TAKEAWAYS = 5
 
 
@@ -141,97 +135,191 @@ class Site:
     comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
 
 
-def parse_date(value: Any, tz: tzinfo) -> datetime | str:
-    """A front-matter date → an aware datetime, or a message saying what is wrong with it.
+@dataclass(frozen=True)
+class FrontMatter:
+    """A post's or page's front matter as its schema reads it (before the file name is used)."""
 
-    Dates without a time are midnight in the site's timezone, so a post "on 31 March" stays on
-    31 March for readers of the site, whatever the build machine's zone is. A date with its own
-    offset is converted into the site's zone, so the day shown, the archive month and the
-    digest period all agree.
-    """
-    if isinstance(value, datetime):
-        return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tz)
-    if not isinstance(value, str):
-        return f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2020-04-14"
-    text = value.strip()
-    if not _DATE_SHAPE.match(text):
-        return f"{text!r} is not a date; write it as YYYY-MM-DD or YYYY-MM-DD HH:MM, e.g. 2020-04-14"
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        return f"{text!r} is not a real date ({exc})"
-    return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    source: str = ""
+    line: int = 0
+    title: str = ""
+    date: datetime | None = None
+    themes: tuple[str, ...] = ()
+    summary: str | None = None
+    author: str | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    slug: str | None = None
+    draft: bool = False
+    updated: datetime | None = None
+    takeaways: tuple[str, ...] = ()
+    featured: bool = False
+
+
+class TagName(Text):
+    """A free-text tag; it must make a URL name (``/tags/<slug>/``) of a sensible length."""
+
+    def __init__(self) -> None:
+        super().__init__("tag {value!r} has no letters or digits to make a URL from")
+
+    def convert(self, value: Any, at: At) -> Any:
+        name = super().convert(value, at)
+        slug = slugify(name)
+        if not slug:
+            raise Invalid(f"tag {value!r} has no letters or digits to make a URL from")
+        if len(slug) > MAX_SLUG:
+            raise Invalid(too_long("tag", slug), "shorten the tag")
+        return name
+
+
+def _title(kind: str) -> Field:
+    return Field(
+        "title",
+        Text("the title should be text", "title: What we learned from huddles"),
+        f"The {kind}'s title. Put it in quotes if it contains `: ` (a colon and a space), or if YAML would read "
+        'it as something else: a number, `true`, `false` or `null` (`title: "1.10"`).',
+        "",
+        required=True,
+        missing=(f"this {kind} has no title", "add a line 'title: …' to the front matter"),
+    )
+
+
+_SLUG = Field(
+    "slug", Slug(), f"The URL name, if not the file name's: lower-case letters, digits and single hyphens, "
+    f"at most {MAX_SLUG} characters."
+)
+_DRAFT = Field("draft", Bool(), "`true` keeps it out of the site unless you build with `--drafts`.", False)
+_UPDATED = Field(
+    "updated", Date(), "The date of the last significant change; shown on the page and used in feeds and the sitemap."
+)
+
+POST = Schema(
+    "front matter",
+    (
+        _title("post"),
+        Field(
+            "date", Date(), "`2020-04-14`, or with a time: `2020-04-14 09:30`. Read in the site's timezone.",
+            required_doc="required unless the file name starts with it",
+        ),
+        Field(
+            "themes",
+            ListOf(
+                ThemeRef(),
+                "themes should be a list, e.g. themes: [staff-wellbeing]",
+                one_ok=True,
+                empty=("themes is empty", "name at least one of: {themes}"),
+                duplicate="theme '{item}' is listed twice",
+            ),
+            "One or more theme slugs from `site.yaml`, e.g. `themes: [staff-wellbeing, space-to-learn]`.",
+            (),
+            required=True,
+            missing=("this post has no themes", "add 'themes: [...]' with one or more of: {themes}"),
+        ),
+        Field(
+            "summary", Text("summary should be a sentence of text"),
+            "A sentence or two for lists, feeds and link previews. Without it, the text above a "
+            "`<!-- more -->` line is used, or else the first paragraph.",
+        ),
+        Field(
+            "author", Text("author should be a name", "for a list of people use 'authors: [A, B]'"),
+            "Who wrote it: one name.", default_doc="`author` in `site.yaml`",
+        ),
+        Field(
+            "authors",
+            ListOf(
+                Text("each of the authors should be a name"),
+                "authors should be a list of names, e.g. authors: [Ward 7 team, Dr A. Patel]",
+                one_ok=True,
+            ),
+            "A list of names, instead of `author`.",
+            (),
+            default_doc="`author` in `site.yaml`",
+        ),
+        Field(
+            "tags",
+            ListOf(TagName(), "tags should be a list, e.g. tags: [huddles, remote consultations]", one_ok=True),
+            "A list of free-text tags. `Mental Health` and `mental-health` are the same tag.",
+            (),
+        ),
+        _SLUG,
+        _DRAFT,
+        _UPDATED,
+        Field(
+            "takeaways",
+            ListOf(
+                Text("each takeaway should be a line of text"),
+                "takeaways should be a list of short lines",
+                one_ok=True,
+                empty=("takeaways should be a list of short lines", None),
+                maximum=MAX_TAKEAWAYS,
+                too_many="there are {count} takeaways; keep it to {max} at most",
+            ),
+            "One to five short \"what we learned\" lines, shown at the top of the post.",
+            (),
+        ),
+        Field("featured", Bool(), "`true` to list the post among the editor's picks.", False),
+    ),
+    FrontMatter,
+    unknown="unknown front-matter field '{key}'",
+    listing="the fields a post can have: {names}",
+)
+
+PAGE = Schema(
+    "front matter",
+    (
+        _title("page"),
+        Field("summary", Text("summary should be a sentence of text"), "A sentence for link previews."),
+        _SLUG,
+        _DRAFT,
+        _UPDATED,
+    ),
+    FrontMatter,
+    unknown="unknown front-matter field '{key}'",
+    listing="the fields a page can have: {names}",
+)
 
 
 def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | None:
-    """Validate one document's front matter; every mistake goes to ``problems``."""
+    """Validate one document's front matter against its schema, then what a schema cannot
+    check alone: the date and URL name from the file name, reserved URLs, author or authors."""
     rel, meta = doc.rel, doc.meta
-    keys = POST_KEYS if doc.kind == "post" else PAGE_KEYS
     before = len(problems.errors)
+    schema = POST if doc.kind == "post" else PAGE
+    fm: FrontMatter = load_partial(schema, meta, rel, doc, problems, Context(config.tz, config.theme_slugs))
 
-    def bad(key: str | tuple[str | int, ...], message: str, fix: str | None = None) -> None:
-        where = key if isinstance(key, tuple) else (key,)
-        problems.add(rel, doc.line(*where), message, fix)
-
-    for key in meta:
-        if key not in keys:
-            guess = did_you_mean(key, keys)
-            bad(
-                key,
-                f"unknown front-matter field '{key}'",
-                f"did you mean '{guess}'?" if guess else f"the fields a {doc.kind} can have: {', '.join(keys)}",
-            )
-
-    title = meta.get("title")
-    if isinstance(title, int | float) and not isinstance(title, bool):
-        title = str(title)
-    if title is None:
-        problems.add(
-            rel, doc.front_line, f"this {doc.kind} has no title", "add a line 'title: …' to the front matter"
-        )
-    elif not isinstance(title, str) or not title.strip():
-        bad("title", "the title should be text", "title: What we learned from huddles")
-    title = title.strip() if isinstance(title, str) else ""
+    def bad(key: str, message: str, fix: str | None = None) -> None:
+        problems.add(rel, doc.line(key), message, fix)
 
     stem = PurePosixPath(rel).stem
     name_match = FILENAME_DATE.match(stem) if doc.kind == "post" else None
     name_slug = name_match.group(2) if name_match else stem
 
-    slug_value = meta.get("slug")
-    if slug_value is not None:
-        if not isinstance(slug_value, str) or not SLUG_RE.match(slug_value):
-            suggestion = slugify(str(slug_value))
-            bad(
-                "slug",
-                f"slug {slug_value!r} can only have lower-case letters, digits and single hyphens",
-                f"slug: {suggestion}" if suggestion else "remove the slug line",
-            )
-            slug = ""
-        else:
-            slug = slug_value
+    given_slug = meta.get("slug") is not None
+    if given_slug:
+        slug = fm.slug or ""  # a bad slug was reported by the schema
     else:
         slug = slugify(name_slug)
         if not slug:
             problems.add(
                 rel, None, "cannot make a URL name from this file name", "rename the file, or add 'slug: …'"
             )
+        elif len(slug) > MAX_SLUG:
+            problems.add(
+                rel,
+                doc.front_line,
+                f"the URL name made from the file name is {len(slug)} characters long; it can have at most {MAX_SLUG}",
+                f"rename the file to a shorter name, or add a line 'slug: {short_slug(slug)}'",
+            )
     if doc.kind == "page" and slug in urls.RESERVED:
         bad(
-            "slug" if slug_value else "title",
+            "slug" if given_slug else "title",
             f"the page URL /{slug}/ is reserved for qsite's own pages",
             "give the page another slug",
         )
 
     when: datetime | None = None
     if doc.kind == "post":
-        if "date" in meta:
-            parsed = parse_date(meta["date"], config.tz)
-            if isinstance(parsed, str):
-                bad("date", parsed)
-            else:
-                when = parsed
+        if meta.get("date") is not None:
+            when = fm.date  # None if the schema reported it
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
@@ -242,116 +330,26 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         else:
             problems.add(
                 rel,
-                doc.front_line,
+                doc.line("date"),
                 "this post has no date",
                 "add 'date: YYYY-MM-DD' to the front matter, or start the file name with the date",
             )
 
-    updated = None
-    if meta.get("updated") is not None:
-        parsed = parse_date(meta["updated"], config.tz)
-        if isinstance(parsed, str):
-            bad("updated", parsed)
-        else:
-            updated = parsed
-
-    themes: list[str] = []
-    if doc.kind == "post":
-        raw = meta.get("themes")
-        slugs = [t.slug for t in config.themes]
-        if raw is None:
-            problems.add(
-                rel,
-                doc.front_line,
-                "this post has no themes",
-                f"add 'themes: [...]' with one or more of: {', '.join(slugs)}",
-            )
-            raw = []
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list):
-            bad("themes", "themes should be a list, e.g. themes: [staff-wellbeing]")
-            raw = []
-        elif "themes" in meta and not raw:
-            bad("themes", "themes is empty", f"name at least one of: {', '.join(slugs)}")
-        for i, item in enumerate(raw):
-            key = ("themes", i) if isinstance(meta.get("themes"), list) else ("themes",)
-            if not isinstance(item, str) or item not in slugs:
-                guess = did_you_mean(slugify(str(item)), slugs) if item is not None else None
-                bad(
-                    key,
-                    f"there is no theme {item!r}",
-                    f"did you mean '{guess}'?" if guess else f"use one of: {', '.join(slugs)}",
-                )
-            elif item in themes:
-                bad(key, f"theme '{item}' is listed twice")
-            else:
-                themes.append(item)
-
     tags: list[Tag] = []
-    raw_tags = meta.get("tags")
-    if raw_tags is not None:
-        if isinstance(raw_tags, str):
-            raw_tags = [raw_tags]
-        if not isinstance(raw_tags, list):
-            bad("tags", "tags should be a list, e.g. tags: [huddles, remote consultations]")
-            raw_tags = []
-        for i, item in enumerate(raw_tags):
-            name = str(item).strip() if isinstance(item, str | int | float) and not isinstance(item, bool) else ""
-            tag_slug = slugify(name)
-            if not tag_slug:
-                bad(("tags", i), f"tag {item!r} has no letters or digits to make a URL from")
-            elif all(t.slug != tag_slug for t in tags):
-                tags.append(Tag(tag_slug, name))
+    for name in fm.tags:
+        tag_slug = slugify(name)
+        if all(t.slug != tag_slug for t in tags):
+            tags.append(Tag(tag_slug, name))
 
-    authors: list[str] = []
+    authors: tuple[str, ...] = ()
     if "author" in meta and "authors" in meta:
         bad("authors", "give either 'author' or 'authors', not both")
-    elif isinstance(meta.get("author"), str) and meta["author"].strip():
-        authors = [meta["author"].strip()]
-    elif "author" in meta:
-        bad("author", "author should be a name", "for a list of people use 'authors: [A, B]'")
-    elif "authors" in meta:
-        raw_authors = meta["authors"]
-        if isinstance(raw_authors, str):
-            raw_authors = [raw_authors]
-        if not isinstance(raw_authors, list) or not all(isinstance(a, str) and a.strip() for a in raw_authors):
-            bad("authors", "authors should be a list of names, e.g. authors: [Ward 7 team, Dr A. Patel]")
-        else:
-            authors = [a.strip() for a in raw_authors]
+    elif fm.author is not None:
+        authors = (fm.author,)
+    else:
+        authors = fm.authors
     if not authors and config.author and doc.kind == "post":
-        authors = [config.author]
-
-    summary = meta.get("summary")
-    if summary is not None and (not isinstance(summary, str) or not summary.strip()):
-        bad("summary", "summary should be a sentence of text")
-        summary = None
-
-    draft = meta.get("draft", False)
-    if not isinstance(draft, bool):
-        bad("draft", f"draft should be true or false, not {draft!r}", "draft: true")
-        draft = False
-
-    featured = meta.get("featured", False)
-    if not isinstance(featured, bool):
-        bad("featured", f"featured should be true or false, not {featured!r}", "featured: true")
-        featured = False
-
-    takeaways: list[str] = []
-    raw_take = meta.get("takeaways")
-    if raw_take is not None:
-        if isinstance(raw_take, str):
-            raw_take = [raw_take]
-        if not isinstance(raw_take, list) or not raw_take:
-            bad("takeaways", "takeaways should be a list of short lines")
-        elif len(raw_take) > MAX_TAKEAWAYS:
-            bad("takeaways", f"there are {len(raw_take)} takeaways; keep it to {MAX_TAKEAWAYS} at most")
-        else:
-            for i, item in enumerate(raw_take):
-                if not isinstance(item, str) or not item.strip():
-                    bad(("takeaways", i), "each takeaway should be a line of text")
-                else:
-                    takeaways.append(item.strip())
+        authors = (config.author,)
 
     if len(problems.errors) > before:
         return None
@@ -359,16 +357,16 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         source=rel,
         kind=doc.kind,
         slug=slug,
-        title=title,
+        title=fm.title,
         date=when,
-        updated=updated,
-        themes=tuple(themes),
+        updated=fm.updated,
+        themes=fm.themes,
         tags=tuple(tags),
-        authors=tuple(authors),
-        summary=summary.strip() if isinstance(summary, str) else None,
-        draft=draft,
-        takeaways=tuple(takeaways),
-        featured=featured,
+        authors=authors,
+        summary=fm.summary,
+        draft=fm.draft,
+        takeaways=fm.takeaways,
+        featured=fm.featured,
         body=doc.body,
         line=doc.body_line,
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from qsite.config import SiteConfig
 from qsite.problems import ConfigError, ContentError, Problem, did_you_mean
+from qsite.schema import MAX_SLUG, short_slug, too_long
 from qsite.urls import SLUG_RE, slugify
 
 POSTS = Path("content") / "posts"
@@ -159,7 +160,10 @@ def plan_post(post: NewPost, config: SiteConfig, day: date) -> tuple[Path, str]:
                 )
             ]
         )
-    slug = post.slug if post.slug is not None else slugify(title)
+    # A long title gives a shorter URL name, cut at a hyphen: the build refuses longer ones.
+    slug = post.slug if post.slug is not None else short_slug(slugify(title))
+    if post.slug is not None and len(post.slug) > MAX_SLUG:
+        raise ConfigError([Problem("--slug", None, too_long("--slug", post.slug), f"--slug {short_slug(post.slug)}")])
     if post.slug is not None and not SLUG_RE.match(post.slug):
         raise ConfigError(
             [

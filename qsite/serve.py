@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from qsite.build import Options, configure, render_site
 from qsite.cache import Cache
+from qsite.config import check_base_url, with_base_url
 from qsite.problems import ConfigError, Problem, QsiteError
 from qsite.write import check_unique
 
@@ -137,7 +138,7 @@ def build_in_memory(root: Path, origin: str, cache: Cache | None = None) -> Atte
     start = time.perf_counter()
     try:
         config = configure(root, SERVE_OPTIONS)
-        config = replace(config, base_url=origin + config.base_path)
+        config = with_base_url(config, origin + config.base_path, "qsite serve")  # site.yaml's base_url check
         result = render_site(config, SERVE_OPTIONS, cache)
         check_unique(result.outputs)
     except QsiteError as exc:
@@ -611,6 +612,7 @@ def serve(
     rebuilder = None
     try:
         origin = f"http://{url_host(host)}:{server.server_address[1]}"
+        check_base_url(origin + "/", "--host")  # the address served at is checked as base_url is (exit 2)
         memory = Cache()  # in memory only: serve never writes .qsite-cache/
         rebuilder = Rebuilder(root, lambda: build_in_memory(root, origin, memory), state, log, debounce)
         rebuilder.rebuild()

@@ -9,8 +9,8 @@ import pytest
 
 from qsite import strict_yaml
 from qsite.grouping import paginate
-from qsite.model import parse_date
 from qsite.problems import did_you_mean
+from qsite.schema import parse_date
 from qsite.urls import slugify
 
 LONDON = ZoneInfo("Europe/London")
