@@ -20,11 +20,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from qsite import digest, search
+from qsite import search
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
-from qsite.render import plan
-from qsite.urls import output_file
 
 # Attributes that reference another file of the site, by element.
 _URL_ATTRS: dict[str, tuple[str, ...]] = {
@@ -132,12 +130,10 @@ def check_site(root: Path, options: Options | None = None) -> Report:
 
 
 def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:
-    """(output file → the post or page it shows, output file → the template that rendered it)."""
-    jobs = plan(result.site, result.groups)
-    if result.digest is not None:
-        jobs = digest.plan(result.digest, jobs)
-    templates = {output_file(job.path): f"templates/{job.template}" for job in jobs}
-    sources = {output_file(item.path): item.source for item in (*result.site.posts, *result.site.pages)}
+    """(output file → the post, page or edition file it shows, output file → the template that
+    rendered it), as each output's job recorded them: nothing is planned again."""
+    sources = {o.path: o.source for o in result.outputs if o.source is not None}
+    templates = {o.path: f"templates/{o.template}" for o in result.outputs if o.template is not None}
     return sources, templates
 
 
@@ -240,12 +236,18 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
     typed: set[tuple[str, str]] = set()  # (post, URL as typed) already reported
     elsewhere: list[_Finding] = []
     for f in findings:
-        source = sources.get(f.page)
-        line = finder.line(source, f.needle, f.pattern) if source else None
+        source = sources.get(f.page)  # the post, page or edition file the page's job was made from
+        needle, message = f.needle, f.message
+        line = finder.line(source, needle, f.pattern) if source else None
+        if source and line is None and needle.startswith(origin + "/"):
+            # an email edition shows the editor's text with absolute links: look for it as typed
+            needle = needle[len(origin) :]
+            message = message.replace(f.needle, needle)
+            line = finder.line(source, needle, f.pattern)
         if source and line is not None:
-            problem = Problem(source, line, f.message, f.fix, f.severity)
-            problems.setdefault((source, f.needle, f.message), problem)
-            typed.add((source, f.needle))
+            problem = Problem(source, line, message, f.fix, f.severity)
+            problems.setdefault((source, needle, message), problem)
+            typed.add((source, needle))
         else:
             elsewhere.append(f)
 

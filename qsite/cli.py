@@ -229,7 +229,7 @@ def add_digest_command(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from qsite import digest
+    from qsite import email
     from qsite.build import Options, build, configure, now_for, render_site
 
     options = Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output)
@@ -238,7 +238,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if result.warnings:
         print_problems(result.warnings)
     assert result.digest is not None  # render_site always assembles the digest
-    edition = digest.choose(result.digest, args.period, now_for(options), result.config.tz)
+    edition = email.choose(result.digest, args.period, now_for(options), result.config.tz)
     if not edition.complete:
         print(
             f"note: {edition.label} has not ended yet, so this edition may still grow",
@@ -246,7 +246,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         )
     if args.print_as:
         sys.stdout.flush()
-        sys.stdout.buffer.write(digest.email_file(result.outputs, edition, args.print_as))
+        sys.stdout.buffer.write(email.email_file(result.outputs, edition, args.print_as))
         sys.stdout.flush()
         return EXIT_OK
     out = result.out or result.config.output_dir
