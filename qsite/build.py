@@ -220,7 +220,7 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     )
     jobs = plan(site, groups, editions)
     renderer = Renderer(
-        site, groups, config.root / "templates", digest=editions, serve=options.serve, search=options.search,
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
         bytecode_cache=memory.compiled,
     )
     if cache is None:
@@ -292,7 +292,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
 
     jobs = plan(site, groups, editions)
     renderer = Renderer(
-        site, groups, config.root / "templates", digest=editions, serve=options.serve, search=options.search,
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
         bytecode_cache=cache.compiled if options.cache else None,
     )
     statics = static_outputs(config.root, assets)

@@ -100,7 +100,7 @@ def plan_digest(digest: Digest, links: DigestView) -> tuple[list[Job], SitemapEn
     """The digest's own pages: its index, each edition's web page and email edition (HTML, to
     be finished for mail by the render step, and text), and its feed; and their sitemap entries.
     ``links`` is the view of the digest the edition pages and the feed show (its addresses)."""
-    jobs: list[Job] = [Job("digests.html", DIGEST_PATH, {"title": DIGEST_TITLE})]
+    jobs: list[Job] = [Job("digests.html", DIGEST_PATH, {"title": DIGEST_TITLE, "digest": digest})]  # lists all
     for edition in digest.editions:
         older, newer = digest.older(edition), digest.newer(edition)
         context: dict[str, Any] = {

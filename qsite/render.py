@@ -20,7 +20,6 @@ import jinja2
 from pygments.formatters import HtmlFormatter
 
 from qsite import __version__, email, sharing, urls
-from qsite.digest import Digest
 from qsite.grouping import MONTHS, Groups
 from qsite.model import Site
 from qsite.problems import ContentError, Problem
@@ -110,7 +109,6 @@ class Renderer:
         groups: Groups,
         templates: Path,
         *,
-        digest: Digest | None = None,
         serve: bool = False,
         search: bool = True,
         bytecode_cache: jinja2.BytecodeCache | None = None,
@@ -138,8 +136,6 @@ class Renderer:
             serve_mode=serve,
             search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
-        if digest is not None:  # every edition: the digest's index lists them (qsite/plan.py)
-            self.env.globals["digest"] = digest
         self.env.filters["as_text"] = email.html_to_text  # the editor's introduction, in email.txt
 
     def render(self, job: Job) -> Output:

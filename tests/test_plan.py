@@ -28,7 +28,7 @@ TEMPLATES: dict[str, str] = {
     f"templates/{name}": "{{ path }}|\n"
     for name in (
         "page.html", "themes.html", "tags.html", "tag.html", "archive.html", "404.html", "search.html",
-        "accessibility.html", "feed.xml", "robots.txt", "digests.html", "digest.html", "email.txt",
+        "accessibility.html", "feed.xml", "robots.txt", "digest.html", "email.txt",
         "digest-feed.xml",
     )
 }
@@ -40,6 +40,7 @@ TEMPLATES.update(
         "{{ post_edition.url if post_edition else '' }}|\n",
         "templates/theme.html": "{{ path }}|takeaways={{ digest.takeaways[theme.slug] | map(attribute='slug')"
         " | join(',') }}|\n",
+        "templates/digests.html": "{{ path }}|{{ digest.editions | map(attribute='key') | join(',') }}|\n",
         "templates/sitemap.xml": "{% for path, _ in entries %}{{ path }}|{% endfor %}\n",
         "templates/email.html": "<html><head><style>p { color: red }</style></head>"
         '<body><p><a href="/posts/a/">{{ edition.label }}</a></p></body></html>\n',
@@ -75,6 +76,7 @@ def test_each_page_gets_its_digest_context_when_planned(tmp_path: Path) -> None:
     assert files["themes/staff-wellbeing/page/2/index.html"] == "themes/staff-wellbeing/page/2/|takeaways=|\n"
     assert files["sitemap.xml"].split("|")[-4:-1] == ["digest/", "digest/2020-05/", "digest/2020-04/"]
     assert files["digest/2020-04/email.txt"] == "digest/2020-04/email.txt|\n"
+    assert files["digest/index.html"] == "digest/|2020-05,2020-04|\n"  # the index alone gets every edition
 
 
 def test_an_output_carries_the_template_source_and_url_of_its_job(tmp_path: Path) -> None:
@@ -94,8 +96,8 @@ def test_the_email_edition_is_finished_because_its_job_asks(tmp_path: Path) -> N
     assert "<style" not in email and 'style="color: red;"' in email
     assert 'href="https://example.org/posts/a/"' in email
     # whatever the template or the address: the job's ``mail`` is what asks for it
-    assert result.site is not None and result.groups is not None and result.digest is not None
-    renderer = Renderer(result.site, result.groups, tmp_path / "templates", digest=result.digest)
+    assert result.site is not None and result.groups is not None
+    renderer = Renderer(result.site, result.groups, tmp_path / "templates")
     plain = renderer.render(Job("note.html", "notes/", {})).data.decode()
     assert "<style>" in plain and 'href="/x/"' in plain
     mail = renderer.render(Job("note.html", "notes/", {}, mail="https://example.org/notes/")).data.decode()
