@@ -1,4 +1,4 @@
-"""The pipeline, top to bottom: configuration → content → model → grouping → rendering → writing.
+"""The pipeline, top to bottom: configuration → content → model → grouping → planning → rendering → writing.
 
 ``build`` only wires the steps together and collects their problems; it neither parses
 arguments nor prints, so ``check``, ``serve`` and the tests call it the same way the CLI does.
@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, fastpath, markup, search, urls
+from qsite import digest, fastpath, markup, search
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
@@ -27,8 +27,9 @@ from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
+from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
-from qsite.render import Job, Output, Renderer, plan, static_outputs
+from qsite.render import Job, Output, Renderer, static_outputs
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths
 
@@ -218,15 +219,13 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
     site, groups, editions, assets, seen, fingerprints = (
         loaded.site, loaded.groups, loaded.digest, loaded.assets, loaded.seen, loaded.fingerprints
     )
+    jobs = plan(site, groups, editions)
     renderer = Renderer(
         site, groups, config.root / "templates", serve=options.serve, search=options.search,
         bytecode_cache=memory.compiled,
     )
-    # The learning digest (qsite/digest.py): editions join the site's jobs, emails are finished.
-    digest.install(renderer.env, editions)
-    jobs = digest.plan(editions, plan(site, groups))
     if cache is None:
-        outputs = digest.finish(renderer.render_all(jobs), editions)
+        outputs = renderer.render_all(jobs)
     else:
         deps = TemplateDeps(renderer.env, memory.templates)
         config_fp = fingerprints.of(config)
@@ -239,8 +238,7 @@ def render_site(config: SiteConfig, options: Options = Options(), cache: Cache |
             if key is not None and previous is not None and previous[0] == key:
                 reused[i] = previous[1]
         # emails are finished (CSS inlined) once, when rendered: reused ones are kept finished
-        rendered = renderer.render_all([job for i, job in enumerate(jobs) if i not in reused])
-        fresh = iter(digest.finish(rendered, editions))
+        fresh = iter(renderer.render_all([job for i, job in enumerate(jobs) if i not in reused]))
         outputs = [reused[i] if i in reused else next(fresh) for i in range(len(jobs))]
         cache.memory_pages = {
             job.path: (key, output) for job, key, output in zip(jobs, keys, outputs, strict=True) if key is not None
@@ -293,15 +291,13 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         loaded.site, loaded.groups, loaded.digest, loaded.warnings, loaded.assets, loaded.seen, loaded.fingerprints
     )
 
+    jobs = plan(site, groups, editions)
     renderer = Renderer(
         site, groups, config.root / "templates", serve=options.serve, search=options.search,
         bytecode_cache=cache.compiled if options.cache else None,
     )
-    digest.install(renderer.env, editions)
-    jobs = digest.plan(editions, plan(site, groups))
-    emails = {urls.output_file(e.email_path) for e in editions.editions}
     statics = static_outputs(config.root, assets)
-    files = [urls.output_file(job.path) for job in jobs]
+    files = [job.file for job in jobs]
     check_paths(files + [o.path for o in statics])
     deps = TemplateDeps(renderer.env, cache.templates)
     config_fp = fingerprints.of(config)
@@ -327,8 +323,6 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
             if isinstance(data, list):
                 problems.extend(data)
                 continue
-            if files[i] in emails:  # mail-ready: inlined CSS, absolute links
-                data = digest.finish([Output(files[i], data)], editions)[0].data
             stamp = stage.put(files[i], data)
             key = keys[i]
             if key is not None:

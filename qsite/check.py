@@ -20,11 +20,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from qsite import digest, search
+from qsite import search, urls
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
-from qsite.render import plan
-from qsite.urls import output_file
+from qsite.urls import url_path
 
 # Attributes that reference another file of the site, by element.
 _URL_ATTRS: dict[str, tuple[str, ...]] = {
@@ -132,12 +131,10 @@ def check_site(root: Path, options: Options | None = None) -> Report:
 
 
 def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:
-    """(output file → the post or page it shows, output file → the template that rendered it)."""
-    jobs = plan(result.site, result.groups)
-    if result.digest is not None:
-        jobs = digest.plan(result.digest, jobs)
-    templates = {output_file(job.path): f"templates/{job.template}" for job in jobs}
-    sources = {output_file(item.path): item.source for item in (*result.site.posts, *result.site.pages)}
+    """(output file → the post, page or edition file it shows, output file → the template that
+    rendered it), as each output's job recorded them: nothing is planned again."""
+    sources = {o.path: o.source for o in result.outputs if o.source is not None}
+    templates = {o.path: f"templates/{o.template}" for o in result.outputs if o.template is not None}
     return sources, templates
 
 
@@ -164,7 +161,7 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
     findings: list[_Finding] = []
     count = 0
     for page, scan in scans.items():
-        page_url = base + _url_of(page)
+        page_url = base + url_path(page)
         for ref in scan.refs:
             target = _internal(ref.url, page_url, origin, base)
             if target is None:
@@ -181,7 +178,8 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                     )
                 )
                 continue
-            found = _resolve(rel, files)
+            answer = urls.answer(rel, files)
+            found = answer.file if answer is not None else None
             if found is None and search.made_by_indexer(rel):
                 continue  # the search bundle is written by Pagefind after rendering (qsite/search.py)
             if found is None:
@@ -195,7 +193,7 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                     )
                 )
             elif fragment and found in scans and fragment not in scans[found].ids and fragment != "top":
-                where = "on this page" if found == page else f"on {base}{_url_of(found)}"
+                where = "on this page" if found == page else f"on {base}{url_path(found)}"
                 findings.append(
                     _Finding(
                         page,
@@ -240,12 +238,18 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
     typed: set[tuple[str, str]] = set()  # (post, URL as typed) already reported
     elsewhere: list[_Finding] = []
     for f in findings:
-        source = sources.get(f.page)
-        line = finder.line(source, f.needle, f.pattern) if source else None
+        source = sources.get(f.page)  # the post, page or edition file the page's job was made from
+        needle, message = f.needle, f.message
+        line = finder.line(source, needle, f.pattern) if source else None
+        if source and line is None and needle.startswith(origin + "/"):
+            # an email edition shows the editor's text with absolute links: look for it as typed
+            needle = needle[len(origin) :]
+            message = message.replace(f.needle, needle)
+            line = finder.line(source, needle, f.pattern)
         if source and line is not None:
-            problem = Problem(source, line, f.message, f.fix, f.severity)
-            problems.setdefault((source, f.needle, f.message), problem)
-            typed.add((source, f.needle))
+            problem = Problem(source, line, message, f.fix, f.severity)
+            problems.setdefault((source, needle, message), problem)
+            typed.add((source, needle))
         else:
             elsewhere.append(f)
 
@@ -267,7 +271,7 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
                 if (source, ref) in typed or any(s == source and urljoin(url, t) == ref for s, t in typed):
                     continue  # the same broken link, already reported on the post itself
                 message = f"the link {ref} in the first paragraph breaks where lists repeat it" + (
-                    f", e.g. on {result.config.base_path}{_url_of(f.page)}"
+                    f", e.g. on {result.config.base_path}{url_path(f.page)}"
                 )
                 problem = Problem(source, finder.line(source, ref), message, SUMMARY_FIX, f.severity)
                 problems.setdefault((source, ref, "summary"), problem)
@@ -289,7 +293,7 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
             where = "templates/base.html" if shared and base else templates.get(first.page, "templates")
         message = first.message
         if len(pages) > 1:
-            message += f" (on {len(pages)} pages, e.g. {result.config.base_path}{_url_of(pages[0])})"
+            message += f" (on {len(pages)} pages, e.g. {result.config.base_path}{url_path(pages[0])})"
         problems[(where, plain, first.message)] = Problem(where, line, message, first.fix, first.severity)
     return list(problems.values())
 
@@ -301,15 +305,6 @@ def _written_in(files: list[Path], root: Path, finder: _LineFinder, needle: str)
         if line is not None:
             return rel, line
     return None, None
-
-
-def _url_of(output: str) -> str:
-    """``posts/a/index.html`` → ``posts/a/`` (the URL a browser shows for that file)."""
-    if output == "index.html":
-        return ""
-    if output.endswith("/index.html"):
-        return output[: -len("index.html")]
-    return output
 
 
 def _internal(url: str, page_url: str, origin: str, base: str) -> tuple[str | None, str] | None:
@@ -337,20 +332,6 @@ def _internal(url: str, page_url: str, origin: str, base: str) -> tuple[str | No
     return (path[len(base) :], unquote(parts.fragment))
 
 
-def _resolve(rel: str, files: dict[str, bytes]) -> str | None:
-    """The output file a web server would answer ``rel`` with (GitHub Pages rules)."""
-    if rel == "" or rel.endswith("/"):
-        candidate = rel + "index.html"
-        return candidate if candidate in files else None
-    if rel in files:
-        return rel
-    if rel + "/index.html" in files:  # /posts/a redirects to /posts/a/
-        return rel + "/index.html"
-    if rel + ".html" in files:
-        return rel + ".html"
-    return None
-
-
 def _fix_for(rel: str, files: dict[str, bytes], base: str, kind: str) -> str:
     """A did-you-mean among the files of its folder: ``/posts/bee/`` → ``/posts/bee-keeping/``."""
     trailing = rel.endswith("/")
@@ -358,7 +339,7 @@ def _fix_for(rel: str, files: dict[str, bytes], base: str, kind: str) -> str:
     prefix = f"{folder}/" if folder else ""
     if trailing:
         names = {
-            _url_of(p)[len(prefix) :].rstrip("/") for p in files if p.endswith("index.html") and p.startswith(prefix)
+            url_path(p)[len(prefix) :].rstrip("/") for p in files if p.endswith("index.html") and p.startswith(prefix)
         }
     else:
         names = {p[len(prefix) :] for p in files if p.startswith(prefix)}

@@ -287,7 +287,7 @@ def digest_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from qsite import digest
+    from qsite import email
     from qsite.build import Options, build, configure, now_for, render_site
 
     options = Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output)
@@ -296,12 +296,12 @@ def run_digest(args: argparse.Namespace) -> int:
     if result.warnings:
         print_problems(result.warnings)
     assert result.digest is not None  # render_site always assembles the digest
-    edition = digest.choose(result.digest, args.period, now_for(options), result.config.tz)
+    edition = email.choose(result.digest, args.period, now_for(options), result.config.tz)
     if not edition.complete:
         print(summaries.edition_not_ended(edition), file=sys.stderr)
     if args.print_as:
         sys.stdout.flush()
-        sys.stdout.buffer.write(digest.email_file(result.outputs, edition, args.print_as))
+        sys.stdout.buffer.write(email.email_file(result.outputs, edition, args.print_as))
         sys.stdout.flush()
         return EXIT_OK
     for line in summaries.edition_files(edition, result.out or result.config.output_dir):

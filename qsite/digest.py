@@ -1,41 +1,31 @@
-"""The learning digest: the site's posts gathered into editions, one per month (or ISO week),
-grouped under the site's themes, with an editor's introduction and picks when an editor wrote
-``content/digests/<period>.md``.
+"""Grouping, for the learning digest: the site's posts gathered into editions, one per month (or
+ISO week), grouped under the site's themes, with an editor's introduction and picks when an editor
+wrote ``content/digests/<period>.md``.
 
-Three steps, each a function of values, in the order the build calls them:
+The digest is data. Two steps, each a function of values, in the order the build calls them:
 
 * ``editions.read_curations`` (qsite/editions.py) validates the editors' edition files against
   the post front matter (before any Markdown is rendered, so a mistyped pick is reported with
   every other problem);
-* ``assemble`` groups the published posts into a :class:`Digest` (pure, no I/O);
-* ``plan`` turns the digest into render jobs, and ``finish`` hands the email editions to
-  :mod:`qsite.email` once rendered.
+* ``assemble`` groups the published posts into a :class:`Digest` (pure, no I/O).
 
-Periods are computed in the *site's* timezone: a post at 23:30 on 31 March in London belongs to
-March even though it is already 1 April in UTC+2, and one stamped ``2020-03-31T23:30:00Z``
-belongs to April, because it was 00:30 on 1 April in London.
+Its pages (editions, email editions, the index and the feed) and the part of it other pages show
+(:class:`DigestView`, :class:`EditionLink`) are planned by :mod:`qsite.plan` with every other
+page; the calendar is :mod:`qsite.periods`, the email edition :mod:`qsite.email`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
-import jinja2
-
-from qsite import email, markup, urls
-from qsite.config import SiteConfig
-from qsite.grouping import MONTHS, Groups, ThemeLink
+from qsite import markup
+from qsite.editions import Curation
+from qsite.grouping import Groups, ThemeLink
 from qsite.model import Post, Site
-from qsite.problems import ConfigError, Problem
-from qsite.render import EPOCH, Job, Output
-
-if TYPE_CHECKING:
-    from qsite.editions import Curation
+from qsite.periods import Period, period_kind, period_of
 
 FEATURED_COUNT = 3  # "Editor's picks" on the home page
 TAKEAWAY_POSTS = 3  # posts whose takeaways a theme page shows
@@ -44,136 +34,6 @@ SUMMARY_CHARS = 140  # preheaders are cut off by mail tools at around this lengt
 
 DIGEST_PATH = "digest/"
 FEED_PATH = "digest/feed.xml"
-EMAIL_TEMPLATE = "email.html"
-TEXT_TEMPLATE = "email.txt"
-
-
-# ---------------------------------------------------------------------------------------------
-# Periods
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """A calendar month (``2020-04``) or an ISO week (``2020-W16``, Monday to Sunday)."""
-
-    kind: str  # "month" or "week"
-    year: int
-    number: int  # 1-12 for a month, 1-53 for an ISO week
-
-    @property
-    def key(self) -> str:
-        if self.kind == "week":
-            return f"{self.year}-W{self.number:02d}"
-        return f"{self.year}-{self.number:02d}"
-
-    @property
-    def first_day(self) -> date:
-        if self.kind == "week":
-            return date.fromisocalendar(self.year, self.number, 1)
-        return date(self.year, self.number, 1)
-
-    @property
-    def last_day(self) -> date:
-        return self.next().first_day - timedelta(days=1)
-
-    def start(self, tz: tzinfo) -> datetime:
-        """The first instant of the period in ``tz`` (midnight, local time)."""
-        return datetime.combine(self.first_day, time(), tz)
-
-    def end(self, tz: tzinfo) -> datetime:
-        """The first instant *after* the period: periods are half-open, so none overlap."""
-        return self.next().start(tz)
-
-    def next(self) -> Period:
-        if self.kind == "week":
-            following = self.first_day + timedelta(days=7)
-            iso = following.isocalendar()
-            return Period("week", iso.year, iso.week)
-        if self.number == 12:
-            return Period("month", self.year + 1, 1)
-        return Period("month", self.year, self.number + 1)
-
-    def previous(self) -> Period:
-        if self.kind == "week":
-            iso = (self.first_day - timedelta(days=7)).isocalendar()
-            return Period("week", iso.year, iso.week)
-        if self.number == 1:
-            return Period("month", self.year - 1, 12)
-        return Period("month", self.year, self.number - 1)
-
-    @property
-    def label(self) -> str:
-        """``April 2020`` or ``Week 16, 2020``: what readers call the period."""
-        if self.kind == "week":
-            return f"Week {self.number}, {self.year}"
-        return f"{MONTHS[self.number - 1]} {self.year}"
-
-    @property
-    def date_range(self) -> str:
-        """``1–30 April 2020``, ``30 March – 5 April 2020``, ``28 December 2020 – 3 January 2021``."""
-        first, last = self.first_day, self.last_day
-        if first.year != last.year:
-            return f"{_day_month(first)} {first.year} – {_day_month(last)} {last.year}"
-        if first.month != last.month:
-            return f"{_day_month(first)} – {_day_month(last)} {last.year}"
-        return f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
-
-
-def _day_month(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]}"
-
-
-def period_of(moment: datetime, kind: str, tz: tzinfo) -> Period:
-    """The period holding ``moment`` as a reader of the site sees it, in the site's timezone."""
-    local = moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=tz)
-    if kind == "week":
-        iso = local.isocalendar()
-        return Period("week", iso.year, iso.week)
-    return Period("month", local.year, local.month)
-
-
-def latest_ended(now: datetime, kind: str, tz: tzinfo) -> Period:
-    """The most recent period that is over at ``now``: the one before the current period."""
-    return period_of(now, kind, tz).previous()
-
-
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-_WEEK_RE = re.compile(r"^(\d{4})-[Ww](\d{1,2})$")
-
-
-def parse_period(text: str, kind: str) -> Period | str:
-    """``2020-04`` or ``2020-W16`` → a Period; anything else → a message saying what to write."""
-    text = text.strip()
-    month, week = _MONTH_RE.match(text), _WEEK_RE.match(text)
-    if kind == "week":
-        if week:
-            year, number = int(week.group(1)), int(week.group(2))
-            weeks = date(year, 12, 28).isocalendar().week  # 28 December is always in the last week
-            if 1 <= number <= weeks:
-                return Period("week", year, number)
-            return f"{year} has ISO weeks 1 to {weeks}, so there is no week {number}"
-        if month:
-            return (
-                f"'{text}' is a month, but this site's digest is weekly (digest.period: week); "
-                "write the ISO week, e.g. 2020-W16"
-            )
-        return f"'{text}' is not an ISO week; write it as YYYY-Wnn, e.g. 2020-W16"
-    if month:
-        year, number = int(month.group(1)), int(month.group(2))
-        if 1 <= number <= 12:
-            return Period("month", year, number)
-        return f"'{text}' is not a month: the month number must be 01 to 12"
-    if week:
-        return (
-            f"'{text}' is a week, but this site's digest is monthly (digest.period: month); "
-            "write the month, e.g. 2020-04"
-        )
-    return f"'{text}' is not a month; write it as YYYY-MM, e.g. 2020-04"
-
-
-def period_kind(config: SiteConfig) -> str:
-    """``digest.period`` from site.yaml, validated by config's schema."""
-    return config.digest.period
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,14 +221,7 @@ def _summary(period: Period, posts: Sequence[Post], picks: Sequence[Post]) -> st
 
 
 # ---------------------------------------------------------------------------------------------
-# Rendering
-
-
-def install(env: jinja2.Environment, digest: Digest) -> None:
-    """Give every template ``digest`` (home, theme and post pages show part of it) and the
-    filter the text email uses for the editor's introduction."""
-    env.globals["digest"] = digest
-    env.filters["as_text"] = email.html_to_text
+# What other pages show of the digest (given to them by qsite.plan when it plans them)
 
 
 @dataclass(frozen=True)
@@ -387,66 +240,6 @@ class DigestView:
     takeaways: dict[str, tuple[Post, ...]] = field(default_factory=dict)  # theme slug → (theme pages)
 
 
-def _view(digest: Digest, **shown: Any) -> DigestView:
-    return DigestView(digest.period_kind, digest.path, digest.url, digest.feed_url, **shown)
-
-
-def plan(digest: Digest, jobs: Sequence[Job]) -> list[Job]:
-    """``jobs`` (the site's) plus the digest's pages, emails and feed; the sitemap job gains
-    the digest's pages. Returns a new list: the jobs given are not changed."""
-    title = "Learning digest"
-    mine: list[Job] = [Job("digests.html", DIGEST_PATH, {"title": title})]
-    links = _view(digest)
-    for edition in digest.editions:
-        older, newer = digest.older(edition), digest.newer(edition)
-        context: dict[str, Any] = {
-            "edition": edition,
-            "older": EditionLink(older.label, older.url) if older else None,
-            "newer": EditionLink(newer.label, newer.url) if newer else None,
-            "title": f"{title}: {edition.title}",
-            "description": edition.summary,
-            "digest": links,
-        }
-        mine.append(Job("digest.html", edition.path, context))
-        mine.append(Job(EMAIL_TEMPLATE, edition.email_path, context))
-        mine.append(Job(TEXT_TEMPLATE, edition.text_path, context))
-    published = [e for e in digest.editions if e.complete][:FEED_ENTRIES]
-    feed_updated = max((e.updated for e in published), default=None)
-    mine.append(
-        Job(
-            "digest-feed.xml",
-            FEED_PATH,
-            {"feed_editions": published, "feed_updated": feed_updated or EPOCH, "digest": links},
-        )
-    )
-    entries: list[tuple[str, datetime | None]] = [(DIGEST_PATH, feed_updated)]
-    entries += [(e.path, e.updated) for e in digest.editions]
-    views: dict[tuple[str, str, bool], DigestView] = {}
-    result = [_with_view(_with_edition(_with_sitemap(job, entries), digest), digest, views) for job in jobs]
-    return result + mine
-
-
-def _with_view(job: Job, digest: Digest, views: dict[tuple[str, str, bool], DigestView]) -> Job:
-    """The home and theme pages get the part of the digest they show (see DigestView); pages
-    showing the same part share one view, so the build cache hashes it once."""
-    pager = job.context.get("pager")
-    first = pager is not None and pager.number == 1
-    if job.template == "index.html":
-        slug = ""
-    elif job.template == "theme.html" and "theme" in job.context:
-        slug = job.context["theme"].slug
-    else:
-        return job
-    view = views.get((job.template, slug, first))
-    if view is None:
-        if slug:
-            shown: dict[str, Any] = {"takeaways": {slug: digest.takeaways.get(slug, ()) if first else ()}}
-        else:
-            shown = {"latest": digest.latest, "featured": digest.featured} if first else {}
-        view = views[(job.template, slug, first)] = _view(digest, **shown)
-    return replace(job, context={**job.context, "digest": view})
-
-
 @dataclass(frozen=True)
 class EditionLink:
     """What a post page shows of its edition. Post pages get this in their own context rather
@@ -455,67 +248,3 @@ class EditionLink:
 
     label: str
     url: str
-
-
-def _with_edition(job: Job, digest: Digest) -> Job:
-    if job.template != "post.html" or "post" not in job.context:
-        return job
-    edition = digest.by_post.get(job.context["post"].slug)
-    link = EditionLink(edition.label, edition.url) if edition else None
-    return replace(job, context={**job.context, "post_edition": link})
-
-
-def _with_sitemap(job: Job, entries: list[tuple[str, datetime | None]]) -> Job:
-    if job.template != "sitemap.xml":
-        return job
-    return replace(job, context={**job.context, "entries": [*job.context["entries"], *entries]})
-
-
-def finish(outputs: Sequence[Output], digest: Digest) -> list[Output]:
-    """Rendered outputs with every email edition made mail-ready (inlined CSS, absolute links)."""
-    emails = {urls.output_file(e.email_path): e for e in digest.editions}
-    result: list[Output] = []
-    for output in outputs:
-        edition = emails.get(output.path)
-        if edition is not None:
-            html = email.finish(output.data.decode("utf-8"), edition.permalink)
-            output = Output(output.path, html.encode("utf-8"))
-        result.append(output)
-    return result
-
-
-# ---------------------------------------------------------------------------------------------
-# Choosing an edition for `qsite digest`
-
-
-def choose(digest: Digest, text: str | None, now: datetime, tz: tzinfo) -> Edition:
-    """The edition ``qsite digest PERIOD`` means; with no PERIOD, the latest period that has
-    ended at ``now``. An unknown or empty period is a usage error naming the nearest editions."""
-    where = "qsite digest"
-    if text is None:
-        period = latest_ended(now, digest.period_kind, tz)
-        what = f"the latest {digest.period_kind} that has ended is {period.label}, and it has no edition"
-    else:
-        parsed = parse_period(text, digest.period_kind)
-        if isinstance(parsed, str):
-            raise ConfigError([Problem(where, None, parsed)])
-        period = parsed
-        what = f"there is no edition for {period.label}"
-    edition = digest.find(period)
-    if edition is not None:
-        return edition
-    before, after = digest.nearest(period)
-    nearest = [e for e in (before, after) if e is not None]
-    if not nearest:
-        fix = "there are no editions yet: an edition is made for every period with a published post"
-    else:
-        listed = " and ".join(f"{e.key} ({e.label}, {e.count} post{'' if e.count == 1 else 's'})" for e in nearest)
-        are = "s are" if len(nearest) > 1 else " is"
-        fix = f"the nearest edition{are} {listed}: run 'qsite digest {nearest[0].key}'"
-    raise ConfigError([Problem(where, None, f"{what}: no posts were published then", fix)])
-
-
-def email_file(outputs: Iterable[Output], edition: Edition, form: str) -> bytes:
-    """The bytes of the built email edition (``html`` or ``text``), exactly as written to disk."""
-    wanted = urls.output_file(edition.email_path if form == "html" else edition.text_path)
-    return next(o.data for o in outputs if o.path == wanted)

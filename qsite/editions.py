@@ -15,8 +15,8 @@ from typing import Any
 
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.digest import Period, parse_period, period_kind, period_of
 from qsite.model import Meta, is_published
+from qsite.periods import Period, parse_period, period_kind, period_of
 from qsite.problems import Problems, did_you_mean
 from qsite.schema import At, Context, Field, Invalid, ListOf, Schema, Text, Type, load_partial
 

@@ -9,17 +9,29 @@ script an editor's raw HTML brought in, and makes every ``href`` and ``src`` abs
 
 ``html_to_text`` turns the editor's introduction (rendered Markdown) into wrapped plain text
 with each link's full address after its words, for the ``email.txt`` alternative.
+
+The render step applies ``finish`` to the pages whose job asks for it (``Job.mail``, set by
+:mod:`qsite.plan`); ``choose`` and ``email_file`` are what ``qsite digest`` uses to find one
+edition and print its email.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from html import escape, unescape
 from html.parser import HTMLParser
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import css_inline
+
+from qsite import urls
+from qsite.digest import Digest, Edition
+from qsite.periods import latest_ended, parse_period
+from qsite.problems import ConfigError, Problem
 
 WIDTH = 72  # plain-text line length; mail tools wrap at 78 at most
 
@@ -192,3 +204,47 @@ def html_to_text(html: str, base_url: str, width: int = WIDTH) -> str:
         out.append(text)
         previous = kind
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing an edition for `qsite digest`
+
+
+def choose(digest: Digest, text: str | None, now: datetime, tz: tzinfo) -> Edition:
+    """The edition ``qsite digest PERIOD`` means; with no PERIOD, the latest period that has
+    ended at ``now``. An unknown or empty period is a usage error naming the nearest editions."""
+    where = "qsite digest"
+    if text is None:
+        period = latest_ended(now, digest.period_kind, tz)
+        what = f"the latest {digest.period_kind} that has ended is {period.label}, and it has no edition"
+    else:
+        parsed = parse_period(text, digest.period_kind)
+        if isinstance(parsed, str):
+            raise ConfigError([Problem(where, None, parsed)])
+        period = parsed
+        what = f"there is no edition for {period.label}"
+    edition = digest.find(period)
+    if edition is not None:
+        return edition
+    before, after = digest.nearest(period)
+    nearest = [e for e in (before, after) if e is not None]
+    if not nearest:
+        fix = "there are no editions yet: an edition is made for every period with a published post"
+    else:
+        listed = " and ".join(f"{e.key} ({e.label}, {e.count} post{'' if e.count == 1 else 's'})" for e in nearest)
+        are = "s are" if len(nearest) > 1 else " is"
+        fix = f"the nearest edition{are} {listed}: run 'qsite digest {nearest[0].key}'"
+    raise ConfigError([Problem(where, None, f"{what}: no posts were published then", fix)])
+
+
+class _File(Protocol):
+    """A rendered output (qsite.render.Output), named by shape: render imports this module."""
+
+    path: str
+    data: bytes
+
+
+def email_file(outputs: Iterable[_File], edition: Edition, form: str) -> bytes:
+    """The bytes of the built email edition (``html`` or ``text``), exactly as written to disk."""
+    wanted = urls.output_file(edition.email_path if form == "html" else edition.text_path)
+    return next(o.data for o in outputs if o.path == wanted)

@@ -1,8 +1,9 @@
-"""Step 5: the site model and its groups → a list of output files, in memory.
+"""Step 6, rendering: the planned jobs (qsite/plan.py) → a list of output files, in memory.
 
 Rendering never writes: it returns ``Output`` values and ``write`` decides what reaches disk,
 which is what lets a failed build leave the previous site untouched. Every URL was decided by
-the model before this step; templates only print them.
+the model before this step; templates only print them. A job that asks for it (``Job.mail``) is
+finished here as an email edition (qsite/email.py): nothing looks outputs up afterwards.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,9 +19,9 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from qsite import __version__, accessibility, sharing, urls
-from qsite.grouping import MONTHS, Groups, paginate
-from qsite.model import Post, Site
+from qsite import __version__, email, sharing, urls
+from qsite.grouping import MONTHS, Groups
+from qsite.model import Site
 from qsite.problems import ContentError, Problem
 
 LIGHT_CODE_STYLE = "default"
@@ -29,19 +30,33 @@ DARK_CODE_STYLE = "github-dark"
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the built site: ``path`` is relative to the output folder."""
+    """One file of the built site: ``path`` is relative to the output folder.
+
+    A rendered page also carries what made it (its job's template, source file and URL), so
+    ``qsite check`` can send an editor to the file behind a broken link without planning again.
+    Static files carry none of them."""
 
     path: str
     data: bytes
+    template: str | None = None  # "post.html"
+    source: str | None = None  # the content file the page shows: a post, a page, an edition file
+    url: str | None = None  # site-relative URL path, "posts/a/"
 
 
 @dataclass(frozen=True)
 class Job:
-    """One template rendered with one context to one URL path."""
+    """One template rendered with one context to one URL path, planned by qsite/plan.py."""
 
     template: str
     path: str  # site-relative URL path, "posts/a/" or "feed.xml"
     context: dict[str, Any] = field(hash=False)
+    source: str | None = None  # the post, page or edition file the page shows; None for lists
+    mail: str | None = None  # an email edition: finished for mail against this web address
+
+    @property
+    def file(self) -> str:
+        """The file in the output folder: ``posts/a/`` → ``posts/a/index.html``."""
+        return urls.output_file(self.path)
 
 
 def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
@@ -85,89 +100,6 @@ def absolute_links(html: str, origin: str) -> str:
     return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{origin}/', html)
 
 
-def plan(site: Site, groups: Groups) -> list[Job]:
-    """Every page of the site, as (template, URL, context). Lists are sliced, never re-filtered."""
-    config = site.config
-    per_page = config.posts_per_page
-    jobs: list[Job] = []
-
-    for pager in paginate(site.posts, per_page, ""):
-        jobs.append(Job("index.html", pager.path, {"pager": pager, "title": None}))
-    for post in site.posts:
-        jobs.append(
-            Job(
-                "post.html",
-                post.path,
-                {
-                    "post": post,
-                    "title": post.title,
-                    "neighbours": groups.neighbours[post.slug],
-                    "related": groups.related[post.slug],
-                    "comments": site.comments.get(post.slug, ()),
-                },
-            )
-        )
-    for page in site.pages:
-        jobs.append(Job("page.html", page.path, {"page": page, "title": page.title}))
-    jobs.append(Job("themes.html", "themes/", {"title": "Themes"}))
-    for theme in groups.themes:
-        for pager in paginate(theme.posts, per_page, theme.path):
-            # the theme's header (with its count), not the Theme: a page holds only what it shows
-            jobs.append(Job("theme.html", pager.path, {"theme": theme.summary, "pager": pager, "title": theme.title}))
-        jobs.append(feed_job(theme.path, f"{config.title}: {theme.title}", theme.posts))
-    jobs.append(Job("tags.html", "tags/", {"title": "Tags"}))
-    for tag in groups.tags:
-        for pager in paginate(tag.posts, per_page, tag.path):
-            context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
-            jobs.append(Job("tag.html", pager.path, context))
-    jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
-    jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
-    jobs.append(Job("search.html", "search/", {"title": "Search"}))
-    jobs.append(
-        Job(
-            "accessibility.html",
-            accessibility.PATH,
-            {
-                "title": "Accessibility statement",
-                "statement": accessibility.settings(config),
-                "reviewed": accessibility.reviewed(config),
-            },
-        )
-    )
-    jobs.append(feed_job("", config.title, site.posts))
-    jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": sitemap_entries(site, groups)}))
-    jobs.append(Job("robots.txt", "robots.txt", {}))
-    return jobs
-
-
-FEED_ENTRIES = 20
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def feed_job(path: str, title: str, posts: Sequence[Post]) -> Job:
-    """An Atom feed of the newest posts. Its ``updated`` comes from the posts, never the clock,
-    so an unchanged site builds to the same bytes."""
-    entries = posts[:FEED_ENTRIES]
-    updated = max((p.updated or p.date for p in entries), default=EPOCH)
-    return Job(
-        "feed.xml",
-        path + "feed.xml",
-        {"feed_title": title, "feed_posts": entries, "feed_path": path, "feed_updated": updated},
-    )
-
-
-def sitemap_entries(site: Site, groups: Groups) -> list[tuple[str, datetime | None]]:
-    newest = site.posts[0].date if site.posts else None
-    entries: list[tuple[str, datetime | None]] = [("", newest), ("themes/", newest)]
-    entries += [(p.path, p.updated or p.date) for p in site.posts]
-    entries += [(p.path, p.updated) for p in site.pages]
-    entries += [(t.path, t.posts[0].date if t.posts else None) for t in groups.themes]
-    entries += [("tags/", newest)] + [(t.path, t.posts[0].date) for t in groups.tags]
-    entries.append(("archive/", newest))
-    entries.append((accessibility.PATH, None))
-    return entries
-
-
 class Renderer:
     """Holds the Jinja environment and the context every page shares."""
 
@@ -204,6 +136,7 @@ class Renderer:
             serve_mode=serve,
             search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
+        self.env.filters["as_text"] = email.html_to_text  # the editor's introduction, in email.txt
 
     def render(self, job: Job) -> Output:
         """Raises ContentError with the template's file and line if the template fails."""
@@ -222,7 +155,9 @@ class Renderer:
             filename, line = _template_frame(exc.__traceback__, self.templates)
             message = f"{type(exc).__name__}: {exc}"
             raise ContentError([_template_problem(filename or job.template, line, message, self.templates)]) from None
-        return Output(urls.output_file(job.path), text.encode("utf-8"))
+        if job.mail is not None:  # mail-ready: inlined CSS, no scripts, absolute links
+            text = email.finish(text, job.mail)
+        return Output(job.file, text.encode("utf-8"), job.template, job.source, job.path)
 
     def render_all(self, jobs: Iterable[Job]) -> list[Output]:
         outputs: list[Output] = []

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from qsite import urls
 from qsite.build import Options, configure, render_site
 from qsite.cache import Cache
 from qsite.config import check_base_url, with_base_url
@@ -392,10 +393,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if ".." in rel.split("/") or rel.startswith("/"):
             self._not_found(snap, head)
             return
-        key = rel + "index.html" if rel == "" or rel.endswith("/") else rel
-        is_page = key.endswith(".html") or (
-            key not in snap.files and rel + "/index.html" not in snap.files
-        )
+        found = urls.answer(rel, snap.files)  # as GitHub Pages would, and as `qsite check` assumes
+        is_page = found is None or (rel if found.redirect else found.file).endswith(".html")
         if snap.problems and is_page:
             self._send(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -404,12 +403,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 head,
             )
             return
-        if key in snap.files:
-            self._file(key, snap.files[key], snap.generation, head)
-        elif rel + "/index.html" in snap.files:
+        if found is None:
+            self._not_found(snap, head)
+        elif found.redirect:
             self._redirect(path + "/")
         else:
-            self._not_found(snap, head)
+            self._file(found.file, snap.files[found.file], snap.generation, head)
 
     def _file(
         self, key: str, data: bytes, generation: int, head: bool, status: HTTPStatus = HTTPStatus.OK

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
+from dataclasses import dataclass
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -60,11 +62,49 @@ def paged(path: str, number: int) -> str:
     return path if number <= 1 else f"{path}page/{number}/"
 
 
+# -- URL path ↔ output file, both directions: the build writes by them, check and serve answer by them
+
+
 def output_file(path: str) -> str:
     """Site-relative URL path → file in the output folder (``posts/a/`` → ``posts/a/index.html``)."""
     if path == "" or path.endswith("/"):
         return f"{path}index.html"
     return path
+
+
+def url_path(file: str) -> str:
+    """File in the output folder → the URL path a browser shows for it (``posts/a/index.html`` →
+    ``posts/a/``): the inverse of ``output_file``."""
+    if file == "index.html":
+        return ""
+    if file.endswith("/index.html"):
+        return file[: -len("index.html")]
+    return file
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a static host answers a request: with ``file``, or with a redirect to the request
+    path plus ``/`` (``/posts/a`` → ``/posts/a/``) when ``redirect``."""
+
+    file: str
+    redirect: bool = False
+
+
+def answer(rel: str, files: Container[str]) -> Answer | None:
+    """How a static host (GitHub Pages' rules) answers the site-relative path ``rel`` from the
+    output ``files``; None for a 404. ``qsite serve`` answers this way and ``qsite check`` checks
+    links this way, so a link check passes exactly when the page is served."""
+    if rel == "" or rel.endswith("/"):
+        index = rel + "index.html"
+        return Answer(index) if index in files else None
+    if rel in files:
+        return Answer(rel)
+    if rel + "/index.html" in files:
+        return Answer(rel + "/index.html", redirect=True)
+    if rel + ".html" in files:
+        return Answer(rel + ".html")
+    return None
 
 
 class Urls:

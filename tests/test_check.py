@@ -366,3 +366,20 @@ def test_a_link_made_by_a_template_expression_on_every_page_is_blamed_on_base_ht
     [problem] = check_site(tmp_path, Options(now=NOW)).problems
     assert (problem.path, problem.line) == ("templates/base.html", None)
     assert problem.message.startswith("the page or file /help/ does not exist (on ")
+
+
+def test_a_broken_link_in_an_edition_file_is_reported_at_its_line(tmp_path: Path) -> None:
+    """An editor's introduction is shown by the edition's page and its email edition (there with
+    absolute links): the job that made both names the edition file, so the link is reported
+    once, at its line there, not blamed on a template."""
+    report = check(
+        tmp_path,
+        {
+            **BASE,
+            "content/posts/a.md": post("A", "2020-04-01"),
+            "content/digests/2020-04.md": "---\neditor: Digest group\n---\nThis month, see [the notes](/notes/).\n",
+        },
+    )
+    assert [p.format().splitlines()[0] for p in report.problems] == [
+        "content/digests/2020-04.md:4: error: the page or file /notes/ does not exist"
+    ]

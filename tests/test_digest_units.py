@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from qsite.digest import Period, latest_ended, parse_period, period_of
 from qsite.email import absolutize, html_to_text
+from qsite.periods import Period, latest_ended, parse_period, period_of
 
 LONDON = ZoneInfo("Europe/London")
 

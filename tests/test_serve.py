@@ -216,6 +216,15 @@ def test_serve_edit_break_fix_and_stop(server: Server, site: Path) -> None:
     assert sorted(p.name for p in site.iterdir()) == ["content", "site.yaml", "templates"]
 
 
+def test_an_address_is_served_as_check_resolves_it(server: Server) -> None:
+    """`qsite check` accepts a link to /digest/2020-04/email, as GitHub Pages serves email.html
+    for it: serve answers it the same way (both ask urls.answer)."""
+    status, body, _ = server.get("/digest/2020-04/email")
+    assert status == 200
+    assert body == server.get("/digest/2020-04/email.html")[1]
+    assert "April 2020" in body
+
+
 def test_a_busy_port_is_a_clear_usage_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

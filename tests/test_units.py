@@ -11,7 +11,7 @@ from qsite import strict_yaml
 from qsite.grouping import paginate
 from qsite.problems import did_you_mean
 from qsite.schema import parse_date
-from qsite.urls import slugify
+from qsite.urls import Answer, answer, output_file, slugify, url_path
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -86,3 +86,25 @@ def test_paginate():
     assert pages[0].prev_path is None and pages[0].next_path == "themes/x/page/2/"
     assert pages[1].prev_path == "themes/x/"
     assert len(paginate([], 10, "")) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [("", "index.html"), ("posts/a/", "posts/a/index.html"), ("feed.xml", "feed.xml"), ("404.html", "404.html"),
+     ("digest/2020-04/email.html", "digest/2020-04/email.html")],
+)
+def test_url_path_and_output_file_are_inverses(url, file):
+    assert output_file(url) == file
+    assert url_path(file) == url
+
+
+def test_a_request_is_answered_as_a_static_host_answers_it():
+    """One rule for `qsite serve` and `qsite check` (GitHub Pages' behaviour)."""
+    files = {"index.html", "posts/a/index.html", "about.html", "feed.xml"}
+    assert answer("", files) == Answer("index.html")
+    assert answer("posts/a/", files) == Answer("posts/a/index.html")
+    assert answer("posts/a", files) == Answer("posts/a/index.html", redirect=True)
+    assert answer("about", files) == Answer("about.html")
+    assert answer("feed.xml", files) == Answer("feed.xml")
+    assert answer("posts/b/", files) is None
+    assert answer("about/", files) is None

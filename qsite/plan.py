@@ -1,0 +1,179 @@
+"""Step 5, planning: the site model, its groups and the digest → one ``Job`` per page.
+
+Every page of the site is planned here and nowhere else: posts, pages, lists and their pages,
+feeds, the sitemap, and the learning digest's edition pages, email editions (HTML and text),
+index and feed. Each job is complete when it is made: its context holds what its template shows
+(the part of the digest a home, theme or post page shows, the sitemap's digest entries), the
+content file it was made from (``source``) and, for an email edition, the web address the render
+step finishes it against (``mail``). Nothing later rewrites a job by its template's name.
+
+A job's context holds only what its page shows: the build cache (qsite/cache.py) re-renders a
+page when a value in its context changes, so a page holding more than it shows is rendered
+again after edits that cannot change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from qsite import accessibility
+from qsite.digest import DIGEST_PATH, FEED_PATH, Digest, DigestView, EditionLink
+from qsite.digest import FEED_ENTRIES as DIGEST_FEED_ENTRIES
+from qsite.grouping import Groups, paginate
+from qsite.model import Post, Site
+from qsite.render import Job
+
+FEED_ENTRIES = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DIGEST_TITLE = "Learning digest"
+EMAIL_TEMPLATE = "email.html"
+TEXT_TEMPLATE = "email.txt"
+
+SitemapEntries = list[tuple[str, datetime | None]]
+
+
+def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
+    """Every page of the site, as (template, URL, context). Lists are sliced, never re-filtered."""
+    config = site.config
+    per_page = config.posts_per_page
+    views = _Views(digest)
+    jobs: list[Job] = []
+
+    for pager in paginate(site.posts, per_page, ""):
+        context: dict[str, Any] = {"pager": pager, "title": None, "digest": views.home(pager.number == 1)}
+        jobs.append(Job("index.html", pager.path, context))
+    for post in site.posts:
+        edition = digest.by_post.get(post.slug)
+        context = {
+            "post": post,
+            "title": post.title,
+            "neighbours": groups.neighbours[post.slug],
+            "related": groups.related[post.slug],
+            "comments": site.comments.get(post.slug, ()),
+            "post_edition": EditionLink(edition.label, edition.url) if edition else None,
+        }
+        jobs.append(Job("post.html", post.path, context, source=post.source))
+    for page in site.pages:
+        jobs.append(Job("page.html", page.path, {"page": page, "title": page.title}, source=page.source))
+    jobs.append(Job("themes.html", "themes/", {"title": "Themes"}))
+    for theme in groups.themes:
+        for pager in paginate(theme.posts, per_page, theme.path):
+            # the theme's header (with its count), not the Theme: a page holds only what it shows
+            context = {
+                "theme": theme.summary,
+                "pager": pager,
+                "title": theme.title,
+                "digest": views.theme(theme.slug, pager.number == 1),
+            }
+            jobs.append(Job("theme.html", pager.path, context))
+        jobs.append(feed_job(theme.path, f"{config.title}: {theme.title}", theme.posts))
+    jobs.append(Job("tags.html", "tags/", {"title": "Tags"}))
+    for tag in groups.tags:
+        for pager in paginate(tag.posts, per_page, tag.path):
+            context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
+            jobs.append(Job("tag.html", pager.path, context))
+    jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
+    jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
+    jobs.append(Job("search.html", "search/", {"title": "Search"}))
+    jobs.append(
+        Job(
+            "accessibility.html",
+            accessibility.PATH,
+            {
+                "title": "Accessibility statement",
+                "statement": accessibility.settings(config),
+                "reviewed": accessibility.reviewed(config),
+            },
+        )
+    )
+    jobs.append(feed_job("", config.title, site.posts))
+    digest_jobs, digest_entries = plan_digest(digest, views.links)
+    entries = sitemap_entries(site, groups) + digest_entries
+    jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": entries}))
+    jobs.append(Job("robots.txt", "robots.txt", {}))
+    return jobs + digest_jobs
+
+
+def plan_digest(digest: Digest, links: DigestView) -> tuple[list[Job], SitemapEntries]:
+    """The digest's own pages: its index, each edition's web page and email edition (HTML, to
+    be finished for mail by the render step, and text), and its feed; and their sitemap entries.
+    ``links`` is the view of the digest the edition pages and the feed show (its addresses)."""
+    jobs: list[Job] = [Job("digests.html", DIGEST_PATH, {"title": DIGEST_TITLE, "digest": digest})]  # lists all
+    for edition in digest.editions:
+        older, newer = digest.older(edition), digest.newer(edition)
+        context: dict[str, Any] = {
+            "edition": edition,
+            "older": EditionLink(older.label, older.url) if older else None,
+            "newer": EditionLink(newer.label, newer.url) if newer else None,
+            "title": f"{DIGEST_TITLE}: {edition.title}",
+            "description": edition.summary,
+            "digest": links,
+        }
+        source = edition.source
+        jobs.append(Job("digest.html", edition.path, context, source=source))
+        jobs.append(Job(EMAIL_TEMPLATE, edition.email_path, context, source=source, mail=edition.permalink))
+        jobs.append(Job(TEXT_TEMPLATE, edition.text_path, context, source=source))
+    published = [e for e in digest.editions if e.complete][:DIGEST_FEED_ENTRIES]
+    feed_updated = max((e.updated for e in published), default=None)
+    context = {"feed_editions": published, "feed_updated": feed_updated or EPOCH, "digest": links}
+    jobs.append(Job("digest-feed.xml", FEED_PATH, context))
+    entries: SitemapEntries = [(DIGEST_PATH, feed_updated)]
+    entries += [(e.path, e.updated) for e in digest.editions]
+    return jobs, entries
+
+
+class _Views:
+    """The parts of the digest pages show (see DigestView). Pages showing the same part share
+    one view, so the build cache hashes it once."""
+
+    def __init__(self, digest: Digest):
+        self.digest = digest
+        self.links = self._view()  # addresses only: edition pages, the feed, later pages of lists
+        self.known: dict[tuple[str, bool], DigestView] = {}
+
+    def _view(self, **shown: Any) -> DigestView:
+        d = self.digest
+        return DigestView(d.period_kind, d.path, d.url, d.feed_url, **shown)
+
+    def home(self, first: bool) -> DigestView:
+        """The latest edition and the editor's picks, on the first page of the home page only."""
+        view = self.known.get(("", first))
+        if view is None:
+            shown: dict[str, Any] = {"latest": self.digest.latest, "featured": self.digest.featured} if first else {}
+            view = self.known[("", first)] = self._view(**shown)
+        return view
+
+    def theme(self, slug: str, first: bool) -> DigestView:
+        """The theme's newest takeaways, on the first page of the theme's list only."""
+        view = self.known.get((slug, first))
+        if view is None:
+            taken = self.digest.takeaways.get(slug, ()) if first else ()
+            view = self.known[(slug, first)] = self._view(takeaways={slug: taken})
+        return view
+
+
+def feed_job(path: str, title: str, posts: Sequence[Post]) -> Job:
+    """An Atom feed of the newest posts. Its ``updated`` comes from the posts, never the clock,
+    so an unchanged site builds to the same bytes."""
+    entries = posts[:FEED_ENTRIES]
+    updated = max((p.updated or p.date for p in entries), default=EPOCH)
+    return Job(
+        "feed.xml",
+        path + "feed.xml",
+        {"feed_title": title, "feed_posts": entries, "feed_path": path, "feed_updated": updated},
+    )
+
+
+def sitemap_entries(site: Site, groups: Groups) -> SitemapEntries:
+    """(URL path, last changed) of every page a search engine should know, but the digest's."""
+    newest = site.posts[0].date if site.posts else None
+    entries: SitemapEntries = [("", newest), ("themes/", newest)]
+    entries += [(p.path, p.updated or p.date) for p in site.posts]
+    entries += [(p.path, p.updated) for p in site.pages]
+    entries += [(t.path, t.posts[0].date if t.posts else None) for t in groups.themes]
+    entries += [("tags/", newest)] + [(t.path, t.posts[0].date) for t in groups.tags]
+    entries.append(("archive/", newest))
+    entries.append((accessibility.PATH, None))
+    return entries
