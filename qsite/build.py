@@ -94,8 +94,14 @@ def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
     return [read_and_parse(path, rel, kind) for path, rel, kind in chunk]
 
 
-def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.Rendered]:
-    return [markup.render_markdown(body, base_path) for body, base_path in chunk]
+def _markdown_chunk(_state: None, chunk: list[tuple[str, str, float]]) -> list[markup.Rendered | markup.MarkdownError]:
+    results: list[markup.Rendered | markup.MarkdownError] = []
+    for body, base_path, limit in chunk:
+        try:
+            results.append(markup.render_markdown(body, base_path, limit))
+        except markup.MarkdownError as exc:  # reported against the file by the caller
+            results.append(exc)
+    return results
 
 
 @dataclass
@@ -163,7 +169,7 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
         now=now, drafts=options.drafts, future=options.future,
     )
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
-    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
+    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, cache)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -173,10 +179,16 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
     keys = [Cache.markdown_key(m.body, base_path) for m in published]
     bodies: list[markup.Rendered | None] = [cache.markdown.get(k) for k in keys]
     missing = [i for i, b in enumerate(bodies) if b is None]
-    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path) for i in missing])
+    limit = config.markdown_time_limit
+    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path, limit) for i in missing])
     for i, body in zip(missing, rendered, strict=True):
+        if isinstance(body, markup.MarkdownError):
+            problems.add(published[i].source, published[i].line, body.message, body.fix)
+            continue
         cache.markdown.put(keys[i], body)
         bodies[i] = body
+    if problems:
+        raise ContentError(problems.items)
     for key, body in zip(keys, bodies, strict=True):
         fingerprints.seed(body, key)
     clock.lap("markdown")

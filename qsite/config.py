@@ -49,6 +49,7 @@ class SiteConfig:
     posts_per_page: int = 10
     output_dir: Path = Path("output")
     nav: tuple[NavLink, ...] = ()
+    markdown_time_limit: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -87,6 +88,13 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], bool, Any, str]] = {
     "output_dir": (str, False, "output", "Where `qsite build` writes, relative to site.yaml."),
     "nav": (list, False, [], "Extra header links: a list of {title, url}."),
     "themes": (list, True, None, "The ordered list of themes: {slug, title, description}."),
+    "markdown_time_limit": (
+        (int, float),
+        False,
+        5.0,
+        "Seconds one post, page or comment may take to convert from Markdown before the build "
+        "stops with an error naming it (pathological text can take minutes).",
+    ),
 }
 
 # Sections that later steps own; each declares its own keys the same way. A frozenset in the
@@ -191,6 +199,9 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
 
     if isinstance(values.get("posts_per_page"), int) and values["posts_per_page"] < 1:
         problems.add(path, doc.line("posts_per_page"), "posts_per_page must be at least 1")
+    limit = values.get("markdown_time_limit")
+    if isinstance(limit, int | float) and not isinstance(limit, bool) and not 0 < limit < 86400:
+        problems.add(path, doc.line("markdown_time_limit"), "markdown_time_limit must be a number of seconds above 0")
 
     themes = _themes(values.get("themes"), doc, path, problems)
     nav = _nav(values.get("nav") or [], doc, path, problems)
@@ -215,6 +226,7 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
         output_dir=out if out.is_absolute() else root / out,
         nav=nav,
         themes=themes,
+        markdown_time_limit=float(values["markdown_time_limit"]),
         extra=extra,
     )
 

@@ -1,0 +1,175 @@
+"""Hostile and odd input (issue 9): control characters, deep nesting, dates at the edges of
+the calendar, the C locale, pathological Markdown, tags that slug alike. Each must give a
+problem naming the file and line, or be handled, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import BASE, copy_templates, post, write_files
+
+
+def make_site(root: Path, files: dict[str, str | bytes]) -> Path:
+    write_files(root, {**BASE, **files})
+    copy_templates(root)
+    return root
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qsite", *args],
+        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=120, env=env,
+    )
+
+
+# --- control characters in YAML ----------------------------------------------------------
+
+
+def test_a_control_character_in_front_matter_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path / "site",
+        {"content/posts/a.md": post("A", "2020-04-01", summary="Line one\x0bline two")},
+    )
+    result = run("build", "--no-search", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "content/posts/a.md:5: error: this line contains an invisible control character (U+000B)" in result.stderr
+    assert "fix: retype the line" in result.stderr
+
+
+def test_a_control_character_in_a_comment_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path / "site",
+        {
+            "content/posts/a.md": post("A", "2020-04-01"),
+            "content/comments/a/1.md": "---\nauthor: Sam\x07 Okafor\ndate: 2020-04-02\n---\nThanks.\n",
+        },
+    )
+    result = run("build", "--no-search", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "content/comments/a/1.md:2: error: this line contains an invisible control character (U+0007)" in result.stderr
+
+
+def test_a_control_character_in_site_yaml_is_a_usage_error(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", {"site.yaml": BASE["site.yaml"].replace("A site for", "A\x0b site for")})
+    result = run("build", "--no-search", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "site.yaml:2: error: this line contains an invisible control character (U+000B)" in result.stderr
+
+
+# --- deep nesting ------------------------------------------------------------------------
+
+
+def test_a_markdown_list_nested_hundreds_deep_is_a_problem_naming_the_post(tmp_path: Path) -> None:
+    deep = "- " * 1000 + "x\n"  # a list in a list in a list…, on one line
+    root = make_site(
+        tmp_path / "site",
+        {"content/posts/a.md": post("A", "2020-04-01", body=deep), "content/posts/b.md": post("B", "2020-04-02")},
+    )
+    result = run("build", "--no-search", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "content/posts/a.md:6: error: the text is nested too deeply" in result.stderr
+
+
+def test_front_matter_nested_hundreds_deep_is_a_problem_naming_the_file(tmp_path: Path) -> None:
+    deep = "tags:\n" + "".join("  " * i + "-\n" for i in range(1, 400))
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01").replace("---\nBody", deep + "---\nBody")})
+    result = run("build", "--no-search", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "content/posts/a.md:" in result.stderr and "nested more than 20 levels deep" in result.stderr
+
+
+# --- bounded work ------------------------------------------------------------------------
+
+BRACKETS = "[" * 20_000  # 55 s to convert before the budget
+TINY_BUDGET = BASE["site.yaml"] + "markdown_time_limit: 0.05\n"
+
+
+def test_a_post_over_the_markdown_time_budget_is_an_error_naming_it(build_site) -> None:
+    built = build_site(
+        {"site.yaml": TINY_BUDGET, "content/posts/a.md": post("A", "2020-04-01", body=BRACKETS)},
+        expect_ok=False, search=False,
+    )
+    assert built.messages()[0].startswith(
+        "content/posts/a.md:6: error: the text took more than 0.05 seconds to convert from Markdown"
+    )
+    assert "raise markdown_time_limit in site.yaml" in built.messages()[0]
+
+
+def test_the_markdown_budget_holds_in_worker_processes(build_site, monkeypatch) -> None:
+    from qsite import parallel
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 1)
+    files: dict[str, str | bytes] = {f"content/posts/p{i}.md": post(f"P{i}", "2020-04-01") for i in range(6)}
+    files["content/posts/slow.md"] = post("Slow", "2020-04-01", body="x " + BRACKETS)
+    built = build_site({"site.yaml": TINY_BUDGET, **files}, expect_ok=False, search=False, jobs=2)
+    assert built.error is not None
+    assert [m.splitlines()[0] for m in built.messages()] == [
+        "content/posts/slow.md:6: error: the text took more than 0.05 seconds to convert from Markdown, so it was stopped"
+    ]
+
+
+def test_the_markdown_budget_holds_outside_the_main_thread() -> None:
+    """qsite serve rebuilds in its watcher thread, where no signal can reach."""
+    import threading
+
+    from qsite import markup
+
+    outcome: list[BaseException | markup.Rendered] = []
+
+    def convert() -> None:
+        try:
+            outcome.append(markup.render_markdown(BRACKETS, "/", 0.05))
+        except BaseException as exc:  # what escaped is the assertion
+            outcome.append(exc)
+
+    thread = threading.Thread(target=convert)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], markup.MarkdownError), outcome
+    assert markup.render_markdown("*fine*", "/", 0.05).html == "<p><em>fine</em></p>"
+
+
+def test_a_comment_over_the_budget_is_an_error_naming_it(build_site) -> None:
+    built = build_site(
+        {
+            "site.yaml": TINY_BUDGET,
+            "content/posts/a.md": post("A", "2020-04-01"),
+            "content/comments/a/1.md": "---\nauthor: Sam\ndate: 2020-04-02\n---\n" + BRACKETS + "\n",
+        },
+        expect_ok=False, search=False,
+    )
+    assert built.messages()[0].startswith(
+        "content/comments/a/1.md:5: error: the text took more than 0.05 seconds to convert from Markdown"
+    )
+
+
+def test_an_unchanged_comment_is_not_converted_again(build_site, monkeypatch) -> None:
+    from qsite import comments
+
+    calls: list[str] = []
+    real = comments.render_comment
+
+    def counting(text: str, *args: object) -> str:
+        calls.append(text)
+        return real(text, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(comments, "render_comment", counting)
+    files: dict[str, str | bytes] = {
+        **BASE,
+        "content/posts/a.md": post("A", "2020-04-01"),
+        "content/comments/a/1.md": "---\nauthor: Sam\ndate: 2020-04-02\n---\nThanks, *useful*.\n",
+    }
+    first = build_site(files, search=False)  # the cache in .qsite-cache/ is kept between the two
+    assert "<p>Thanks, <em>useful</em>.</p>" in first.read("posts/a/index.html")
+    assert len(calls) == 1
+    second = build_site({**files, "content/posts/a.md": post("A", "2020-04-01", body="Edited.")}, search=False)
+    assert len(calls) == 1
+    assert "<p>Thanks, <em>useful</em>.</p>" in second.read("posts/a/index.html")
