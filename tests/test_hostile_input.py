@@ -4,9 +4,12 @@ problem naming the file and line, or be handled, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from conftest import BASE, copy_templates, post, write_files
 
@@ -173,3 +176,48 @@ def test_an_unchanged_comment_is_not_converted_again(build_site, monkeypatch) ->
     second = build_site({**files, "content/posts/a.md": post("A", "2020-04-01", body="Edited.")}, search=False)
     assert len(calls) == 1
     assert "<p>Thanks, <em>useful</em>.</p>" in second.read("posts/a/index.html")
+
+
+# --- dates at the edges ------------------------------------------------------------------
+
+NEVER = {
+    **BASE,
+    "content/posts/now.md": post("Now", "2021-06-01"),
+    "content/posts/never.md": post("Never", "9999-12-31"),  # the usual "never publish" trick
+}
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+def test_a_post_dated_9999_12_31_builds_with_future(build_site, period: str) -> None:
+    site_yaml = BASE["site.yaml"] + f"digest:\n  period: {period}\n"
+    built = build_site({**NEVER, "site.yaml": site_yaml}, future=True, search=False)
+    assert "Never" in built.read("posts/never/index.html")
+    assert "Never" in built.read("feed.xml")
+    digest = "digest/9999-12/index.html" if period == "month" else "digest/9999-W52/index.html"
+    assert "December 9999" in built.read(digest)
+
+
+def test_serve_shows_a_site_with_a_post_dated_9999_12_31(tmp_path: Path) -> None:
+    from qsite.serve import build_in_memory
+
+    root = make_site(tmp_path / "site", NEVER)
+    attempt = build_in_memory(root, "http://127.0.0.1:8000")
+    assert attempt.problems == [] and attempt.files is not None
+    assert b"Never" in attempt.files["posts/never/index.html"]
+
+
+@pytest.mark.parametrize(
+    ("epoch", "message"),
+    [
+        ("99999999999999", "SOURCE_DATE_EPOCH: error: 99999999999999 is after the year 9999"),
+        ("yesterday", "SOURCE_DATE_EPOCH: error: 'yesterday' is not a whole number of seconds"),
+        ("1600000000.5", "SOURCE_DATE_EPOCH: error: '1600000000.5' is not a whole number of seconds"),
+    ],
+)
+def test_a_bad_source_date_epoch_is_a_usage_error(tmp_path: Path, epoch: str, message: str) -> None:
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    result = run("build", "--no-search", cwd=root, env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert not (root / "output").exists()
