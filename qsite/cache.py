@@ -340,7 +340,7 @@ class Cache:
             self.folder.mkdir(exist_ok=True)
             tag = self.folder / "CACHEDIR.TAG"
             if not tag.exists():  # backup tools skip folders tagged so (bford.info/cachedir)
-                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n")
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n", encoding="utf-8")
             self.docs.save(self.folder)
             self.markdown.save(self.folder)
             _dump(self.folder / "stats.pickle", self.stats)

@@ -416,7 +416,10 @@ def _run_pagefind(binary: Path, site: Path, bundle: Path) -> int:
         run = subprocess.run(
             [str(binary), "--site", str(site), "--output-path", str(bundle), "--exclude-selectors", EXCLUDE],
             capture_output=True,
-            text=True,
+            # Pagefind prints UTF-8 whatever the locale; under LANG=C the default would be ASCII
+            # and decoding its first "…" would fail the build.
+            encoding="utf-8",
+            errors="replace",
             timeout=TIMEOUT_SECONDS,
             check=False,
         )

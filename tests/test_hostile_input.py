@@ -221,3 +221,25 @@ def test_a_bad_source_date_epoch_is_a_usage_error(tmp_path: Path, epoch: str, me
     assert "Traceback" not in result.stderr
     assert message in result.stderr
     assert not (root / "output").exists()
+
+
+# --- the C locale ------------------------------------------------------------------------
+
+
+def test_a_build_with_search_under_the_c_locale_reads_and_writes_utf_8(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path / "site",
+        {"content/posts/cafe.md": post("Café – “huddles” 日本語", "2020-04-01", tags="[café]", body="Ünïcødé … 日本語 text.")},
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env.update(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONIOENCODING="")
+    result = run("build", cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Search: indexed 1 pages" in result.stdout
+    page = (root / "output/posts/cafe/index.html").read_text(encoding="utf-8")
+    assert "Café – “huddles” 日本語" in page and "Ünïcødé … 日本語 text." in page
+    from search_index import fragments, shards
+
+    indexed = [p for name in shards(root / "output") for p in fragments(root / "output/pagefind" / name)]
+    assert any("日本語 text" in page["content"] for page in indexed)
