@@ -20,7 +20,7 @@ from qsite.config import SiteConfig
 from qsite.content import SourceDoc
 from qsite.markup import Rendered, plain_text, rebase_links
 from qsite.problems import Problems, did_you_mean
-from qsite.urls import SLUG_RE, Urls, slugify
+from qsite.urls import SLUG_RE, Urls, slugify, tag_slug
 
 if TYPE_CHECKING:
     from qsite.comments import Comment
@@ -296,13 +296,15 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         if not isinstance(raw_tags, list):
             bad("tags", "tags should be a list, e.g. tags: [huddles, remote consultations]")
             raw_tags = []
+        seen: set[str] = set()  # a set, not a scan of the list: 2,000 tags must stay fast
         for i, item in enumerate(raw_tags):
             name = str(item).strip() if isinstance(item, str | int | float) and not isinstance(item, bool) else ""
-            tag_slug = slugify(name)
-            if not tag_slug:
+            url_name = tag_slug(name)
+            if not url_name:
                 bad(("tags", i), f"tag {item!r} has no letters or digits to make a URL from")
-            elif all(t.slug != tag_slug for t in tags):
-                tags.append(Tag(tag_slug, name))
+            elif url_name not in seen:
+                seen.add(url_name)
+                tags.append(Tag(url_name, name))
 
     authors: list[str] = []
     if "author" in meta and "authors" in meta:

@@ -243,3 +243,40 @@ def test_a_build_with_search_under_the_c_locale_reads_and_writes_utf_8(tmp_path:
 
     indexed = [p for name in shards(root / "output") for p in fragments(root / "output/pagefind" / name)]
     assert any("日本語 text" in page["content"] for page in indexed)
+
+
+# --- tag slugs ---------------------------------------------------------------------------
+
+
+def test_c_plus_plus_c_and_c_sharp_are_three_tags(build_site) -> None:
+    built = build_site(
+        {
+            **BASE,
+            "content/posts/plus.md": post("About plus", "2020-04-01", tags='["C++"]'),
+            "content/posts/plain.md": post("About plain", "2020-04-02", tags="[C]"),
+            "content/posts/sharp.md": post("About sharp", "2020-04-03", tags='["C#"]'),
+        },
+        search=False,
+    )
+    for slug, title, others in [
+        ("c-plus-plus", "About plus", ("About plain", "About sharp")),
+        ("c", "About plain", ("About plus", "About sharp")),
+        ("c-sharp", "About sharp", ("About plus", "About plain")),
+    ]:
+        page = built.read(f"tags/{slug}/index.html")
+        assert title in page and not any(other in page for other in others), slug
+
+
+def test_tags_in_other_scripts_get_slugs_of_their_own_letters(build_site) -> None:
+    built = build_site(
+        {
+            **BASE,
+            "content/posts/a.md": post("Nursing notes", "2020-04-01", tags="[看護, Здоровье, Café]"),
+        },
+        search=False,
+    )
+    assert built.problems == []
+    assert "Nursing notes" in built.read("tags/看護/index.html")
+    assert "Nursing notes" in built.read("tags/здоровье/index.html")
+    assert built.exists("tags/cafe/index.html")
+    assert 'href="/tags/здоровье/"' in built.read("posts/a/index.html")
