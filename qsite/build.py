@@ -27,7 +27,7 @@ from qsite.grouping import Groups, group
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
 from qsite.problems import ContentError, Problem, Problems
-from qsite.render import Job, Output, Renderer, plan, static_outputs
+from qsite.render import Job, Output, Renderer, forbidden_in_xml, plan, static_outputs
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths
 
@@ -118,6 +118,24 @@ class Loaded:
     valid_until: datetime | None  # when "now" next changes the site (a post due, an edition ending)
 
 
+def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
+    """Feeds leave out characters XML forbids (``render.xml_safe``): say which file had one."""
+    for doc in docs:
+        if doc is None or doc.kind not in ("post", "digest"):
+            continue
+        found = forbidden_in_xml(doc.body)
+        if found is not None:
+            line, char = found
+            problems.add(
+                doc.rel,
+                doc.body_line + line,
+                f"this line contains an invisible control character (U+{ord(char):04X}), which feeds "
+                "cannot carry: it is left out of them",
+                "delete the character (often pasted from Word with Shift+Enter)",
+                severity="warning",
+            )
+
+
 def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock) -> Loaded:
     """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged."""
     site_urls = Urls(config.base_url)
@@ -168,6 +186,7 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )
+    _warn_forbidden_in_feeds(docs, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
     comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, cache)
     if problems:

@@ -280,3 +280,35 @@ def test_tags_in_other_scripts_get_slugs_of_their_own_letters(build_site) -> Non
     assert "Nursing notes" in built.read("tags/здоровье/index.html")
     assert built.exists("tags/cafe/index.html")
     assert 'href="/tags/здоровье/"' in built.read("posts/a/index.html")
+
+
+# --- characters XML forbids, in feeds ----------------------------------------------------
+
+
+def test_every_xml_file_is_well_formed_when_posts_hold_control_characters(build_site) -> None:
+    from xml.etree import ElementTree
+
+    body = "First line\x0bsecond line, \x0c a form feed and \x1b an escape.\n\nMore text."
+    curation = "---\ntitle: November\neditor: The editors\n---\nThis month\x0b in brief.\n"
+    built = build_site(
+        {
+            **BASE,
+            "content/posts/a.md": post("Pasted from Word", "2021-11-02", body=body, tags="[huddles]"),
+            "content/posts/b.md": post("Clean", "2021-11-03"),
+            "content/digests/2021-11.md": curation,
+        },
+        search=False,
+    )
+    xml_files = sorted(path for path in built.files() if path.endswith(".xml"))
+    assert {"feed.xml", "sitemap.xml", "digest/feed.xml", "themes/staff-wellbeing/feed.xml"} <= set(xml_files)
+    for path in xml_files:
+        ElementTree.fromstring((built.out / path).read_bytes())  # raises on ill-formed XML
+    feed = ElementTree.fromstring((built.out / "feed.xml").read_bytes())
+    contents = [e.text or "" for e in feed.iter("{http://www.w3.org/2005/Atom}content")]
+    assert any("First linesecond line,  a form feed and  an escape." in text for text in contents)
+    warnings = built.messages()
+    assert any(
+        m.startswith("content/posts/a.md:7: warning: this line contains an invisible control character (U+000B)")
+        for m in warnings
+    ), warnings
+    assert any(m.startswith("content/digests/2021-11.md:5: warning:") for m in warnings), warnings
