@@ -32,7 +32,7 @@ from qsite.config import SiteConfig
 from qsite.content import SourceDoc
 from qsite.grouping import MONTHS, Groups, ThemeLink
 from qsite.model import Meta, Post, Site, is_published
-from qsite.problems import ConfigError, Problem, Problems, did_you_mean
+from qsite.problems import ConfigError, ContentError, Problem, Problems, did_you_mean
 from qsite.render import EPOCH, Job, Output
 
 # Front-matter fields of content/digests/<period>.md → what they are (shown in fixes).
@@ -531,6 +531,13 @@ def assemble(site: Site, groups: Groups, curations: Sequence[Curation], now: dat
     )
 
 
+def _intro(curation: Curation, base_path: str, time_limit: float) -> str:
+    try:
+        return markup.render_markdown(curation.body, base_path, time_limit).html
+    except markup.MarkdownError as exc:  # too slow or nested too deeply: the editor's to fix
+        raise ContentError([Problem(curation.source, curation.line, exc.message, exc.fix)]) from None
+
+
 def _edition(
     period: Period,
     posts: tuple[Post, ...],
@@ -547,7 +554,7 @@ def _edition(
     )
     by_slug = {p.slug: p for p in posts}
     picks = tuple(by_slug[s] for s in curation.picks if s in by_slug) if curation else ()
-    intro = markup.render_markdown(curation.body, site.config.base_path).html if curation else ""
+    intro = _intro(curation, site.config.base_path, site.config.markdown_time_limit) if curation else ""
     end = period.end(tz)
     complete = end <= now
     changed = [p.updated or p.date for p in posts]

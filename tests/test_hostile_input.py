@@ -352,3 +352,17 @@ def test_clean_builds_with_search_are_identical_byte_for_byte(tmp_path: Path) ->
     meta = _gunzip((shard / f"pagefind.{entry['languages']['en-gb']['hash']}.pf_meta").read_bytes())
     for filter_file in (shard / "filter").glob("*.pf_filter"):
         assert filter_file.stem.encode() in meta
+
+
+def test_a_digest_intro_over_the_budget_is_an_error_naming_it(build_site) -> None:
+    built = build_site(
+        {
+            "site.yaml": TINY_BUDGET,
+            "content/posts/a.md": post("A", "2021-11-02"),
+            "content/digests/2021-11.md": "---\ntitle: November\neditor: The editors\n---\n" + BRACKETS + "\n",
+        },
+        expect_ok=False, search=False,
+    )
+    assert built.messages()[0].startswith(
+        "content/digests/2021-11.md:5: error: the text took more than 0.05 seconds to convert from Markdown"
+    )
