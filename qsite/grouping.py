@@ -325,8 +325,8 @@ class _RelatedIndex:
                 for other in tags[i + 1 :]:
                     self.by_pair[(tag, other)].append(p)
 
-    def _sharing_several(self, slug: str, tags: frozenset[str]) -> Iterator[str]:
-        """The posts sharing two or more tags with ``tags``, each once (``slug`` may be one).
+    def _sharing_several(self, tags: frozenset[str]) -> Iterator[str]:
+        """The posts sharing two or more tags with ``tags``, each once (the post itself too).
 
         Through the pair index for a post with a few tags; for one with many (a 2,000-tag post
         has two million pairs: 32 s), by counting along each of its tags' lists, which costs
@@ -358,7 +358,7 @@ class _RelatedIndex:
                 scored[other.slug] = (-score, self.rank[other.slug], other)
 
         sorted_tags = sorted(tags)
-        for slug in self._sharing_several(post.slug, tags):  # two or more shared tags: few, scored one by one
+        for slug in self._sharing_several(tags):  # two or more shared tags: few, scored one by one
             other = self.by_slug[slug]
             consider(other, len(themes.intersection(other.themes)) + len(tags & self.tags[slug]))
         several = set(scored)
