@@ -8,17 +8,15 @@ sites write, and later compares a fresh build against it:
 * ``bench-1000``: the benchmark's generated 1,000-post site (bench/corpus.py, seed 2020).
 
 Both are built in a separate process with a fixed ``SOURCE_DATE_EPOCH``, no cache and the search
-index. Every file is compared by its SHA-256 (equal digests mean equal bytes), except Pagefind's
-own files, whose names and order change between runs over the same HTML: the index is compared
-by its records instead (each page's URL, text, filters and title per shard, as tests/search_index
-reads them). The records live in ``bench/proof/<name>.json``; an intended change of the output
-is recorded again with ``record``, in the same commit, and says why.
+index. Every file, the search index's included (qsite makes Pagefind's output deterministic), is
+compared by its SHA-256: equal digests mean equal bytes. The records live in
+``bench/proof/<name>.json``; an intended change of the output is recorded again with ``record``,
+in the same commit, and says why.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -33,7 +31,6 @@ from bench.corpus import generate
 REPO = Path(__file__).resolve().parent.parent
 RECORDS = Path(__file__).resolve().parent / "proof"
 EPOCH = "1638360000"  # 2021-12-01 11:20 UTC: after the example site's last post
-SIGNATURE = b"pagefind_dcd"
 SITES = ("example", "bench-1000")
 
 
@@ -57,29 +54,20 @@ def build(site: Path, out: Path) -> None:
         raise SystemExit(f"qsite build of {site} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
 
 
-def digest(out: Path) -> dict[str, object]:
-    """Every written file's SHA-256, and the search index's records by shard."""
-    files: dict[str, str] = {}
-    search: dict[str, list[str]] = {}
-    for path in sorted(out.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(out).as_posix()
-        if rel.startswith("pagefind/") and rel != "pagefind/shards.json":
-            if path.suffix == ".pf_fragment":
-                data = gzip.decompress(path.read_bytes())
-                shard = rel.split("/")[1]
-                search.setdefault(shard, []).append(hashlib.sha256(data).hexdigest())
-            continue
-        files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"files": files, "search": {k: sorted(v) for k, v in sorted(search.items())}}
+def digest(out: Path) -> dict[str, dict[str, str]]:
+    """Every written file's SHA-256, by its path in the output folder."""
+    files = {
+        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+    return {"files": files}
 
 
-def differences(recorded: dict[str, object], fresh: dict[str, object]) -> list[str]:
-    """One line per file (or search shard) that differs; empty when the outputs are the same."""
+def differences(recorded: dict[str, dict[str, str]], fresh: dict[str, dict[str, str]]) -> list[str]:
+    """One line per file that differs; empty when the outputs are the same."""
     lines = []
     old_files, new_files = recorded["files"], fresh["files"]
-    assert isinstance(old_files, dict) and isinstance(new_files, dict)
     for rel in sorted(set(old_files) | set(new_files)):
         if rel not in new_files:
             lines.append(f"missing: {rel}")
@@ -87,8 +75,6 @@ def differences(recorded: dict[str, object], fresh: dict[str, object]) -> list[s
             lines.append(f"new:     {rel}")
         elif old_files[rel] != new_files[rel]:
             lines.append(f"changed: {rel}")
-    if recorded["search"] != fresh["search"]:
-        lines.append("changed: the search index's records (pagefind/*/fragment)")
     return lines
 
 
@@ -104,7 +90,7 @@ def run(names: list[str], mode: str) -> int:
             if mode == "record":
                 RECORDS.mkdir(exist_ok=True)
                 record.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-                print(f"{name}: recorded {len(fresh['files'])} files in {record.relative_to(REPO)}")  # type: ignore[arg-type]
+                print(f"{name}: recorded {len(fresh['files'])} files in {record.relative_to(REPO)}")
                 continue
             diff = differences(json.loads(record.read_text(encoding="utf-8")), fresh)
             if diff:
@@ -112,7 +98,7 @@ def run(names: list[str], mode: str) -> int:
                 print(f"{name}: {len(diff)} difference(s) from {record.relative_to(REPO)}:")
                 print("\n".join("  " + line for line in diff[:50]))
             else:
-                print(f"{name}: identical to the recorded build ({len(fresh['files'])} files)")  # type: ignore[arg-type]
+                print(f"{name}: identical to the recorded build ({len(fresh['files'])} files)")
     return 1 if failed else 0
 
 

@@ -29,7 +29,7 @@ from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, 
 from qsite.parallel import Workers
 from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
-from qsite.render import Job, Output, Renderer, static_outputs
+from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths
 
@@ -96,8 +96,14 @@ def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
     return [read_and_parse(path, rel, kind) for path, rel, kind in chunk]
 
 
-def _markdown_chunk(_state: None, chunk: list[tuple[str, str]]) -> list[markup.Rendered]:
-    return [markup.render_markdown(body, base_path) for body, base_path in chunk]
+def _markdown_chunk(_state: None, chunk: list[tuple[str, str, float]]) -> list[markup.Rendered | markup.MarkdownError]:
+    results: list[markup.Rendered | markup.MarkdownError] = []
+    for body, base_path, limit in chunk:
+        try:
+            results.append(markup.render_markdown(body, base_path, limit))
+        except markup.MarkdownError as exc:  # reported against the file by the caller
+            results.append(exc)
+    return results
 
 
 @dataclass
@@ -112,6 +118,24 @@ class Loaded:
     seen: list[str]  # every source file, for the cache to forget deleted ones
     fingerprints: Fingerprints  # seeded with the bodies' cache keys: pages need not hash their HTML
     valid_until: datetime | None  # when "now" next changes the site (a post due, an edition ending)
+
+
+def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
+    """Feeds leave out characters XML forbids (``render.xml_safe``): say which file had one."""
+    for doc in docs:
+        if doc is None or doc.kind not in ("post", "digest"):
+            continue
+        found = forbidden_in_xml(doc.body)
+        if found is not None:
+            line, char = found
+            problems.add(
+                doc.rel,
+                doc.body_line + line,
+                f"this line contains an invisible control character (U+{ord(char):04X}), which feeds "
+                "cannot carry: it is left out of them",
+                "delete the character (often pasted from Word with Shift+Enter)",
+                severity="warning",
+            )
 
 
 def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock) -> Loaded:
@@ -164,8 +188,9 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )
+    _warn_forbidden_in_feeds(docs, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
-    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems)
+    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, cache)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -175,10 +200,16 @@ def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Worke
     keys = [Cache.markdown_key(m.body, base_path) for m in published]
     bodies: list[markup.Rendered | None] = [cache.markdown.get(k) for k in keys]
     missing = [i for i, b in enumerate(bodies) if b is None]
-    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path) for i in missing])
+    limit = config.markdown_time_limit
+    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path, limit) for i in missing])
     for i, body in zip(missing, rendered, strict=True):
+        if isinstance(body, markup.MarkdownError):
+            problems.add(published[i].source, published[i].line, body.message, body.fix)
+            continue
         cache.markdown.put(keys[i], body)
         bodies[i] = body
+    if problems:
+        raise ContentError(problems.items)
     for key, body in zip(keys, bodies, strict=True):
         fingerprints.seed(body, key)
     clock.lap("markdown")

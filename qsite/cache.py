@@ -340,7 +340,7 @@ class Cache:
             self.folder.mkdir(exist_ok=True)
             tag = self.folder / "CACHEDIR.TAG"
             if not tag.exists():  # backup tools skip folders tagged so (bford.info/cachedir)
-                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n")
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n", encoding="utf-8")
             self.docs.save(self.folder)
             self.markdown.save(self.folder)
             _dump(self.folder / "stats.pickle", self.stats)
@@ -421,6 +421,14 @@ class Cache:
     @staticmethod
     def markdown_key(body: str, base_path: str) -> str:
         return _hash("markdown", ENGINE, base_path, body)
+
+    def get_rendered(self, key: str) -> Rendered | None:
+        """Rendered Markdown kept under ``key`` (comments.RenderedStore)."""
+        known = self.markdown.get(key)
+        return known if isinstance(known, Rendered) else None
+
+    def put_rendered(self, key: str, rendered: Rendered) -> None:
+        self.markdown.put(key, rendered)
 
 
 def read_and_parse(path: Path, rel: str, kind: str) -> tuple[str, os.stat_result, int, SourceDoc | Any]:

@@ -16,16 +16,27 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Protocol
 
 import markdown
 import nh3
 from markdown.extensions import Extension
 
+from qsite import markup
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
 from qsite.problems import Problems, did_you_mean
 from qsite.schema import Context, Date, Field, Schema, Text, load_partial
 from qsite.urls import slugify
+
+
+class RenderedStore(Protocol):
+    """What comments need of the build cache (``cache.Cache`` is one): a place to keep rendered
+    Markdown by key. Declared here so that this step does not import the cache."""
+
+    def markdown_key(self, body: str, base_path: str) -> str: ...
+    def get_rendered(self, key: str) -> markup.Rendered | None: ...
+    def put_rendered(self, key: str, rendered: markup.Rendered) -> None: ...
 
 FOLDER = "content/comments"
 
@@ -103,11 +114,21 @@ def _converter() -> markdown.Markdown:
     )
 
 
-def render_comment(text: str, md: markdown.Markdown | None = None) -> str:
-    """Markdown → sanitised HTML. Raw HTML shows as text; what survives is on the allow-list."""
+# Part of the key under which a rendered comment is cached: bump it when the converter or the
+# allow-list above changes.
+RENDER_VERSION = "1"
+
+
+def render_comment(
+    text: str, md: markdown.Markdown | None = None, time_limit: float | None = markup.DEFAULT_TIME_LIMIT
+) -> str:
+    """Markdown → sanitised HTML. Raw HTML shows as text; what survives is on the allow-list.
+
+    Raises ``markup.MarkdownError`` for a comment too slow to convert or nested too deeply
+    (comments come from the public: 10,000 ``[`` once added 15 s to every build)."""
     md = md or _converter()
     md.reset()
-    html = md.convert(text)
+    html = markup.convert(md, text, time_limit)
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -118,15 +139,47 @@ def render_comment(text: str, md: markdown.Markdown | None = None) -> str:
     )
 
 
+class _Renderer:
+    """Renders comment bodies, through the build's Markdown cache when there is one: rendered
+    comments are kept like rendered posts, as ``markup.Rendered`` values holding only HTML."""
+
+    def __init__(self, cache: RenderedStore | None, time_limit: float):
+        self.cache = cache
+        self.time_limit = time_limit
+        self._md: markdown.Markdown | None = None
+
+    def __call__(self, text: str) -> str:
+        key = self.cache.markdown_key(text, f"comment:{RENDER_VERSION}") if self.cache is not None else ""
+        if self.cache is not None:
+            known = self.cache.get_rendered(key)
+            if known is not None:
+                return known.html
+        if self._md is None:
+            self._md = _converter()
+        try:
+            html = render_comment(text, self._md, self.time_limit)
+        except markup.MarkdownError:
+            self._md = None  # it may hold half a document
+            raise
+        if self.cache is not None:
+            self.cache.put_rendered(key, markup.Rendered(html, "", False, 0, ()))
+        return html
+
+
 def read_comments(
-    docs: Sequence[SourceDoc], post_slugs: Collection[str], config: SiteConfig, problems: Problems
+    docs: Sequence[SourceDoc],
+    post_slugs: Collection[str],
+    config: SiteConfig,
+    problems: Problems,
+    cache: RenderedStore | None = None,
 ) -> dict[str, tuple[Comment, ...]]:
     """Validate and render every comment; post slug → its comments, oldest first.
 
     ``post_slugs`` are all posts, drafts included, so a comment on a draft is not an error
-    (it simply is not shown until the post is published).
+    (it simply is not shown until the post is published). ``cache``: the build's, so an
+    unchanged comment is not converted again.
     """
-    md = _converter()
+    md = _Renderer(cache, config.markdown_time_limit)
     by_post: dict[str, list[Comment]] = defaultdict(list)
     for doc in docs:
         comment = _read_one(doc, post_slugs, config, problems, md)
@@ -140,7 +193,7 @@ def _read_one(
     post_slugs: Collection[str],
     config: SiteConfig,
     problems: Problems,
-    md: markdown.Markdown,
+    md: _Renderer,
 ) -> Comment | None:
     rel = doc.rel
     before = len(problems.errors)
@@ -176,12 +229,17 @@ def _read_one(
         )
     if len(problems.errors) > before or fields.date is None:
         return None
+    try:
+        html = md(doc.body)
+    except markup.MarkdownError as exc:
+        problems.add(rel, doc.body_line, exc.message, exc.fix)
+        return None
     return Comment(
         source=rel,
         post_slug=post_slug,
         author=fields.author,
         date=fields.date,
-        html=render_comment(doc.body, md),
+        html=html,
         anchor="comment-" + (slugify(PurePosixPath(rel).stem) or "1"),
     )
 

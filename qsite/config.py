@@ -26,6 +26,7 @@ from qsite.schema import (
     Invalid,
     ListOf,
     Schema,
+    Seconds,
     Section,
     Slug,
     Text,
@@ -83,6 +84,7 @@ class SiteConfig:
     timezone: str = "Europe/London"
     author: str = ""
     posts_per_page: int = 10
+    markdown_time_limit: float = 5.0
     output_dir: Path = Path("output")
     nav: tuple[NavLink, ...] = ()
     digest: DigestSettings = DigestSettings()
@@ -122,6 +124,7 @@ class _Values:
     timezone: str = "Europe/London"
     author: str = ""
     posts_per_page: int = 10
+    markdown_time_limit: float = 5.0
     output_dir: str = "output"
     nav: tuple[NavLink, ...] = ()
     themes: tuple[ThemeDef, ...] = ()
@@ -207,6 +210,13 @@ SITE = Schema(
         Field("timezone", Timezone(), "The IANA zone in which dates are read and periods begin.", "Europe/London"),
         Field("author", Text(), "Author of posts that name none.", ""),
         Field("posts_per_page", Int(minimum=1), "Posts per page on the home, theme and tag lists.", 10),
+        Field(
+            "markdown_time_limit",
+            Seconds(),
+            "Seconds one post, page, comment or digest intro may take to convert from Markdown before the "
+            "build stops with an error naming it (pathological text can take minutes).",
+            5.0,
+        ),
         Field("output_dir", Text(), "Where to build, relative to `site.yaml`. `--output` overrides it.", "output"),
         Field("nav", Entries(NAV), "Extra header links, each `{title, url}`.", ()),
         Field("themes", Entries(THEME, empty=("'themes' needs at least one theme", None)),
@@ -242,6 +252,7 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
         timezone=values.timezone,
         author=values.author,
         posts_per_page=values.posts_per_page,
+        markdown_time_limit=values.markdown_time_limit,
         output_dir=out if out.is_absolute() else root / out,
         nav=values.nav,
         themes=values.themes,

@@ -26,6 +26,7 @@ from qsite.editions import Curation
 from qsite.grouping import Groups, ThemeLink
 from qsite.model import Post, Site
 from qsite.periods import Period, period_kind, period_of
+from qsite.problems import ContentError, Problem
 
 FEATURED_COUNT = 3  # "Editor's picks" on the home page
 TAKEAWAY_POSTS = 3  # posts whose takeaways a theme page shows
@@ -167,6 +168,13 @@ def assemble(site: Site, groups: Groups, curations: Sequence[Curation], now: dat
     )
 
 
+def _intro(curation: Curation, base_path: str, time_limit: float) -> str:
+    try:
+        return markup.render_markdown(curation.body, base_path, time_limit).html
+    except markup.MarkdownError as exc:  # too slow or nested too deeply: the editor's to fix
+        raise ContentError([Problem(curation.source, curation.line, exc.message, exc.fix)]) from None
+
+
 def _edition(
     period: Period,
     posts: tuple[Post, ...],
@@ -183,7 +191,7 @@ def _edition(
     )
     by_slug = {p.slug: p for p in posts}
     picks = tuple(by_slug[s] for s in curation.picks if s in by_slug) if curation else ()
-    intro = markup.render_markdown(curation.body, site.config.base_path).html if curation else ""
+    intro = _intro(curation, site.config.base_path, site.config.markdown_time_limit) if curation else ""
     end = period.end(tz)
     complete = end <= now
     changed = [p.updated or p.date for p in posts]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from pathlib import Path
 from qsite import cachefiles
 from qsite.cachefiles import FOLDER, _dump, _load
 from qsite.config import SiteConfig, load_config
-from qsite.problems import Problem
+from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir
 
 RECORD = "last-build.pickle"
@@ -160,10 +161,20 @@ def now_for(now: datetime | None) -> datetime:
     """"Now" for scheduled posts: ``now`` if given (tests), else SOURCE_DATE_EPOCH, else the clock."""
     if now is not None:
         return now
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:  # unset or empty: the clock, as the reproducible-builds spec allows
+        return datetime.now(UTC)
+    # The spec: a malformed value must fail the build, not be ignored (a silently ignored one
+    # makes a build that looks reproducible and is not).
+    fix = "set it to whole seconds since 1970-01-01 UTC, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)"
+    if not re.fullmatch(r"[0-9]+", epoch):
+        raise ConfigError([Problem("SOURCE_DATE_EPOCH", None, f"{epoch[:40]!r} is not a whole number of seconds", fix)])
+    try:
         return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ConfigError(
+            [Problem("SOURCE_DATE_EPOCH", None, f"{epoch[:40]} is after the year 9999, which qsite cannot date", fix)]
+        ) from None
 
 
 def configure(root: Path, base_url: str | None, output: Path | None) -> SiteConfig:

@@ -7,8 +7,9 @@ re-filtering the whole site for every pager page goes quadratic on large sites.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Generic, TypeVar
@@ -279,6 +280,10 @@ def related_posts(post: Post, posts: Sequence[Post], count: int = 3) -> tuple[Po
     return _RelatedIndex(posts).related(post, count)
 
 
+# A post with up to this many tags is indexed by each pair of its tags (at most 496 pairs).
+MAX_PAIRED = 32
+
+
 def _related_all(posts: Sequence[Post], count: int) -> dict[str, tuple[Post, ...]]:
     index = _RelatedIndex(posts)
     return {p.slug: index.related(p, count) for p in posts}
@@ -299,18 +304,49 @@ class _RelatedIndex:
     def __init__(self, posts: Sequence[Post]):
         ordered = sorted(posts, key=_neg)
         self.rank = {p.slug: i for i, p in enumerate(ordered)}
+        self.by_slug = {p.slug: p for p in ordered}
         self.tags = {p.slug: frozenset(t.slug for t in p.tags) for p in ordered}
         self.by_set: dict[frozenset[str], list[Post]] = defaultdict(list)
+        self.by_tag: dict[str, list[Post]] = defaultdict(list)
         self.by_tag_set: dict[tuple[str, frozenset[str]], list[Post]] = defaultdict(list)
         self.by_pair: dict[tuple[str, str], list[Post]] = defaultdict(list)
+        self.heavy: list[Post] = []  # posts with more than MAX_PAIRED tags: not in by_pair
         for p in ordered:
             themes = frozenset(p.themes)
             self.by_set[themes].append(p)
             tags = sorted(self.tags[p.slug])
-            for i, tag in enumerate(tags):
+            for tag in tags:
                 self.by_tag_set[(tag, themes)].append(p)
+                self.by_tag[tag].append(p)
+            if len(tags) > MAX_PAIRED:
+                self.heavy.append(p)
+                continue
+            for i, tag in enumerate(tags):
                 for other in tags[i + 1 :]:
                     self.by_pair[(tag, other)].append(p)
+
+    def _sharing_several(self, tags: frozenset[str]) -> Iterator[str]:
+        """The posts sharing two or more tags with ``tags``, each once (the post itself too).
+
+        Through the pair index for a post with a few tags; for one with many (a 2,000-tag post
+        has two million pairs: 32 s), by counting along each of its tags' lists, which costs
+        what those lists hold, whichever is cheaper."""
+        by_lists = sum(len(self.by_tag.get(tag, ())) for tag in tags)
+        if len(tags) > MAX_PAIRED or by_lists < len(tags) * (len(tags) - 1) // 2 + len(self.heavy):
+            counts = Counter(other.slug for tag in tags for other in self.by_tag.get(tag, ()))
+            yield from (other for other, shared in counts.items() if shared >= 2)
+            return
+        seen: set[str] = set()
+        sorted_tags = sorted(tags)
+        for i, tag in enumerate(sorted_tags):
+            for second in sorted_tags[i + 1 :]:
+                for other in self.by_pair.get((tag, second), ()):
+                    if other.slug not in seen:
+                        seen.add(other.slug)
+                        yield other.slug
+        for other in self.heavy:  # few, by nature
+            if len(tags & self.tags[other.slug]) >= 2:
+                yield other.slug
 
     def related(self, post: Post, count: int) -> tuple[Post, ...]:
         themes = set(post.themes)
@@ -322,12 +358,9 @@ class _RelatedIndex:
                 scored[other.slug] = (-score, self.rank[other.slug], other)
 
         sorted_tags = sorted(tags)
-        for i, tag in enumerate(sorted_tags):  # two or more shared tags: few, scored one by one
-            for second in sorted_tags[i + 1 :]:
-                for other in self.by_pair.get((tag, second), ()):
-                    if other.slug not in scored:
-                        shared = len(tags & self.tags[other.slug])
-                        consider(other, len(themes.intersection(other.themes)) + shared)
+        for slug in self._sharing_several(tags):  # two or more shared tags: few, scored one by one
+            other = self.by_slug[slug]
+            consider(other, len(themes.intersection(other.themes)) + len(tags & self.tags[slug]))
         several = set(scored)
         # Every other group scores the same throughout: visit them best first, and stop once
         # ``count`` posts already beat everything the remaining groups could offer.
@@ -338,9 +371,13 @@ class _RelatedIndex:
             if overlap:
                 groups.append((overlap, None, theme_set))
         groups.sort(key=lambda g: -g[0])
+        known, bar = -1, 0  # the count-th best score, found again only when ``scored`` grew
         for score, tag, theme_set in groups:
-            if len(scored) >= count and -sorted(s[0] for s in scored.values())[count - 1] > score:
-                break
+            if len(scored) >= count:
+                if len(scored) != known:
+                    known, bar = len(scored), -heapq.nsmallest(count, (s[0] for s in scored.values()))[-1]
+                if bar > score:
+                    break
             taken = 0
             if tag is not None:  # sharing exactly this one tag
                 for other in self.by_tag_set.get((tag, theme_set), ()):

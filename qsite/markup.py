@@ -2,11 +2,21 @@
 
 One ``Markdown`` instance is reused per process and per base path (``reset()`` between
 documents): building the extension stack costs more than converting a short post.
+
+Python-Markdown is not linear on every input: 20 KB of ``[`` took 55 s, 10,000 footnote
+references 83 s, and lists nested a thousand deep exhaust the recursion limit. So each
+document converts under a time budget (``time_budget``) and both failures become a
+``MarkdownError`` that the build reports against the file, instead of a hung build or a traceback.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
 from urllib.parse import urljoin
@@ -19,7 +29,114 @@ from markdown.treeprocessors import Treeprocessor
 MORE = "<!-- more -->"
 WORDS_PER_MINUTE = 200
 
+# Seconds one document may take to convert; site.yaml's ``markdown_time_limit`` overrides it.
+DEFAULT_TIME_LIMIT = 5.0
+
 EXTENSIONS_VERSION = "1"  # bump when the settings below change: it is part of cache keys
+
+
+class MarkdownError(Exception):
+    """A document that cannot be converted: too slow, or nested too deeply. No line: the
+    caller reports it at the first line of the body."""
+
+    def __init__(self, message: str, fix: str):
+        super().__init__(message, fix)  # both in args: it is pickled back from worker processes
+        self.message = message
+        self.fix = fix
+
+
+class _OverBudget(BaseException):
+    """Raised into the converting code when its time is up. A BaseException, so no
+    ``except Exception`` inside Python-Markdown or an extension can swallow it."""
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise ``_OverBudget`` inside the block once it has run ``seconds`` (None: no limit).
+
+    In a process's main thread (a one-process build, a forked worker of qsite/parallel.py:
+    workers run their tasks in their main thread) this is a ``SIGALRM`` timer, two system calls.
+    Signals reach only the main thread, so elsewhere (``qsite serve`` rebuilds in its watcher
+    thread) a timer thread raises the exception into the converting thread instead.
+    """
+    if not seconds or seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            yield
+    else:
+        with _async_raise(seconds):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def over(_signum: int, _frame: object) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, over)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_set_async_exc: Callable[..., int] = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+@contextmanager
+def _async_raise(seconds: float) -> Iterator[None]:
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def over() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(target, _OverBudget)
+
+    timer = threading.Timer(seconds, over)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:  # fired as the block ended: withdraw it if not yet delivered
+                _set_async_exc(target, ctypes.py_object())  # NULL clears a pending exception
+
+
+def _too_slow(seconds: float) -> MarkdownError:
+    return MarkdownError(
+        f"the text took more than {seconds:g} seconds to convert from Markdown, so it was stopped",
+        "look for a long run of '[' or '*', or thousands of footnotes, and simplify it; "
+        "if the text is right, raise markdown_time_limit in site.yaml",
+    )
+
+
+_TOO_DEEP = MarkdownError(
+    "the text is nested too deeply (lists or quotes inside each other hundreds of levels deep)",
+    "flatten the nesting: no reader can follow more than a few levels",
+)
+
+
+def convert(md: markdown.Markdown, text: str, time_limit: float | None) -> str:
+    """``md.convert(text)`` within the budget; raises ``MarkdownError``. A converter that
+    was interrupted may hold half a document, so callers drop it (see ``_converter``)."""
+    try:
+        with time_budget(time_limit):
+            return md.convert(text)
+    except _OverBudget:
+        raise _too_slow(time_limit or 0) from None
+    except RecursionError:
+        raise MarkdownError(_TOO_DEEP.message, _TOO_DEEP.fix) from None
 
 
 @dataclass(frozen=True)
@@ -98,10 +215,15 @@ _FIRST_P = re.compile(r"<p>.*?</p>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def render_markdown(text: str, base_path: str = "/") -> Rendered:
+def render_markdown(text: str, base_path: str = "/", time_limit: float | None = DEFAULT_TIME_LIMIT) -> Rendered:
+    """Raises ``MarkdownError`` for a document too slow to convert or nested too deeply."""
     md = _converter(base_path)
     md.reset()
-    html = md.convert(text)
+    try:
+        html = convert(md, text, time_limit)
+    except MarkdownError:
+        _instances.pop(base_path, None)
+        raise
     toc = tuple(_flatten(getattr(md, "toc_tokens", [])))
     if MORE in html:
         summary = html.split(MORE, 1)[0].strip()
@@ -146,5 +268,9 @@ def render_inline(text: str) -> str:
     """A front-matter string (a summary, a takeaway) may use *emphasis* and links, nothing more."""
     md = _converter("/")
     md.reset()
-    html = md.convert(text)
+    try:
+        html = convert(md, text, DEFAULT_TIME_LIMIT)
+    except MarkdownError:
+        _instances.pop("/", None)
+        raise
     return html.removeprefix("<p>").removesuffix("</p>")

@@ -38,7 +38,7 @@ from qsite.schema import (
     short_slug,
     too_long,
 )
-from qsite.urls import Urls, slugify
+from qsite.urls import Urls, slugify, tag_slug
 
 if TYPE_CHECKING:
     from qsite.comments import Comment
@@ -163,7 +163,7 @@ class TagName(Text):
 
     def convert(self, value: Any, at: At) -> Any:
         name = super().convert(value, at)
-        slug = slugify(name)
+        slug = tag_slug(name)
         if not slug:
             raise Invalid(f"tag {value!r} has no letters or digits to make a URL from")
         if len(slug) > MAX_SLUG:
@@ -336,10 +336,12 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
             )
 
     tags: list[Tag] = []
+    seen: set[str] = set()  # a set, not a scan of the list: 2,000 tags must stay fast
     for name in fm.tags:
-        tag_slug = slugify(name)
-        if all(t.slug != tag_slug for t in tags):
-            tags.append(Tag(tag_slug, name))
+        url_name = tag_slug(name)
+        if url_name not in seen:
+            seen.add(url_name)
+            tags.append(Tag(url_name, name))
 
     authors: tuple[str, ...] = ()
     if "author" in meta and "authors" in meta:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from qsite.config import SiteConfig
 from qsite.grouping import MONTHS
@@ -41,14 +41,29 @@ class Period:
 
     @property
     def last_day(self) -> date:
+        if self.is_last:
+            return date.max
         return self.next().first_day - timedelta(days=1)
+
+    @property
+    def is_last(self) -> bool:
+        """The period holding 9999-12-31 (the usual "never publish" date): the calendar of
+        Python's ``date`` ends there, so the period after it cannot be made."""
+        try:
+            _ = self.next().first_day
+        except (ValueError, OverflowError):
+            return True
+        return False
 
     def start(self, tz: tzinfo) -> datetime:
         """The first instant of the period in ``tz`` (midnight, local time)."""
         return datetime.combine(self.first_day, time(), tz)
 
     def end(self, tz: tzinfo) -> datetime:
-        """The first instant *after* the period: periods are half-open, so none overlap."""
+        """The first instant *after* the period: periods are half-open, so none overlap.
+        The last period ends at the end of time rather than in a year 10000 that cannot be."""
+        if self.is_last:
+            return datetime.max.replace(tzinfo=UTC)
         return self.next().start(tz)
 
     def next(self) -> Period:

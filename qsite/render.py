@@ -157,6 +157,8 @@ class Renderer:
             raise ContentError([_template_problem(filename or job.template, line, message, self.templates)]) from None
         if job.mail is not None:  # mail-ready: inlined CSS, no scripts, absolute links
             text = email.finish(text, job.mail)
+        if job.path.endswith(".xml"):
+            text = xml_safe(text)
         return Output(job.file, text.encode("utf-8"), job.template, job.source, job.path)
 
     def render_all(self, jobs: Iterable[Job]) -> list[Output]:
@@ -174,6 +176,26 @@ class Renderer:
         if problems:
             raise ContentError(dict.fromkeys(problems))
         return outputs
+
+
+# Characters XML 1.0 forbids even as character references (its ``Char`` production): C0
+# controls but tab and newlines, surrogates, U+FFFE and U+FFFF. One of them (a \x0b pasted
+# from Word) makes a whole feed unreadable to a strict reader.
+XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids. The build warns about each source
+    file that holds one (``forbidden_in_xml``), so nothing is dropped silently."""
+    return XML_FORBIDDEN.sub("", text) if XML_FORBIDDEN.search(text) else text
+
+
+def forbidden_in_xml(text: str) -> tuple[int, str] | None:
+    """(0-based line, the character) of the first character of ``text`` XML forbids."""
+    match = XML_FORBIDDEN.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()), match.group()
 
 
 def _template_problem(filename: str | None, line: int | None, message: str, templates: Path) -> Problem:

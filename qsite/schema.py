@@ -201,6 +201,19 @@ class Int(Type):
         return value
 
 
+class Seconds(Type):
+    """A duration in seconds, above 0 and under a day: a whole or decimal number."""
+
+    null_is_absent = False
+
+    def convert(self, value: Any, at: At) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Invalid(f"'{at.name}' should be a number of seconds, not {value!r}", f"{at.leaf}: 5")
+        if not 0 < value < 86400:
+            raise Invalid(f"{at.name} must be a number of seconds above 0", f"{at.leaf}: 5")
+        return float(value)
+
+
 class Choice(Type):
     null_is_absent = False
 

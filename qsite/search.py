@@ -43,6 +43,7 @@ chips so readers can search within one theme.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import json
 import math
@@ -64,7 +65,7 @@ from qsite.write import Stage, Stamp, stamp_of
 BUNDLE = "pagefind"  # output subfolder; reserved in urls.RESERVED
 LIST = f"{BUNDLE}/shards.json"  # the shards the search page loads, primary first
 MANIFEST = "search-index.json"  # in the build cache's folder
-FORMAT = 1  # of the manifest; a change re-indexes everything
+FORMAT = 2  # of the manifest; a change re-indexes everything (2: filters put in order)
 SHARD_PAGES = 200  # a shard of a year holding more posts is split in two, four, eight…
 PAGES_SHARD = "pages"
 TIMEOUT_SECONDS = 300
@@ -376,7 +377,9 @@ def _reindex(
                     os.link(_source(stage, rel), target)
                 except OSError:
                     shutil.copyfile(_source(stage, rel), target)
-            return _run_pagefind(binary, site, work / name / "bundle")
+            count = _run_pagefind(binary, site, work / name / "bundle")
+            _order_filters(work / name / "bundle")
+            return count
 
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             counts = list(pool.map(run, [name for name, _ in todo]))
@@ -410,13 +413,135 @@ def _reindex(
         shutil.rmtree(work, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# Making Pagefind's output the same on every run
+
+_GZ_SIGNATURE = b"pagefind_dcd"  # what Pagefind puts before the data of each gzipped file
+
+
+def _order_filters(bundle: Path) -> None:
+    """Put each filter's values in order, so an index of the same pages is the same bytes.
+
+    Pagefind keeps a filter's values in a Rust ``HashMap``, seeded at random on every run, and
+    writes them in that order (a TODO in its ``index/mod.rs`` says so): the filter file, and
+    through its hash-derived name the metadata file and ``pagefind-entry.json``, change on
+    every clean build of the very same site. The filter file is a small CBOR array (filter
+    name, then [value, [page numbers]] pairs); sorting the pairs changes no answer. The new
+    files are named as Pagefind names them (its ``full_hash``: SHA-1, each byte in hex without
+    zero padding, cut short), and the names are replaced in the metadata and the entry file.
+    A file that does not read back as expected is left as Pagefind wrote it.
+    """
+    renamed: dict[str, str] = {}
+    for path in sorted((bundle / "filter").glob("*.pf_filter")):
+        data = _gunzip(path.read_bytes())
+        try:
+            value, end = _cbor_read(data, 0)
+        except (IndexError, ValueError):
+            continue
+        if end != len(data) or _cbor_write(value) != data or not _is_filter_index(value):
+            continue  # not the format we know: keep it
+        value[1].sort(key=lambda pair: pair[0])
+        ordered = _cbor_write(value)
+        lang, _, old_hash = path.stem.rpartition("_")
+        new_stem = f"{lang}_{_full_hash(ordered)[: len(old_hash)]}"
+        path.unlink()  # written again even if in order already: our gzip, not Pagefind's
+        (path.parent / f"{new_stem}.pf_filter").write_bytes(_gzip(ordered))
+        renamed[path.stem] = new_stem
+    if not renamed:
+        return
+    entry_path = bundle / "pagefind-entry.json"
+    entry = entry_path.read_bytes()
+    for meta_path in sorted(bundle.glob("pagefind.*.pf_meta")):
+        data = _gunzip(meta_path.read_bytes())
+        for old, new in renamed.items():
+            if old != new:
+                data = data.replace(_cbor_write(old), _cbor_write(new))
+        old_stem = meta_path.name.removeprefix("pagefind.").removesuffix(".pf_meta")
+        lang, _, old_hash = old_stem.rpartition("_")
+        new_stem = f"{lang}_{_full_hash(data)[: len(old_hash)]}"
+        meta_path.unlink()
+        (bundle / f"pagefind.{new_stem}.pf_meta").write_bytes(_gzip(data))
+        entry = entry.replace(f'"{old_stem}"'.encode(), f'"{new_stem}"'.encode())
+    entry_path.write_bytes(entry)
+
+
+def _is_filter_index(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], list)
+        and all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) for pair in value[1])
+    )
+
+
+def _full_hash(data: bytes) -> str:
+    return "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())  # a name, as Pagefind's
+
+
+def _gunzip(data: bytes) -> bytes:
+    raw = gzip.decompress(data)
+    return raw.removeprefix(_GZ_SIGNATURE)
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(_GZ_SIGNATURE + data, compresslevel=9, mtime=0)
+
+
+def _cbor_read(data: bytes, at: int) -> tuple[Any, int]:
+    """One CBOR item of the kinds Pagefind's filter files hold: unsigned integers, text and
+    definite-length arrays."""
+    major, info = data[at] >> 5, data[at] & 0x1F
+    at += 1
+    if info < 24:
+        arg = info
+    elif info in (24, 25, 26, 27):
+        size = 1 << (info - 24)
+        arg = int.from_bytes(data[at : at + size], "big")
+        at += size
+    else:
+        raise ValueError("indefinite length or reserved CBOR item")
+    if major == 0:
+        return arg, at
+    if major == 3:
+        return data[at : at + arg].decode("utf-8"), at + arg
+    if major == 4:
+        items = []
+        for _ in range(arg):
+            item, at = _cbor_read(data, at)
+            items.append(item)
+        return items, at
+    raise ValueError(f"CBOR major type {major} not expected in a filter file")
+
+
+def _cbor_head(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if arg < 1 << (8 * size):
+            return bytes([major << 5 | info]) + arg.to_bytes(size, "big")
+    raise ValueError("integer too large for CBOR")
+
+
+def _cbor_write(value: Any) -> bytes:
+    if isinstance(value, int):
+        return _cbor_head(0, value)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _cbor_head(3, len(raw)) + raw
+    return _cbor_head(4, len(value)) + b"".join(_cbor_write(item) for item in value)
+
+
 def _run_pagefind(binary: Path, site: Path, bundle: Path) -> int:
     """Index ``site`` into ``bundle``; returns the number of pages Pagefind indexed."""
     try:
         run = subprocess.run(
             [str(binary), "--site", str(site), "--output-path", str(bundle), "--exclude-selectors", EXCLUDE],
             capture_output=True,
-            text=True,
+            # Pagefind prints UTF-8 whatever the locale; under LANG=C the default would be ASCII
+            # and decoding its first "…" would fail the build.
+            encoding="utf-8",
+            errors="replace",
             timeout=TIMEOUT_SECONDS,
             check=False,
         )

@@ -18,9 +18,11 @@ This module does not print: the command hands it a ``log`` callable for its one 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import mimetypes
+import os
 import posixpath
 import socket
 import threading
@@ -212,6 +214,7 @@ class Rebuilder:
         self.debounce = debounce
         self._pending: dict[str, bool] = {}  # path → whether it was deleted
         self._last = 0.0
+        self.started_ns = time.time_ns()
         self._stopping = False
         self._warnings: set[Problem] = set()  # shown once, then again only when they change
         self._wake = threading.Condition()
@@ -224,6 +227,7 @@ class Rebuilder:
             self._wake.notify_all()
 
     def rebuild(self, changed: Iterable[str] = ()) -> Attempt:
+        self.started_ns = time.time_ns()  # a file saved from now on may be missing from this build
         attempt = self.build()
         self.state.publish(attempt.files, attempt.base_path, attempt.problems)
         warnings = {p for p in attempt.problems if p.severity != "error"}
@@ -289,16 +293,63 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+WATCHED_FOLDERS = ("content", "templates")
+CLOCK_SLACK_NS = 20_000_000  # file times come from a coarse kernel clock, a few ms behind ours
+
+
+def changed_since(root: Path, since_ns: int) -> list[str]:
+    """What was saved, added or removed under the watched folders (and site.yaml) at or after
+    ``since_ns``: a removal or a rename shows in its folder's time."""
+    found: list[str] = []
+    threshold = since_ns - CLOCK_SLACK_NS
+    with contextlib.suppress(OSError):
+        if (root / "site.yaml").stat().st_mtime_ns >= threshold:
+            found.append("site.yaml")
+    for folder in WATCHED_FOLDERS:
+        for dirpath, dirnames, filenames in os.walk(root / folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in ["", *sorted(filenames)]:
+                path = Path(dirpath, name) if name else Path(dirpath)
+                try:
+                    fresh = path.stat().st_mtime_ns >= threshold
+                except OSError:
+                    continue
+                rel = watched(root, str(path)) if name else path.relative_to(root).as_posix()
+                if fresh and rel is not None:
+                    found.append(rel)
+    return found
+
+
 def start_watching(root: Path, rebuilder: Rebuilder) -> Any:
     """A started watchdog observer on content/, templates/ (recursively) and the site folder
-    itself (not recursively: only site.yaml matters there, and output/ or .venv must not be
-    walked)."""
+    itself (not recursively: only site.yaml and the two folders matter there, and output/,
+    .qsite-cache/ or .venv must not be walked).
+
+    A watch ends with its folder: when content/ or templates/ is deleted and made again (a
+    git checkout, a restore from a backup), the site folder's watch sees the new folder and
+    watches it afresh, then rebuilds, which also catches what was written into it before its
+    watch began. Saves made while the first build ran, before any watch, are found by their
+    times once watching starts (``Rebuilder.started_ns``), so none is lost."""
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
+    folders: dict[str, Any] = {}  # "content" → its ObservedWatch
+
+    def watch_folder(observer: Any, handler: Any, folder: str) -> None:
+        old = folders.pop(folder, None)
+        if old is not None:
+            with contextlib.suppress(KeyError):
+                observer.unschedule(old)  # its emitter stopped when the folder went
+        if (root / folder).is_dir():
+            folders[folder] = observer.schedule(handler, str(root / folder), recursive=True)
+
     class Handler(FileSystemEventHandler):
+        observer: Any = None
+
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in IGNORED_EVENTS:
+                return
+            if self._folder_event(event):
                 return
             if event.is_directory and event.event_type == "modified":
                 return  # a folder "changes" whenever a file in it does: that file is reported
@@ -314,14 +365,33 @@ def start_watching(root: Path, rebuilder: Rebuilder) -> Any:
             elif src is not None:
                 rebuilder.changed(src, deleted=event.event_type == "deleted")
 
+        def _folder_event(self, event: FileSystemEvent) -> bool:
+            """content/ or templates/ itself made, removed or renamed: watch it again."""
+            paths = [_text(event.src_path)]
+            if event.event_type == "moved":
+                paths.append(_text(event.dest_path))
+            hit = False
+            for path in paths:
+                try:
+                    rel = Path(path).relative_to(root).as_posix()
+                except ValueError:
+                    continue
+                if rel in WATCHED_FOLDERS and event.event_type != "modified":
+                    hit = True
+                    watch_folder(self.observer, self, rel)
+                    rebuilder.changed(rel, deleted=not (root / rel).is_dir())
+            return hit
+
     def started(observer: Any) -> Any:
         handler = Handler()
+        handler.observer = observer
         observer.schedule(handler, str(root), recursive=False)
-        for folder in ("content", "templates"):
-            if (root / folder).is_dir():
-                observer.schedule(handler, str(root / folder), recursive=True)
+        for folder in WATCHED_FOLDERS:
+            watch_folder(observer, handler, folder)
         observer.daemon = True
         observer.start()
+        for rel in changed_since(root, rebuilder.started_ns):  # saved before the watch began
+            rebuilder.changed(rel)
         return observer
 
     try:

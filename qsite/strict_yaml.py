@@ -128,6 +128,17 @@ def load(text: str, line_offset: int = 0) -> Document:
 
     Raises :class:`YamlProblem` for anything an editor must fix.
     """
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        # PyYAML's reader refuses these before parsing, with a position but no line: find it
+        # here. Word pastes \x0b for Shift+Enter, and it is invisible in most editors.
+        line = text.count("\n", 0, bad.start()) + 1 + line_offset
+        raise YamlProblem(
+            line,
+            f"this line contains an invisible control character ({_char_name(bad.group())})",
+            "retype the line, or delete the character (often pasted from Word with Shift+Enter); "
+            "a line break inside a value is written as a new line, indented",
+        )
     loader = _Loader(text, line_offset)
     try:
         node = loader.get_single_node()
@@ -149,6 +160,19 @@ def load(text: str, line_offset: int = 0) -> Document:
         return Document(None, lines, line_offset + 1)
     value = _build(node, (), lines, line_offset)
     return Document(value, lines, line_offset + 1)
+
+
+# What YAML's reader refuses: C0 controls but tab and newlines, DEL, C1 controls but NEL,
+# surrogates and U+FFFE/U+FFFF (see yaml.reader.Reader.NON_PRINTABLE).
+_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _char_name(char: str) -> str:
+    import unicodedata
+
+    code = f"U+{ord(char):04X}"
+    name = unicodedata.name(char, "")
+    return f"{code} {name}" if name else code
 
 
 def _yaml_fix(what: str) -> str | None:

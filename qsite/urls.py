@@ -41,6 +41,41 @@ def slugify(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text))
 
 
+# In tags, the symbols that make a name: "C++", "C#" and "C" are three languages, and one
+# /tags/c/ for all three would silently merge them. (Hugo and Jekyll users spell them out too.)
+_TAG_SYMBOLS = re.compile(r"\+|(?<=\w)#")
+
+
+def tag_slug(name: str) -> str:
+    """A tag's URL name: ``Café culture`` → ``cafe-culture``, as ``slugify``; ``C++`` →
+    ``c-plus-plus`` and ``C#`` → ``c-sharp``; letters of scripts with no Latin spelling kept
+    as they are, lower case (``Здоровье`` → ``здоровье``, ``看護`` → ``看護``), as Hugo and
+    Zola do, rather than refusing a tag written in the reader's own language."""
+    text = _TAG_SYMBOLS.sub(lambda m: " plus " if m.group() == "+" else " sharp ", name)
+    text = unicodedata.normalize("NFC", text.translate(_TRANSLIT)).replace("'", "").replace("’", "")
+    words: list[str] = []
+    word: list[str] = []
+    for char in text:
+        if char.isascii():
+            kept = char.lower() if char.isalnum() else ""
+        else:
+            latin = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+            if latin.isalnum():  # é → e, ﬁ → fi: Latin letters keep the ASCII slugs they had
+                kept = latin.lower()
+            elif unicodedata.category(char)[0] in "LNM":  # a letter, digit or mark of another script
+                kept = char.lower()
+            else:
+                kept = ""
+        if kept:
+            word.append(kept)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    return "-".join(words)
+
+
 def post_path(slug: str) -> str:
     return f"posts/{slug}/"
 

@@ -1,0 +1,113 @@
+"""`qsite serve` keeps following edits (issue 9): after content/ or templates/ is deleted and
+made again, and for a save made while the first build ran, before the watch began."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from qsite.cache import Cache
+from qsite.serve import Rebuilder, SiteState, build_in_memory, start_watching
+
+from conftest import BASE, copy_templates, post, write_files
+
+DEADLINE = 10.0
+
+
+def save(path: Path, text: str) -> None:
+    """Save like many editors do: a temporary file beside it, renamed over it."""
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)
+
+
+def failed(state: SiteState) -> bool:
+    return state.snapshot().problems != ()
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while not done():
+        if time.monotonic() > end:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.02)
+
+
+def page(state: SiteState, path: str) -> str:
+    files = state.snapshot().files or {}
+    return files.get(path, b"").decode("utf-8")
+
+
+def watching(root: Path) -> tuple[Rebuilder, SiteState, list[str]]:
+    """What serve does before it starts watching: the first build."""
+    state = SiteState()
+    memory = Cache()
+    lines: list[str] = []
+    rebuilder = Rebuilder(root, lambda: build_in_memory(root, "http://127.0.0.1:1", memory), state, lines.append, 0.1)
+    rebuilder.rebuild()
+    return rebuilder, state, lines
+
+
+def make(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    write_files(root, {**BASE, "content/posts/a.md": post("Huddles", "2020-04-01", body="First text.")})
+    copy_templates(root)
+    return root
+
+
+def test_edits_are_followed_after_content_is_deleted_and_made_again(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    rebuilder, state, _lines = watching(root)
+    observer = start_watching(root, rebuilder)
+    rebuilder.start()
+    try:
+        assert "First text." in page(state, "posts/a/index.html")
+        shutil.rmtree(root / "content")
+        wait_until(lambda: page(state, "posts/a/index.html") == "", "the deletion noticed")
+        write_files(root, {"content/posts/a.md": post("Huddles", "2020-04-01", body="Second text.")})
+        wait_until(lambda: "Second text." in page(state, "posts/a/index.html"), "the recreated post shown")
+        save(root / "content/posts/a.md", post("Huddles", "2020-04-01", body="Third text."))
+        wait_until(lambda: "Third text." in page(state, "posts/a/index.html"), "an edit in the new folder shown")
+        # the same for templates/
+        saved = tmp_path / "templates-copy"
+        shutil.move(root / "templates", saved)
+        wait_until(lambda: failed(state), "the templates' removal noticed")
+        shutil.move(saved, root / "templates")
+        base = root / "templates/base.html"
+        wait_until(lambda: not failed(state), "the templates back")
+        save(base, base.read_text(encoding="utf-8").replace("</body>", "<p>marker-after-restore</p></body>"))
+        wait_until(lambda: "marker-after-restore" in page(state, "posts/a/index.html"), "a template edit shown")
+    finally:
+        rebuilder.stop()
+        observer.stop()  # type: ignore[attr-defined]
+
+
+def test_a_save_made_before_the_watch_began_is_not_lost(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    rebuilder, state, _lines = watching(root)  # the first build
+    # saved after the first build read the post, before any watch: "Serving…" was just printed
+    save(root / "content/posts/a.md", post("Huddles", "2020-04-01", body="Saved at once."))
+    observer = start_watching(root, rebuilder)
+    rebuilder.start()
+    try:
+        wait_until(lambda: "Saved at once." in page(state, "posts/a/index.html"), "the early save shown")
+    finally:
+        rebuilder.stop()
+        observer.stop()  # type: ignore[attr-defined]
+
+
+def test_nothing_saved_means_no_second_build(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    time.sleep(0.05)  # the files are older than the build, by more than the clock slack
+    rebuilder, state, lines = watching(root)
+    observer = start_watching(root, rebuilder)
+    rebuilder.start()
+    try:
+        save(root / "content/posts/a.md", post("Huddles", "2020-04-01", body="Edited."))
+        wait_until(lambda: "Edited." in page(state, "posts/a/index.html"), "the edit shown")
+        assert state.snapshot().generation == 2, lines
+    finally:
+        rebuilder.stop()
+        observer.stop()  # type: ignore[attr-defined]
