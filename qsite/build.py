@@ -288,7 +288,6 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
         fastpath.forget(config.root)  # recorded again only once this build has succeeded
     if cache is None:
         cache = Cache.open(config.root) if options.cache else Cache()
-    notes += cache.notes
     workers = Workers(options.jobs)
     loaded = load_site(config, options, cache, workers, clock)
     site, groups, editions, warnings, assets, seen, fingerprints = (
@@ -309,7 +308,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     config_fp = fingerprints.of(config)
     result = BuildResult(
         config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,
-        post_count=len(site.posts), page_count=len(site.pages), cache_notes=notes,
+        post_count=len(site.posts), page_count=len(site.pages),
+        cache_notes=notes + cache.notes,
     )
     pages: dict[str, tuple[str, Any]] = {}
     with Stage(out) as stage:
