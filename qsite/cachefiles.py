@@ -271,11 +271,16 @@ def remove_old(folder: Path) -> None:
 
 
 def note(notes: list[str]) -> str | None:
-    """The one line that tells an editor which cache files were ignored, or None."""
+    """The one line that tells an editor which cache files were ignored, or None. ``notes``
+    holds ``"name (why)"``; files ignored for the same reason (a new qsite: all of them) share it."""
     if not notes:
         return None
     unique = list(dict.fromkeys(notes))
     if len(unique) == 1:
-        return f"note: {FOLDER}/{unique[0]} was unreadable, so it was ignored and rebuilt"
-    shown = "; ".join(unique[:3]) + ("; …" if len(unique) > 3 else "")
-    return f"note: {len(unique)} files in {FOLDER}/ were unreadable, so they were ignored and rebuilt: {shown}"
+        name, _, why = unique[0].partition(" (")
+        return f"note: {FOLDER}/{name} was unreadable ({why}, so it was ignored and rebuilt"
+    names = list(dict.fromkeys(n.split(" (", 1)[0] for n in unique))
+    reasons = {n.split(" (", 1)[-1].rstrip(")") for n in unique}
+    why = f" ({reasons.pop()})" if len(reasons) == 1 else ""
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"note: {len(names)} files in {FOLDER}/ were unreadable{why}, so they were ignored and rebuilt: {shown}"
