@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, fastpath, markup, search, urls
+from qsite import digest, fastpath, markup, parallel, search, urls
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
@@ -325,6 +325,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
             else:
                 todo.append(i)
         problems: list[Problem] = []
+        if workers.jobs > 1 and len(todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
+            renderer.compile(t for template in {jobs[i].template for i in todo} for t in deps.members(template))
         for i, data in zip(todo, workers.map(_render_chunk, todo, state=(renderer, jobs)), strict=True):
             if isinstance(data, list):
                 problems.extend(data)

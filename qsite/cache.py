@@ -193,6 +193,7 @@ class TemplateDeps:
         self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_key
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
+        self._members: dict[str, frozenset[str]] = {}  # template → it and every template it pulls in
         self.parsed = parsed if parsed is not None else {}  # source hash → (names, pulled): kept by Cache
 
     def _read(self, name: str) -> tuple[str, frozenset[str], frozenset[str] | None]:
@@ -243,7 +244,12 @@ class TemplateDeps:
         digest = _hash(*(part for t in sorted(seen) for part in (t, self._read(t)[0])))
         found = (digest, frozenset(names))
         self._closure[name] = found
+        self._members[name] = frozenset(seen)
         return found
+
+    def members(self, name: str) -> frozenset[str]:
+        """``name`` and every template it pulls in, as far as ``of`` found them."""
+        return self._members.get(name, frozenset([name]))
 
 
 class CompiledTemplates(jinja2.BytecodeCache):

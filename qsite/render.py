@@ -7,6 +7,7 @@ the model before this step; templates only print them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -204,6 +205,15 @@ class Renderer:
             serve_mode=serve,
             search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
+
+    def compile(self, names: Iterable[str]) -> None:
+        """Compile these templates now, before the build forks its workers, so that they
+        inherit them compiled instead of each compiling its own: compiled templates are
+        Python code, so they are never kept on disk (qsite/cache.py, CompiledTemplates). A
+        broken template is left for ``render`` to report with its file and line."""
+        for name in sorted(set(names)):
+            with contextlib.suppress(Exception):  # render reports it, naming the page
+                self.env.get_template(name)
 
     def render(self, job: Job) -> Output:
         """Raises ContentError with the template's file and line if the template fails."""
