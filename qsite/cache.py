@@ -392,8 +392,9 @@ class _Store:
     when a build asks for it, and an entry that does not decode is a miss. A value that cannot
     be encoded is simply not kept: it is made again next time."""
 
-    def __init__(self, name: str, encode: Callable[[Any], Any], decode: Callable[[Any], Any]):
+    def __init__(self, name: str, encode: Callable[[Any], Any], decode: Callable[[Any], Any], persist: bool = True):
         self.name = name
+        self.persist = persist  # False: in memory only (qsite serve, --no-cache), so values are never encoded
         self.encode = encode
         self.decode = decode
         self.shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]  # key → plain data
@@ -426,6 +427,10 @@ class _Store:
         return value
 
     def put(self, key: str, value: Any) -> None:
+        if not self.persist:
+            self.objects[key] = value
+            self.used.add(key)
+            return
         try:
             plain = self.encode(value)
         except (TypeError, ValueError):
@@ -467,8 +472,8 @@ class Cache:
     def __init__(self, folder: Path | None = None):
         self.folder = folder
         self.stats: dict[str, StatEntry] = {}  # input file → its stamp, when hashed, and its hash
-        self.docs = _Store("sources", encode_doc, decode_doc)
-        self.markdown = _Store("markdown", encode_rendered, decode_rendered)
+        self.docs = _Store("sources", encode_doc, decode_doc, persist=folder is not None)
+        self.markdown = _Store("markdown", encode_rendered, decode_rendered, persist=folder is not None)
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)

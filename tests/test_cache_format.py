@@ -299,3 +299,13 @@ def test_rendered_decoder_refuses_wrong_types() -> None:
         bad[i] = wrong
         with pytest.raises(cachefiles.Unreadable):
             decode_rendered(bad)
+
+
+def test_a_cache_in_memory_keeps_values_as_they_are() -> None:
+    """``qsite serve`` (and --no-cache) keep the cache in memory: nothing is encoded, so even
+    a value JSON cannot keep is reused between rebuilds."""
+    doc = parse_document("content/posts/x.md", "post", "---\ntitle: T\nbig: 99999999999999999999\n---\nB\n")
+    memory = cache_module.Cache()
+    memory.docs.put("ab" * 32, doc)
+    assert memory.docs.get("ab" * 32) is doc
+    assert all(shard == {} for shard in memory.docs.shards)
