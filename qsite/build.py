@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, fastpath, markup, search
+from qsite import digest, fastpath, markup, parallel, search
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
 from qsite.cache import remove as remove_cache
@@ -68,6 +68,7 @@ class BuildResult:
     search_shards: tuple[str, ...] = ()  # the index's shards (qsite/search.py), primary first
     search_reindexed: tuple[str, ...] = ()  # of which indexed by this build; the rest were kept
     quick: bool = False  # nothing changed, proven from file stats alone: nothing was even planned
+    cache_notes: list[str] = field(default_factory=list)  # cache files ignored as unreadable (cachefiles.note)
     post_count: int = 0
     page_count: int = 0
 
@@ -304,13 +305,14 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     options = replace(options, now=now_for(options))  # one "now" for the whole build
     assert options.now is not None
     on_disk = cache is None and options.cache
+    notes: list[str] = []  # cache files found unreadable: ignored, rebuilt, and named in one line
     sources = fastpath.snapshot_sources(root) if on_disk else None  # before reading any source
     config = configure(root, options)
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
     if on_disk:
         if options.quick:
             key = fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
-            last = fastpath.unchanged(config.root, out, key, options.now)
+            last = fastpath.unchanged(config.root, out, key, options.now, notes)
             if last is not None:
                 return _unchanged(config, out, last, clock, options.search)
         fastpath.forget(config.root)  # recorded again only once this build has succeeded
@@ -335,6 +337,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     result = BuildResult(
         config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,
         post_count=len(site.posts), page_count=len(site.pages),
+        cache_notes=notes + cache.notes,
     )
     pages: dict[str, tuple[str, Any]] = {}
     with Stage(out) as stage:
@@ -350,6 +353,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
             else:
                 todo.append(i)
         problems: list[Problem] = []
+        if workers.jobs > 1 and len(todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
+            renderer.compile(t for template in {jobs[i].template for i in todo} for t in deps.members(template))
         for i, data in zip(todo, workers.map(_render_chunk, todo, state=(renderer, jobs)), strict=True):
             if isinstance(data, list):
                 problems.extend(data)

@@ -20,8 +20,13 @@ Fingerprints need no per-kind code: a new page kind is covered as soon as its co
 dataclasses, tuples, dicts and plain values. A context that cannot be fingerprinted (a lambda,
 a generator) just makes that page render every time.
 
-The cache lives in ``.qsite-cache/`` beside site.yaml as pickles. It is trusted like the
-site's own source (it is only ever written by qsite); any file that fails to load is ignored.
+The cache lives in ``.qsite-cache/`` beside site.yaml as JSON files (``qsite/cachefiles.py``).
+It is *not* trusted: a commit or CI's cache restore can put anything there, so every value is
+decoded by the typed codecs below, which build only the plain values and the few dataclasses
+the cache holds (``SourceDoc``, ``markup.Rendered``), checking every field. A file or entry
+that does not decode is ignored and rebuilt, with one line of notice (``Cache.notes``).
+Fingerprints still use pickle, but only to turn a value into bytes to hash: nothing is ever
+unpickled. Jinja's compiled templates (marshalled code) are kept in memory only, never on disk.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import pickle
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +47,30 @@ import jinja2
 import jinja2.bccache
 from jinja2 import meta
 
-from qsite.cachefiles import ENGINE, FOLDER, RACY_NS, _dump, _load
+from qsite import cachefiles
+from qsite.cachefiles import (
+    ENGINE,
+    FOLDER,
+    RACY_NS,
+    InputStamp,
+    Stamp,
+    Unreadable,
+    as_bool,
+    as_dict,
+    as_int,
+    as_list,
+    as_stamp,
+    as_str,
+    as_strs,
+    as_yaml,
+    check_yaml,
+    dump,
+    input_stamp,
+    load,
+    optional,
+)
 from qsite.content import SourceDoc
 from qsite.markup import Rendered
-from qsite.write import Stamp
 
 SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
 
@@ -167,6 +193,7 @@ class TemplateDeps:
         self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_key
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
+        self._members: dict[str, frozenset[str]] = {}  # template → it and every template it pulls in
         self.parsed = parsed if parsed is not None else {}  # source hash → (names, pulled): kept by Cache
 
     def _read(self, name: str) -> tuple[str, frozenset[str], frozenset[str] | None]:
@@ -217,13 +244,20 @@ class TemplateDeps:
         digest = _hash(*(part for t in sorted(seen) for part in (t, self._read(t)[0])))
         found = (digest, frozenset(names))
         self._closure[name] = found
+        self._members[name] = frozenset(seen)
         return found
+
+    def members(self, name: str) -> frozenset[str]:
+        """``name`` and every template it pulls in, as far as ``of`` found them."""
+        return self._members.get(name, frozenset([name]))
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
-    """Jinja's compiled templates, kept by ``Cache`` (in memory, and on disk beside the rest):
-    compiling the templates a rebuild renders costs more than rendering a few pages. Jinja
-    stores each with its source's checksum and recompiles a template whose source changed."""
+    """Jinja's compiled templates, kept by ``Cache`` in memory only (``qsite serve`` keeps one
+    Cache across rebuilds): compiling the templates a rebuild renders costs more than rendering
+    a few pages. Never on disk: compiled templates are marshalled Python code, and loading
+    code from a folder a commit can fill would run it. Jinja stores each with its source's
+    checksum and recompiles a template whose source changed."""
 
     def __init__(self) -> None:
         self.store: dict[str, bytes] = {}
@@ -239,40 +273,185 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.dirty = True
 
 
+# -- codecs: each cached value to plain JSON data and back, every field checked --------------
+
+_SOURCEDOC_FIELDS = ("rel", "kind", "meta", "lines", "body", "body_line", "front_line")
+_RENDERED_FIELDS = ("html", "summary_html", "has_more", "words", "toc")
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+# If a field is added to a cached dataclass and not to its codec, nothing of that kind is
+# cached (a slower build, never a wrong one); tests/test_cache_format.py fails loudly.
+CODECS_CURRENT = {
+    "SourceDoc": _fields(SourceDoc) == _SOURCEDOC_FIELDS,
+    "Rendered": _fields(Rendered) == _RENDERED_FIELDS,
+}
+
+
+def encode_doc(doc: SourceDoc) -> list[Any]:
+    if not CODECS_CURRENT["SourceDoc"] or type(doc) is not SourceDoc:
+        raise TypeError("not a SourceDoc this codec knows")
+    check_yaml(doc.meta)
+    lines = []
+    for path, line in doc.lines.items():
+        for part in path:
+            if type(part) is not str and type(part) is not int:
+                raise TypeError("front-matter paths are texts and integers")
+        lines.append([list(path), line])
+    return [doc.rel, doc.kind, doc.meta, lines, doc.body, doc.body_line, doc.front_line]
+
+
+def _path(value: object) -> tuple[str | int, ...]:
+    parts = as_list(value)
+    for part in parts:
+        if type(part) is not str and type(part) is not int:
+            raise Unreadable("expected a front-matter path")
+    return tuple(parts)
+
+
+def decode_doc(value: object) -> SourceDoc:
+    rel, kind, meta, lines, body, body_line, front_line = as_list(value, 7)
+    if type(meta) is not dict:
+        raise Unreadable("front matter must be an object")
+    as_yaml(meta)
+    found: dict[tuple[str | int, ...], int] = {}
+    for entry in as_list(lines):
+        path, line = as_list(entry, 2)
+        found[_path(path)] = as_int(line)
+    return SourceDoc(as_str(rel), as_str(kind), meta, found, as_str(body), as_int(body_line), as_int(front_line))
+
+
+def encode_rendered(body: Rendered) -> list[Any]:
+    if not CODECS_CURRENT["Rendered"] or type(body) is not Rendered:
+        raise TypeError("not a Rendered this codec knows")
+    return [body.html, body.summary_html, body.has_more, body.words, [list(entry) for entry in body.toc]]
+
+
+def decode_rendered(value: object) -> Rendered:
+    html, summary_html, has_more, words, toc = as_list(value, 5)
+    entries = []
+    for entry in as_list(toc):
+        level, ident, text = as_list(entry, 3)
+        entries.append((as_int(level), as_str(ident), as_str(text)))
+    return Rendered(as_str(html), as_str(summary_html), as_bool(has_more), as_int(words), tuple(entries))
+
+
+StatEntry = tuple[int, int, int, int, int, str]  # (*InputStamp, when it was hashed (ns), sha256 of its bytes)
+
+
+def _decode_stats(value: object) -> dict[str, StatEntry]:
+    stats: dict[str, StatEntry] = {}
+    for path, entry in as_dict(value).items():
+        size, mtime, ino, ctime, checked, digest = as_list(entry, 6)
+        stats[path] = (as_int(size), as_int(mtime), as_int(ino), as_int(ctime), as_int(checked), as_str(digest))
+    return stats
+
+
+def _decode_pages(value: object) -> dict[str, tuple[str, Stamp]]:
+    pages: dict[str, tuple[str, Stamp]] = {}
+    for file, entry in as_dict(value).items():
+        key, stamp = as_list(entry, 2)
+        pages[file] = (as_str(key), as_stamp(stamp))
+    return pages
+
+
+def _decode_related(value: object) -> tuple[str, dict[str, tuple[str, ...]]]:
+    shape, related = as_list(value, 2)
+    return as_str(shape), {slug: as_strs(slugs) for slug, slugs in as_dict(related).items()}
+
+
+_pulled = optional(lambda value: frozenset(as_strs(value)))
+
+
+def _decode_templates(value: object) -> dict[str, tuple[frozenset[str], frozenset[str] | None]]:
+    found: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {}
+    for digest, entry in as_dict(value).items():
+        names, pulled = as_list(entry, 2)
+        found[digest] = (frozenset(as_strs(names)), _pulled(pulled))
+    return found
+
+
+def _encode_templates(templates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        digest: [sorted(names), None if pulled is None else sorted(pulled)]
+        for digest, (names, pulled) in templates.items()
+    }
+
+
 # -- the cache ----------------------------------------------------------------------------
 
 
 class _Store:
-    """A dict kept as ``SHARDS`` pickles; remembers which shards changed and which entries
-    this build used, so ``save`` rewrites only changed shards and drops what is no longer used."""
+    """A dict kept as ``SHARDS`` files; remembers which shards changed and which entries this
+    build used, so ``save`` rewrites only changed shards and drops what is no longer used.
 
-    def __init__(self, name: str):
+    On disk each entry is plain data (``encode``); it is decoded and checked (``decode``) only
+    when a build asks for it, and an entry that does not decode is a miss. A value that cannot
+    be encoded is simply not kept: it is made again next time."""
+
+    def __init__(self, name: str, encode: Callable[[Any], Any], decode: Callable[[Any], Any], persist: bool = True):
         self.name = name
-        self.shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        self.persist = persist  # False: in memory only (qsite serve, --no-cache), so values are never encoded
+        self.encode = encode
+        self.decode = decode
+        self.shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]  # key → plain data
+        self.objects: dict[str, Any] = {}  # key → value, for entries decoded or put in this process
         self.dirty = [False] * SHARDS
         self.used: set[str] = set()
+        self.notes: list[str] = []  # shared with Cache.notes by ``load``
 
     @staticmethod
     def _shard(key: str) -> int:
         return int(key[:2], 16) % SHARDS
 
     def get(self, key: str) -> Any:
-        value = self.shards[self._shard(key)].get(key)
-        if value is not None:
-            self.used.add(key)
+        value = self.objects.get(key)
+        if value is None:
+            shard = self.shards[self._shard(key)]
+            plain = shard.get(key)
+            if plain is None:
+                return None
+            try:
+                value = self.decode(plain)
+            except Exception as exc:  # any surprise in a cache file is just a miss
+                del shard[key]  # damaged: made again, and the shard rewritten
+                self.dirty[self._shard(key)] = True
+                why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
+                self.notes.append(f"{self._file(self._shard(key))} (an entry: {why})")
+                return None
+            self.objects[key] = value
+        self.used.add(key)
         return value
 
     def put(self, key: str, value: Any) -> None:
+        if not self.persist:
+            self.objects[key] = value
+            self.used.add(key)
+            return
+        try:
+            plain = self.encode(value)
+        except (TypeError, ValueError):
+            return  # not cacheable (see ``check_yaml``): made again next time
         i = self._shard(key)
-        self.shards[i][key] = value
+        self.shards[i][key] = plain
+        self.objects[key] = value
         self.dirty[i] = True
         self.used.add(key)
 
-    def load(self, folder: Path) -> None:
+    def load(self, folder: Path, notes: list[str]) -> None:
+        self.notes = notes
         for i in range(SHARDS):
-            data = _load(folder / f"{self.name}-{i:02d}.pickle")
-            if isinstance(data, dict):
+            data = load(folder / self._file(i), as_dict, notes)
+            if data is not None:
                 self.shards[i] = data
+            elif (folder / self._file(i)).exists():
+                self.dirty[i] = True  # unreadable: rewrite it
+
+    def _file(self, i: int) -> str:
+        return f"{self.name}-{i:02d}.json"
 
     def save(self, folder: Path | None) -> None:
         for i, shard in enumerate(self.shards):
@@ -280,8 +459,9 @@ class _Store:
             for key in unused:
                 del shard[key]
             if folder is not None and (self.dirty[i] or unused):
-                _dump(folder / f"{self.name}-{i:02d}.pickle", shard)
+                dump(folder / self._file(i), shard)
             self.dirty[i] = False
+        self.objects = {k: v for k, v in self.objects.items() if k in self.used}
         self.used = set()
 
 
@@ -291,9 +471,9 @@ class Cache:
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder
-        self.stats: dict[str, tuple[int, int, int, int, int, str]] = {}  # file → stat + hash
-        self.docs = _Store("sources")
-        self.markdown = _Store("markdown")
+        self.stats: dict[str, StatEntry] = {}  # input file → its stamp, when hashed, and its hash
+        self.docs = _Store("sources", encode_doc, decode_doc, persist=folder is not None)
+        self.markdown = _Store("markdown", encode_rendered, decode_rendered, persist=folder is not None)
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
@@ -301,8 +481,10 @@ class Cache:
         self._shape = ""
         self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, never saved
         self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
+        self.templates_dirty = False
         self.templates_size = 0
-        self.compiled = CompiledTemplates()
+        self.compiled = CompiledTemplates()  # in memory only: see CompiledTemplates
+        self.notes: list[str] = []  # cache files found unreadable (and ignored): see cachefiles.note
         self.hits = 0
         self.renders = 0
 
@@ -310,22 +492,17 @@ class Cache:
     def open(cls, root: Path) -> Cache:
         cache = cls(root / FOLDER)
         folder = root / FOLDER
-        if folder.is_dir():
-            stats = _load(folder / "stats.pickle")
-            if isinstance(stats, dict):
-                cache.stats = stats
-            pages = _load(folder / "pages.pickle")
-            if isinstance(pages, dict):
-                cache.pages = pages
-            cache.docs.load(folder)
-            cache.markdown.load(folder)
-            related = _load(folder / "related.pickle")
-            if isinstance(related, tuple):
-                cache.related = related
-            templates = _load(folder / "templates.pickle")
-            if isinstance(templates, tuple) and len(templates) == 2:
-                cache.templates, cache.compiled.store = templates
-                cache.templates_size = len(cache.templates)
+        if folder.is_dir() and not folder.is_symlink():
+            notes = cache.notes
+            cache.stats = load(folder / "stats.json", _decode_stats, notes) or {}
+            cache.pages = load(folder / "pages.json", _decode_pages, notes) or {}
+            cache.docs.load(folder, notes)
+            cache.markdown.load(folder, notes)
+            cache.related = load(folder / "related.json", _decode_related, notes)
+            cache.related_dirty = cache.related is None and (folder / "related.json").exists()
+            cache.templates = load(folder / "templates.json", _decode_templates, notes) or {}
+            cache.templates_size = len(cache.templates)
+            cache.templates_dirty = not cache.templates and (folder / "templates.json").exists()
         return cache
 
     def save(self, seen_files: Iterable[str]) -> None:
@@ -337,24 +514,28 @@ class Cache:
             self.markdown.save(None)
             return
         try:
+            if self.folder.is_symlink():
+                return  # never write through a link to who knows where
             self.folder.mkdir(exist_ok=True)
             tag = self.folder / "CACHEDIR.TAG"
             if not tag.exists():  # backup tools skip folders tagged so (bford.info/cachedir)
                 tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# qsite's build cache\n", encoding="utf-8")
+            cachefiles.remove_old(self.folder)
             self.docs.save(self.folder)
             self.markdown.save(self.folder)
-            _dump(self.folder / "stats.pickle", self.stats)
-            _dump(self.folder / "pages.pickle", self.pages)
-            if self.related_dirty:
-                _dump(self.folder / "related.pickle", self.related)
+            dump(self.folder / "stats.json", {path: list(entry) for path, entry in self.stats.items()})
+            dump(self.folder / "pages.json", {file: [key, list(stamp)] for file, (key, stamp) in self.pages.items()})
+            if self.related_dirty and self.related is not None:
+                shape, related = self.related
+                dump(self.folder / "related.json", [shape, {slug: list(slugs) for slug, slugs in related.items()}])
                 self.related_dirty = False
-            if self.compiled.dirty or len(self.templates) != self.templates_size:
+            if self.templates_dirty or len(self.templates) != self.templates_size:
                 if len(self.templates) > 1000:  # template edits pile up: start afresh now and then
-                    self.templates, self.compiled.store = {}, {}
-                _dump(self.folder / "templates.pickle", (self.templates, self.compiled.store))
-                self.compiled.dirty = False
+                    self.templates = {}
+                dump(self.folder / "templates.json", _encode_templates(self.templates))
+                self.templates_dirty = False
                 self.templates_size = len(self.templates)
-        except OSError:
+        except (OSError, ValueError, TypeError):
             pass  # a cache that cannot be saved costs the next build time, never correctness
 
     # -- parsed files --
@@ -368,12 +549,12 @@ class Cache:
             st = path.stat()
         except OSError:
             return None
-        size, mtime, ctime, ino, checked, digest = entry
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
+        seen: InputStamp = entry[:4]  # type: ignore[assignment]
+        if input_stamp(st) != seen:
             return None
-        if max(mtime, ctime) >= checked - RACY_NS:
+        if cachefiles.is_racy(seen, entry[4]):
             return None  # changed too close to when it was hashed: a second edit could hide
-        return digest
+        return entry[5]
 
     def hash_file(self, path: Path) -> str | None:
         """Hash a file whose stat is new (cheap next to parsing it) and remember its stat."""
@@ -387,7 +568,7 @@ class Cache:
         return digest
 
     def record_file(self, path: Path, stat: os.stat_result, checked_ns: int, digest: str) -> None:
-        self.stats[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, checked_ns, digest)
+        self.stats[str(path)] = (*input_stamp(stat), checked_ns, digest)
 
     @staticmethod
     def derived_key(*parts: str) -> str:
@@ -400,7 +581,7 @@ class Cache:
     def _related_key(site: Any) -> str:
         """Related posts depend only on each post's slug, date, themes and tags."""
         shape = [(p.slug, p.date.timestamp(), p.themes, tuple(t.slug for t in p.tags)) for p in site.posts]
-        return _hash("related", ENGINE, pickle.dumps(shape, protocol=5))
+        return _hash("related", ENGINE, json.dumps(shape))
 
     def related_for(self, site: Any) -> dict[str, tuple[str, ...]] | None:
         """The related posts (by slug) of the last build, if the site's shape is the same."""
@@ -480,4 +661,7 @@ def remove(root: Path) -> bool:
     return False
 
 
-__all__ = ["Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"]
+# RACY_NS: tests make recent files trusted by setting it here and in cachefiles
+__all__ = [
+    "RACY_NS", "Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"
+]

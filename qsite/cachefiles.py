@@ -1,6 +1,16 @@
-"""The build cache's files and the key of the engine that wrote them, without the libraries the
-build renders with: the no-change shortcut (``fastpath``) reads the cache before (and, when
-nothing changed, instead of) importing Jinja, Markdown or Pygments.
+"""The build cache's files, their data-only format, the one shape of a file stamp, and the key
+of the engine that wrote them. Kept free of the libraries the build renders with: the
+no-change shortcut (``fastpath``) reads the cache before (and, when nothing changed, instead
+of) importing Jinja, Markdown or Pygments.
+
+**Caches hold data, not code.** ``.qsite-cache/`` can arrive in a commit or through CI's cache
+restore, so whatever is in it is read as untrusted input: each file is JSON (parsing JSON
+never runs code), and every value is decoded by a typed decoder that checks each field's type
+and builds only qsite's own plain values and dataclasses, named by the caller, never by the
+file. A file that is missing is a miss; one that is damaged, truncated, of another format or
+written by another qsite (``ENGINE``) is *unreadable*: it is ignored, the caller rebuilds it,
+and ``note`` turns the list of such files into the one line the CLI prints. No cache file
+can stop or change a build.
 
 ``ENGINE`` hashes qsite's version, its own source files (the Markdown settings in markup.py
 among them), the Python version and the versions of the libraries qsite depends on: anything
@@ -12,17 +22,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import json
+import math
 import os
-import pickle
 import sys
 import tempfile
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qsite import __version__
 
 FOLDER = ".qsite-cache"
+FORMAT = "qsite-cache/2"  # 1 was pickles: never read, removed by the next save (see ``remove_old``)
 RACY_NS = 2_000_000_000  # a file changed this close to being read may change again unseen
+
+T = TypeVar("T")
 
 
 def _engine() -> str:
@@ -43,22 +59,228 @@ def _engine() -> str:
 ENGINE = _engine()
 
 
-def _load(path: Path) -> Any:
+# -- file stamps ----------------------------------------------------------------------------
+
+# One shape for "what a file looked like when last seen", for every file qsite tracks:
+# (size, mtime_ns, inode). An *input* file (under content/, templates/, site.yaml) also carries
+# its ctime, which catches an edit that restored the mtime; output files cannot, since the
+# renames and hard links that put them in place change their ctime but not their stamp.
+Stamp = tuple[int, int, int]
+InputStamp = tuple[int, int, int, int]  # (*Stamp, ctime_ns)
+
+
+def stamp(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def input_stamp(st: os.stat_result) -> InputStamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def is_racy(seen: InputStamp, checked_ns: int) -> bool:
+    """True if the file changed so close to ``checked_ns`` (when it was read) that a second
+    edit within the clock's granularity could keep this stamp: its bytes must be compared."""
+    return max(seen[1], seen[3]) >= checked_ns - RACY_NS
+
+
+# -- a small typed codec ---------------------------------------------------------------------
+
+
+class Unreadable(ValueError):
+    """A cache file or value that is not what qsite wrote; the message says why."""
+
+
+def as_int(value: object) -> int:
+    if type(value) is not int:  # bool is an int subclass: refused
+        raise Unreadable(f"expected an integer, found {type(value).__name__}")
+    return value
+
+
+def as_str(value: object) -> str:
+    if type(value) is not str:
+        raise Unreadable(f"expected text, found {type(value).__name__}")
+    return value
+
+
+def as_bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise Unreadable(f"expected true or false, found {type(value).__name__}")
+    return value
+
+
+def optional(decode: Callable[[object], T]) -> Callable[[object], T | None]:
+    return lambda value: None if value is None else decode(value)
+
+
+def as_list(value: object, length: int | None = None) -> list[Any]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise Unreadable(f"expected a list of {length or 'any number of'} items")
+    return value
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    if type(value) is not dict:  # JSON objects' keys are always text
+        raise Unreadable(f"expected an object, found {type(value).__name__}")
+    return value
+
+
+def as_strs(value: object) -> tuple[str, ...]:
+    items = as_list(value)
+    for item in items:
+        if type(item) is not str:
+            raise Unreadable("expected a list of texts")
+    return tuple(items)
+
+
+def as_ints(value: object, length: int) -> tuple[int, ...]:
+    items = as_list(value, length)
+    for item in items:
+        if type(item) is not int:
+            raise Unreadable("expected a list of integers")
+    return tuple(items)
+
+
+def as_stamp(value: object) -> Stamp:
+    return as_ints(value, 3)  # type: ignore[return-value]
+
+
+def as_input_stamp(value: object) -> InputStamp:
+    return as_ints(value, 4)  # type: ignore[return-value]
+
+
+def as_datetime(value: object) -> datetime:
+    """An aware datetime, kept as ISO 8601 text with its UTC offset."""
     try:
-        with open(path, "rb") as f:
-            engine, data = pickle.load(f)
-    except Exception:  # a missing, old or damaged cache file is just a miss
+        found = datetime.fromisoformat(as_str(value))
+    except ValueError:
+        raise Unreadable("expected a date and time") from None
+    if found.tzinfo is None:
+        raise Unreadable("expected a date and time with its UTC offset")
+    return found
+
+
+def from_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+MAX_DEPTH = 64  # front matter is refused past strict_yaml.MAX_DEPTH (20) levels
+
+
+def as_yaml(value: object, depth: int = 0) -> Any:
+    """A front-matter value as strict_yaml builds it: text, integer, float, true/false, null,
+    lists and objects of those; nothing else, and never deeper than any front matter can be."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if depth > MAX_DEPTH:
+        raise Unreadable("values nested too deeply")
+    if kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            as_yaml(item, depth + 1)
+        return value
+    if kind is dict:
+        for item in value.values():  # type: ignore[attr-defined]
+            as_yaml(item, depth + 1)
+        return value
+    raise Unreadable(f"unexpected {kind.__name__} in front matter")
+
+
+def check_yaml(value: object, depth: int = 0) -> None:
+    """Raise TypeError unless ``value`` is one ``as_yaml`` accepts and JSON keeps as it is
+    (a float that is not finite, or an integer too big for other JSON readers, is not
+    cached: the file is parsed again next time)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return
+    if kind is int:
+        if abs(value) >= 2**63:  # type: ignore[arg-type]
+            raise TypeError("integer too big to cache")
+        return
+    if kind is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            raise TypeError("float not finite")
+        return
+    if depth > MAX_DEPTH:
+        raise TypeError("nested too deeply to cache")
+    if kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            check_yaml(item, depth + 1)
+        return
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
+                raise TypeError("front matter keys are text")
+            check_yaml(item, depth + 1)
+        return
+    raise TypeError(f"{kind.__name__} cannot be cached")
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def load(path: Path, decode: Callable[[Any], T], notes: list[str]) -> T | None:
+    """The value kept in ``path`` by ``dump``, decoded and checked by ``decode``; None if there
+    is none. An unreadable file (see the module docstring) also adds its name and why to
+    ``notes``, and the caller rebuilds it: a cache file can cost time, never a build."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return None
-    return data if engine == ENGINE else None
+    except OSError as exc:
+        notes.append(f"{path.name} ({exc.strerror or exc})")
+        return None
+    try:
+        try:
+            doc = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise Unreadable("not a JSON file qsite wrote: damaged, truncated or of an older format") from None
+        if type(doc) is not dict or doc.get("format") != FORMAT or "data" not in doc:
+            raise Unreadable("not a qsite cache file of this format")
+        if doc.get("engine") != ENGINE:
+            raise Unreadable("written by another version of qsite or its libraries")
+        return decode(doc["data"])
+    except Exception as exc:  # any surprise in a cache file is just a miss
+        why = str(exc) if isinstance(exc, Unreadable) else f"unexpected content: {type(exc).__name__}"
+        notes.append(f"{path.name} ({why})")
+        return None
 
 
-def _dump(path: Path, data: Any) -> None:
+def dump(path: Path, data: Any) -> None:
+    """Write ``data`` (plain JSON values only) to ``path`` atomically: a reader sees the old
+    file or the new one, never half of one."""
+    text = json.dumps(
+        {"format": FORMAT, "engine": ENGINE, "data": data}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump((ENGINE, data), f, protocol=5)
+            f.write(text.encode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_old(folder: Path) -> None:
+    """Delete the cache files of the older, pickled format (never read: they could run code)."""
+    with contextlib.suppress(OSError):
+        for old in folder.glob("*.pickle"):
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def note(notes: list[str]) -> str | None:
+    """The one line that tells an editor which cache files were ignored, or None. ``notes``
+    holds ``"name (why)"``; files ignored for the same reason (a new qsite: all of them) share it."""
+    if not notes:
+        return None
+    unique = list(dict.fromkeys(notes))
+    if len(unique) == 1:
+        name, _, why = unique[0].partition(" (")
+        return f"note: {FOLDER}/{name} was unreadable ({why}, so it was ignored and rebuilt"
+    names = list(dict.fromkeys(n.split(" (", 1)[0] for n in unique))
+    reasons = {n.split(" (", 1)[-1].rstrip(")") for n in unique}
+    why = f" ({reasons.pop()})" if len(reasons) == 1 else ""
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"note: {len(names)} files in {FOLDER}/ were unreadable{why}, so they were ignored and rebuilt: {shown}"

@@ -99,7 +99,10 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    if not args.no_cache and _unchanged(args):
+    from qsite.cachefiles import note
+
+    notes: list[str] = []  # unreadable cache files: ignored and rebuilt, named in one line
+    if not args.no_cache and _unchanged(args, notes):
         return EXIT_OK
     from qsite.build import Options, build  # the whole pipeline: imported only when there is work
 
@@ -113,6 +116,9 @@ def run_build(args: argparse.Namespace) -> int:
         search=not args.no_search,
     )
     result = build(args.source, options)
+    line = note(notes + result.cache_notes)
+    if line:
+        print(line, file=sys.stderr)
     if result.warnings:
         print_problems(result.warnings)
     if not args.quiet:
@@ -121,7 +127,7 @@ def run_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _unchanged(args: argparse.Namespace) -> bool:
+def _unchanged(args: argparse.Namespace, notes: list[str]) -> bool:
     """True, after printing what a build would, if nothing changed since the last build
     (qsite/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
     from qsite import fastpath
@@ -129,7 +135,7 @@ def _unchanged(args: argparse.Namespace) -> bool:
     start = time.perf_counter()
     found = fastpath.quick(
         args.source, drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output,
-        search=not args.no_search,
+        search=not args.no_search, notes=notes,
     )
     if found is None:
         return False

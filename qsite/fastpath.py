@@ -32,19 +32,35 @@ import hashlib
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from qsite import cachefiles
-from qsite.cachefiles import FOLDER, _dump, _load
+from qsite.cachefiles import (
+    FOLDER,
+    InputStamp,
+    Stamp,
+    Unreadable,
+    as_bool,
+    as_datetime,
+    as_dict,
+    as_input_stamp,
+    as_int,
+    as_list,
+    as_stamp,
+    as_str,
+    from_datetime,
+    input_stamp,
+    optional,
+    stamp,
+)
 from qsite.config import SiteConfig, load_config
 from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir
 
-RECORD = "last-build.pickle"
-
-Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+RECORD = "last-build.json"
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,9 @@ class Record:
     now: datetime
     valid_until: datetime | None  # first instant at which "now" changes the output
     started_ns: int  # when the sources were stat'ed, before any was read
-    sources: dict[str, Stat]
+    sources: dict[str, InputStamp]
     racy: dict[str, str]  # source → sha256 of its bytes when stat'ed, for those too recent to trust
-    output: dict[str, tuple[int, int, int]]
+    output: dict[str, Stamp]
     posts: int
     pages: int  # site pages (content/pages), for the summary line
     planned: int  # output pages planned
@@ -65,10 +81,72 @@ class Record:
     files: int  # files the build wrote or kept
 
 
+def encode_record(record: Record) -> dict[str, Any]:
+    """The record as plain JSON data; ``decode_record`` checks every field on the way back."""
+    return {
+        "options": list(record.options),
+        "now": from_datetime(record.now),
+        "valid_until": None if record.valid_until is None else from_datetime(record.valid_until),
+        "started_ns": record.started_ns,
+        "sources": {rel: list(seen) for rel, seen in record.sources.items()},
+        "racy": record.racy,
+        "output": {rel: list(seen) for rel, seen in record.output.items()},
+        "posts": record.posts,
+        "pages": record.pages,
+        "planned": record.planned,
+        "warnings": [[p.path, p.line, p.message, p.fix, p.severity] for p in record.warnings],
+        "files": record.files,
+    }
+
+
+_RECORD_FIELDS = (
+    "options", "now", "valid_until", "started_ns", "sources", "racy", "output", "posts", "pages", "planned",
+    "warnings", "files",
+)
+_PROBLEM_FIELDS = ("path", "line", "message", "fix", "severity")
+_optional_str = optional(as_str)
+_optional_int = optional(as_int)
+
+
+def _problem(value: object) -> Problem:
+    path, line, message, fix, severity = as_list(value, 5)
+    return Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity))
+
+
+def decode_record(value: object) -> Record:
+    data = as_dict(value)
+    if tuple(data) != _RECORD_FIELDS:
+        raise Unreadable("not a build record of this version")
+    drafts, future, base_url, search, out = as_list(data["options"], 5)
+    valid_until = data["valid_until"]
+    return Record(
+        options=(as_bool(drafts), as_bool(future), _optional_str(base_url), as_bool(search), as_str(out)),
+        now=as_datetime(data["now"]),
+        valid_until=None if valid_until is None else as_datetime(valid_until),
+        started_ns=as_int(data["started_ns"]),
+        sources={rel: as_input_stamp(seen) for rel, seen in as_dict(data["sources"]).items()},
+        racy={rel: as_str(digest) for rel, digest in as_dict(data["racy"]).items()},
+        output={rel: as_stamp(seen) for rel, seen in as_dict(data["output"]).items()},
+        posts=as_int(data["posts"]),
+        pages=as_int(data["pages"]),
+        planned=as_int(data["planned"]),
+        warnings=tuple(_problem(p) for p in as_list(data["warnings"])),
+        files=as_int(data["files"]),
+    )
+
+
+def codecs_current() -> bool:
+    """True if the codecs above cover every field of what they keep (tests check it)."""
+    return (
+        tuple(f.name for f in fields(Record)) == _RECORD_FIELDS
+        and tuple(f.name for f in fields(Problem)) == _PROBLEM_FIELDS
+    )
+
+
 @dataclass(frozen=True)
 class Sources:
     started_ns: int
-    stats: dict[str, Stat]
+    stats: dict[str, InputStamp]
     racy: dict[str, str]
 
 
@@ -76,28 +154,23 @@ def snapshot_sources(root: Path) -> Sources | None:
     """The stat of every input file (and the hash of those too recent to trust their stat), or
     None if the sources cannot be vouched for."""
     started = time.time_ns()
-    found: dict[str, Stat] = {}
+    found: dict[str, InputStamp] = {}
     try:
-        st = os.stat(root / "site.yaml")
-        found["site.yaml"] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        found["site.yaml"] = input_stamp(os.stat(root / "site.yaml"))
         for folder in ("content", "templates"):
             if not _walk(root / folder, folder, found):
                 return None
-        racy = {rel: _sha(root / rel) for rel, stat in found.items() if _is_racy(stat, started)}
+        racy = {rel: _sha(root / rel) for rel, seen in found.items() if cachefiles.is_racy(seen, started)}
     except OSError:
         return None
     return Sources(started, found, racy)
-
-
-def _is_racy(stat: Stat, started_ns: int) -> bool:
-    return max(stat[1], stat[2]) >= started_ns - cachefiles.RACY_NS
 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _walk(folder: Path, rel: str, found: dict[str, Stat]) -> bool:
+def _walk(folder: Path, rel: str, found: dict[str, InputStamp]) -> bool:
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
@@ -110,28 +183,24 @@ def _walk(folder: Path, rel: str, found: dict[str, Stat]) -> bool:
             if not _walk(Path(entry.path), path, found):
                 return False
         else:
-            st = entry.stat()
-            found[path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            found[path] = input_stamp(entry.stat())
     return True
 
 
-def snapshot_output(out: Path) -> dict[str, tuple[int, int, int]] | None:
-    found: dict[str, tuple[int, int, int]] = {}
+def snapshot_output(out: Path) -> dict[str, Stamp] | None:
+    found: dict[str, Stamp] = {}
     prefix = len(str(out)) + 1
     try:
         for folder, _dirs, names in os.walk(out):
             for name in names:
                 path = os.path.join(folder, name)
-                st = os.lstat(path)
-                found[path[prefix:]] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                found[path[prefix:]] = stamp(os.lstat(path))
     except OSError:
         return None
     return found
 
 
-def output_after(out: Path, stamps: dict[str, tuple[int, int, int] | None], generated: str | None) -> (
-    dict[str, tuple[int, int, int]] | None
-):
+def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | None) -> dict[str, Stamp] | None:
     """``snapshot_output`` from what the build itself wrote and kept (their stamps survive the
     renames and hard links that put them in place), without walking every folder again; only
     the marker and ``generated/`` (the search index) are read from disk. Should a stamp be wrong
@@ -140,10 +209,9 @@ def output_after(out: Path, stamps: dict[str, tuple[int, int, int] | None], gene
         return None
     found = dict(stamps)
     try:
-        st = os.lstat(out / MARKER)
+        found[MARKER] = stamp(os.lstat(out / MARKER))
     except OSError:
         return None
-    found[MARKER] = (st.st_size, st.st_mtime_ns, st.st_ino)
     if generated and (out / generated).is_dir():
         inner = snapshot_output(out / generated)
         if inner is None:
@@ -188,21 +256,26 @@ def configure(root: Path, base_url: str | None, output: Path | None) -> SiteConf
 
 
 def quick(
-    root: Path, *, drafts: bool, future: bool, base_url: str | None, output: Path | None, search: bool
+    root: Path, *, drafts: bool, future: bool, base_url: str | None, output: Path | None, search: bool,
+    notes: list[str] | None = None,
 ) -> tuple[Record, Path] | None:
     """For ``qsite build``, before it imports the rest of qsite: the last build's record and the
-    output folder if nothing changed since (the build is then done), else None."""
+    output folder if nothing changed since (the build is then done), else None. An unreadable
+    record is named in ``notes`` (see ``cachefiles.note``)."""
     config = configure(root, base_url, output)
     out = check_output_dir(config.output_dir, config.root)  # the same checks, and errors, as a build
-    last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None))
+    last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None), notes)
     return (last, out) if last is not None else None
 
 
 def record(root: Path, record: Record) -> None:
     try:
-        (root / FOLDER).mkdir(exist_ok=True)
-        _dump(root / FOLDER / RECORD, record)
-    except OSError:
+        folder = root / FOLDER
+        if folder.is_symlink():
+            return  # never write through a link to who knows where
+        folder.mkdir(exist_ok=True)
+        cachefiles.dump(folder / RECORD, encode_record(record))
+    except (OSError, ValueError, TypeError):
         pass  # no record: the next build is a full one
 
 
@@ -212,11 +285,21 @@ def forget(root: Path) -> None:
         os.unlink(root / FOLDER / RECORD)
 
 
-def unchanged(root: Path, out: Path, options: tuple[object, ...], now: datetime) -> Record | None:
+def load_record(root: Path, notes: list[str] | None = None) -> Record | None:
+    """The last build's record; None if missing, unreadable (named in ``notes``) or from another qsite."""
+    folder = root / FOLDER
+    if folder.is_symlink():
+        return None
+    return cachefiles.load(folder / RECORD, decode_record, notes if notes is not None else [])
+
+
+def unchanged(
+    root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None
+) -> Record | None:
     """The last build's record if a build with ``options`` (``options_key``) at ``now`` would
     change nothing, else None."""
-    last = _load(root / FOLDER / RECORD)  # None if missing, damaged or from another qsite
-    if not isinstance(last, Record) or last.options != options:
+    last = load_record(root, notes)
+    if last is None or last.options != options:
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None

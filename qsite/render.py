@@ -8,6 +8,7 @@ finished here as an email edition (qsite/email.py): nothing looks outputs up aft
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -137,6 +138,15 @@ class Renderer:
             search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
         self.env.filters["as_text"] = email.html_to_text  # the editor's introduction, in email.txt
+
+    def compile(self, names: Iterable[str]) -> None:
+        """Compile these templates now, before the build forks its workers, so that they
+        inherit them compiled instead of each compiling its own: compiled templates are
+        Python code, so they are never kept on disk (qsite/cache.py, CompiledTemplates). A
+        broken template is left for ``render`` to report with its file and line."""
+        for name in sorted(set(names)):
+            with contextlib.suppress(Exception):  # render reports it, naming the page
+                self.env.get_template(name)
 
     def render(self, job: Job) -> Output:
         """Raises ContentError with the template's file and line if the template fails."""

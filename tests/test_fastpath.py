@@ -88,7 +88,8 @@ def test_a_recent_edit_that_keeps_its_stat_is_built(tmp_path: Path) -> None:
     copy_templates(root)
     quick(root)
     record_path = root / cache_module.FOLDER / fastpath.RECORD
-    record = cache_module._load(record_path)
+    record = fastpath.load_record(root)
+    assert record is not None
     assert "content/posts/a.md" in record.racy  # written a moment before the build
     out = root / "output"
     options = fastpath.options_key(False, False, None, False, out)
@@ -97,7 +98,7 @@ def test_a_recent_edit_that_keeps_its_stat_is_built(tmp_path: Path) -> None:
     # the edit as the check would see it if the stat had not changed: only the bytes differ
     snap = fastpath.snapshot_sources(root)
     assert snap is not None
-    cache_module._dump(record_path, dataclasses.replace(record, sources=snap.stats))
+    cachefiles.dump(record_path, fastpath.encode_record(dataclasses.replace(record, sources=snap.stats)))
     assert fastpath.unchanged(root, out, options, NOW) is None
 
 
@@ -111,7 +112,7 @@ def test_other_options_or_a_new_template_are_built(site: Path) -> None:
 
 def test_a_failed_build_forgets_the_record(site: Path) -> None:
     quick(site)
-    record = site / cache_module.FOLDER / "last-build.pickle"
+    record = site / cache_module.FOLDER / fastpath.RECORD
     assert record.is_file()
     (site / "content/posts/a.md").write_text("---\ntitle: A\n---\nno date, no themes\n")
     with pytest.raises(ContentError):
