@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from qsite import __version__
+from qsite.interrupt import STOP_SIGNALS, exit_status, stop_on
 from qsite.problems import Problem, QsiteError
 
 if TYPE_CHECKING:
@@ -266,13 +267,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with stop_on(STOP_SIGNALS, keep_ignored=True):
+            return handler(args)
     except QsiteError as exc:
         print_problems(exc.problems)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        return interrupted(args, exc)
+
+
+def interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM (``qsite/interrupt.py``): one line, and the status a shell gives a
+    process the signal killed (130, 143), so scripts and CI see it was interrupted.
+
+    A build is only ever swapped in whole (``qsite/write.py``), so whenever the signal came the
+    output folder holds a complete site: the previous one, or this one if it was already in place.
+    """
+    if getattr(args, "command", None) in ("build", "digest"):
+        print("Interrupted: the output folder still holds the last complete build.", file=sys.stderr)
+    else:
         print("Stopped.", file=sys.stderr)
-        return 130
+    return exit_status(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from qsite import __version__
 from qsite.cli import main
 
-from conftest import BASE, copy_templates, post, write_files
+from conftest import BASE, copy_templates, post, tree, with_signals, write_files
 
 
 def make_site(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -99,3 +101,49 @@ def test_help(command, capsys):
     assert "usage: qsite" in out
     if command:
         assert "--drafts" in out and "--future" in out and "--base-url" in out and "--output" in out
+
+
+# -- interrupted builds (issue 15) ----------------------------------------------------------------
+
+
+def staging_started(root: Path) -> bool:
+    """Whether the build has begun writing: a file in its staging folder beside output/."""
+    return any(p.is_file() for staging in root.glob(".output.staging-*") for p in staging.rglob("*"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum):
+    # Enough posts that rendering them takes a good while (0.6 s on an idle machine) after the
+    # first file is staged; no search index, which would only make the test slower.
+    posts = {f"content/posts/p{i:03}.md": post(f"Post {i}", f"2020-{1 + i % 12:02}-{1 + i % 28:02}") for i in range(300)}
+    root = make_site(tmp_path / "site", posts)
+    assert run("build", "-q", "--no-search", cwd=root).returncode == 0
+    old = tree(root / "output")
+    settings = root / "site.yaml"
+    settings.write_text(settings.read_text().replace("title: Test Site", "title: Renamed Site"))  # every page changes
+
+    proc = subprocess.Popen(
+        with_signals([sys.executable, "-m", "qsite", "build", "-q", "--no-search"]),
+        cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        end = time.monotonic() + 60
+        while not staging_started(root):
+            assert proc.poll() is None and time.monotonic() < end, "the build ended before it staged a file"
+            time.sleep(0.005)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, err  # 130 or 143, as a shell reports a process the signal stopped
+    assert err == "Interrupted: the output folder still holds the last complete build.\n"
+    assert out == ""
+    assert tree(root / "output") == old
+    assert sorted(p.name for p in root.iterdir()) == [".qsite-cache", "content", "output", "site.yaml", "templates"]
+
+    if signum == signal.SIGTERM:  # and nothing left behind spoils the next build
+        again = run("build", "-q", "--no-search", cwd=root)
+        assert again.returncode == 0, again.stderr
+        assert "Renamed Site" in (root / "output/index.html").read_text()
