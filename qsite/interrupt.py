@@ -13,11 +13,17 @@ Only the first signal raises. Once the process is stopping, later ones are ignor
 exits, so a second Ctrl-C (people press it twice) or a SIGTERM following a SIGINT cannot cut
 the clean-up short halfway or end it with a traceback. Clean-up must therefore be short: it is
 bounded by the callers (``qsite serve`` stops within a second).
+
+Worker processes (``qsite/parallel.py``) are forked, so they inherit the handler; there it
+leaves stopping to the process that installed it. Ctrl-C reaches every process of the
+terminal's group: a worker ignores SIGINT, finishing its chunk while the build unwinds, and
+a SIGTERM ends it at once, as by default. Either way no worker prints a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -29,6 +35,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Process-wide, as signal dispositions are: set once a stop signal has been acted on, so every
 # handler installed here, however nested, ignores the ones that follow.
 _stopping = threading.Event()
+_owner = 0  # the process that installed the handler; a forked worker has another pid
 
 
 class Interrupted(KeyboardInterrupt):
@@ -46,6 +53,11 @@ def exit_status(exc: KeyboardInterrupt) -> int:
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _owner:  # a forked worker
+        if signum != signal.SIGINT:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        return
     if _stopping.is_set():
         return
     _stopping.set()
@@ -65,9 +77,11 @@ def stop_on(signals: tuple[signal.Signals, ...] = STOP_SIGNALS, *, keep_ignored:
     then the signals stay ignored while the process finishes unwinding and exits. Outside the
     main thread (where Python cannot install handlers) this does nothing.
     """
+    global _owner
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _owner = os.getpid()
     previous: dict[signal.Signals, Any] = {}
     try:
         for signum in signals:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -111,8 +112,12 @@ def staging_started(root: Path) -> bool:
     return any(p.is_file() for staging in root.glob(".output.staging-*") for p in staging.rglob("*"))
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum):
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "kill"],  # Ctrl-C signals the terminal's whole process group, worker processes included
+)
+def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum, group):
     # Enough posts that rendering them takes a good while (0.6 s on an idle machine) after the
     # first file is staged; no search index, which would only make the test slower.
     posts = {f"content/posts/p{i:03}.md": post(f"Post {i}", f"2020-{1 + i % 12:02}-{1 + i % 28:02}") for i in range(300)}
@@ -125,21 +130,27 @@ def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum):
     proc = subprocess.Popen(
         with_signals([sys.executable, "-m", "qsite", "build", "-q", "--no-search"]),
         cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # a process group of its own, like a command typed at a terminal
     )
     try:
         end = time.monotonic() + 60
         while not staging_started(root):
             assert proc.poll() is None and time.monotonic() < end, "the build ended before it staged a file"
             time.sleep(0.005)
-        proc.send_signal(signum)
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 128 + signum, err  # 130 or 143, as a shell reports a process the signal stopped
-    assert err == "Interrupted: the output folder still holds the last complete build.\n"
+    assert err == "Interrupted: the output folder still holds the last complete build.\n"  # from no worker either
     assert out == ""
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no worker process is left behind
     assert tree(root / "output") == old
     assert sorted(p.name for p in root.iterdir()) == [".qsite-cache", "content", "output", "site.yaml", "templates"]
 

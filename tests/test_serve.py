@@ -313,7 +313,7 @@ def test_signal_tests_pass_when_pytest_inherits_sigint_ignored(tmp_path: Path) -
     rather than pass the ignored SIGINT on, or the interrupted build would run to the end."""
     tests = [
         "tests/test_serve.py::test_serve_edit_break_fix_and_stop",
-        "tests/test_cli.py::test_an_interrupted_build_leaves_the_old_output[SIGINT]",
+        "tests/test_cli.py::test_an_interrupted_build_leaves_the_old_output[ctrl-c]",
     ]
     run = subprocess.run(
         with_signals(
