@@ -145,7 +145,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     themes: list[str] = args.theme
     if not themes:
         slugs = [t.slug for t in config.themes]
-        if not sys.stdin.isatty():
+        if sys.stdin is None or not sys.stdin.isatty():  # None: started with standard input closed
             raise ConfigError(
                 [
                     Problem(

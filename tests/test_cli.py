@@ -158,3 +158,36 @@ def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum, group):
         again = run("build", "-q", "--no-search", cwd=root)
         assert again.returncode == 0, again.stderr
         assert "Renamed Site" in (root / "output/index.html").read_text()
+
+
+# -- the environment it runs in (issue 15) -------------------------------------------------------
+
+
+def test_new_without_a_theme_and_with_standard_input_closed_is_a_usage_error(tmp_path):
+    """Cron, some CI runners and ``cmd 0<&-`` start a process with no standard input at all
+    (Python's ``sys.stdin`` is then None): no terminal to ask on, so the same message as for
+    a pipe, not a traceback."""
+    root = make_site(tmp_path / "site", {})
+    closed = ["sh", "-c", 'exec "$0" "$@" 0<&-', sys.executable, "-m", "qsite", "new", "Huddles"]
+    result = subprocess.run(closed, cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "--theme: error: no theme given" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "content/posts").exists()
+
+
+def test_a_build_under_umask_077_is_still_world_readable(tmp_path):
+    """The output is for a web server, usually another user: files and folders are made
+    readable by all (write.py's modes) whatever the umask of the shell or CI job that built
+    them, the search index (made by Pagefind, another program) included."""
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    result = subprocess.run(
+        [sys.executable, "-m", "qsite", "build", "-q"], cwd=root, capture_output=True, text=True, timeout=120, umask=0o077
+    )
+    assert result.returncode == 0, result.stderr
+    out = root / "output"
+    paths = [out, *out.rglob("*")]
+    assert any(p.name == "pagefind.js" for p in paths)  # the search index is there to check
+    for path in paths:
+        needed = 0o005 if path.is_dir() else 0o004
+        assert path.stat().st_mode & needed == needed, f"{path.relative_to(out)} is {oct(path.stat().st_mode)}"
