@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qsite import __version__, summaries
+from qsite.interrupt import STOP_SIGNALS, exit_status, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -186,9 +187,9 @@ def run_new(args: argparse.Namespace) -> int:
     from qsite.theme_prompt import ask_themes
 
     config = configure(args.source)
-    themes: list[str] = args.theme or ask_themes(
-        [(t.slug, t.title) for t in config.themes], input if sys.stdin.isatty() else None, print
-    )
+    terminal = sys.stdin is not None and sys.stdin.isatty()  # None: started with standard input closed
+    choices = [(t.slug, t.title) for t in config.themes]
+    themes: list[str] = args.theme or ask_themes(choices, input if terminal else None, print)
     today = now_for(Options()).astimezone(config.tz).date()
     post = NewPost(args.title, tuple(themes), tuple(args.tag), tuple(args.author), args.draft, args.slug)
     print(new_post(args.source, config, post, today).as_posix())
@@ -371,7 +372,7 @@ COMMANDS = (
         "preview the site, rebuilding and reloading as you edit",
         "Build the site in memory, with drafts and scheduled posts, serve it, and rebuild when content/, "
         "templates/ or site.yaml change. Open pages reload by themselves. The output folder is not touched. "
-        "Stop with Ctrl-C.",
+        "Stop with Ctrl-C (or SIGTERM).",
         run_serve,
         (source_option,),
         serve_arguments,
@@ -414,13 +415,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error: argparse has printed it
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        return args.handler(args)
+        with stop_on(STOP_SIGNALS, keep_ignored=True):
+            return args.handler(args)
     except QsiteError as exc:
         print_problems(exc.problems)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        return interrupted(args, exc)
+
+
+def interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM (``qsite/interrupt.py``): one line, and the status a shell gives a
+    process the signal killed (130, 143), so scripts and CI see it was interrupted.
+
+    A build is only ever swapped in whole (``qsite/write.py``), so whenever the signal came the
+    output folder holds a complete site: the previous one, or this one if it was already in place.
+    """
+    if getattr(args, "command", None) in ("build", "digest"):
+        print("Interrupted: the output folder still holds the last complete build.", file=sys.stderr)
+    else:
         print("Stopped.", file=sys.stderr)
-        return 130
+    return exit_status(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,10 @@
 * A failed rebuild never stops the server (Zola and Hugo show build errors in the browser):
   pages become an error page listing every problem with its file and line, while the last good
   build keeps answering for CSS, images and the like, and the fixed page comes back by itself.
+* Ctrl-C (SIGINT) and ``kill`` (SIGTERM) stop it the same way, whatever disposition it
+  inherited (``qsite/interrupt.py``), and within a second: open reload streams are told to end
+  and then closed, a rebuild in progress is abandoned (it only ever builds in memory, so there
+  is nothing on disk to leave half-done), and no thread is waited on past ``SHUTDOWN``.
 
 This module does not print: the command hands it a ``log`` callable for its one line per rebuild.
 """
@@ -40,6 +44,7 @@ from qsite import urls
 from qsite.build import Options, configure, render_site
 from qsite.cache import Cache
 from qsite.config import check_base_url, with_base_url
+from qsite.interrupt import STOP_SIGNALS, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
 from qsite.write import check_unique
 
@@ -48,6 +53,7 @@ EVENTS_PATH = "/__qsite/events"
 DEBOUNCE = 0.05  # seconds of quiet after the last file event before rebuilding: a save (even
 # through a temporary file and a rename) is a burst of events within a few milliseconds
 KEEPALIVE = 15.0  # seconds between SSE comments, so dead connections are noticed
+SHUTDOWN = 0.5  # seconds that stopping may wait, in all, for threads and connections to end
 SERVE_OPTIONS = Options(drafts=True, future=True, serve=True, search=False)  # no index in memory
 
 RELOAD_JS = b"""\
@@ -229,6 +235,8 @@ class Rebuilder:
     def rebuild(self, changed: Iterable[str] = ()) -> Attempt:
         self.started_ns = time.time_ns()  # a file saved from now on may be missing from this build
         attempt = self.build()
+        if self._stopping:  # finished while the server was stopping: nobody is left to show it to
+            return attempt
         self.state.publish(attempt.files, attempt.base_path, attempt.problems)
         warnings = {p for p in attempt.problems if p.severity != "error"}
         self.log(describe(attempt, sorted(changed), show_warnings=warnings != self._warnings))
@@ -238,11 +246,14 @@ class Rebuilder:
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = SHUTDOWN) -> None:
+        """Stop rebuilding. A rebuild in progress is waited for at most ``timeout`` seconds: the
+        thread is a daemon building in memory only, so leaving it to die with the process is safe."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=max(0.0, timeout))
 
     def _run(self) -> None:
         while True:
@@ -412,7 +423,8 @@ def _text(path: str | bytes) -> str:
 
 
 class PreviewServer(ThreadingHTTPServer):
-    """Threads are daemons so open event streams never hold up Ctrl-C."""
+    """Threads are daemons so open event streams never hold up stopping; the server keeps
+    the connections it is answering, so that stopping can close every one of them."""
 
     daemon_threads = True
     block_on_close = False
@@ -422,7 +434,33 @@ class PreviewServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.state = state
         self.root = root
+        self._open: set[socket.socket] = set()
+        self._closed = threading.Condition()
         super().__init__(address, PreviewHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._closed:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._closed:
+                self._open.discard(request)
+                self._closed.notify_all()
+
+    def close_connections(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for the connections being answered to end by themselves (reload
+        streams end once ``SiteState.stop`` has woken them), then cut the rest off, so that
+        every browser tab sees its stream end rather than a server that went silent."""
+        with self._closed:
+            self._closed.wait_for(lambda: not self._open, max(0.0, timeout))
+            left = list(self._open)
+        for request in left:
+            with contextlib.suppress(OSError):
+                request.shutdown(socket.SHUT_RDWR)
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -670,9 +708,17 @@ def serve(
     ready: Callable[[str], None],
     debounce: float = DEBOUNCE,
 ) -> None:
-    """Build, serve and rebuild until interrupted (KeyboardInterrupt propagates to the caller
-    after everything is shut down)."""
-    root = root.resolve()
+    """Build, serve and rebuild until SIGINT or SIGTERM, which raise ``Interrupted`` (a
+    ``KeyboardInterrupt``) to the caller once everything is shut down, within ``SHUTDOWN``
+    seconds or so. The handlers are installed whatever the process inherited: a server started
+    in the background by a script inherits SIGINT as ignored, yet is stopped with it."""
+    with stop_on(STOP_SIGNALS):
+        _serve(root.resolve(), host, port, log, ready, debounce)
+
+
+def _serve(
+    root: Path, host: str, port: int, log: Callable[[str], None], ready: Callable[[str], None], debounce: float
+) -> None:
     if not (root / "site.yaml").is_file():
         configure(root)  # raises the usual "there is no site.yaml here" ConfigError (exit 2)
     state = SiteState()
@@ -690,10 +736,18 @@ def serve(
         rebuilder.start()
         server.serve_forever(poll_interval=0.25)
     finally:
-        state.stop()
-        if observer is not None:
-            observer.stop()
-            observer.join(timeout=5)
-        if rebuilder is not None and rebuilder.thread.is_alive():
-            rebuilder.stop()
-        server.server_close()
+        stop(state, server, observer, rebuilder)
+
+
+def stop(state: SiteState, server: PreviewServer, observer: Any, rebuilder: Rebuilder | None) -> None:
+    """Shut everything down, waiting no more than ``SHUTDOWN`` seconds in all. Reload streams
+    are woken first, so they end while the rest stops."""
+    end = time.monotonic() + SHUTDOWN
+    state.stop()
+    server.server_close()  # no new connections
+    if rebuilder is not None:
+        rebuilder.stop(timeout=0)  # asked to stop; a rebuild in progress is not waited for
+    if observer is not None:
+        observer.stop()
+        observer.join(timeout=max(0.0, end - time.monotonic()))
+    server.close_connections(end - time.monotonic())

@@ -3,6 +3,8 @@ dict of path → text, builds it into a temp folder, and asserts on the output f
 
 from __future__ import annotations
 
+import signal
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,3 +130,27 @@ def build_site(tmp_path: Path) -> BuildSite:
         return built
 
     return run
+
+
+# --- Subprocesses that tests send signals to (issue 15) ---------------------------------------
+# A process inherits its signal dispositions: started from a background job of a script, under
+# nohup or by some CI runners, pytest has SIGINT ignored, and so would every child it starts. A
+# test that signals a child must not depend on that, so children start through this one-line
+# wrapper, which sets the dispositions the test asks for and then execs the real command.
+_WITH_SIGNALS = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM):\n"
+    "    signal.signal(s, signal.SIG_IGN if str(int(s)) in sys.argv[1].split(',') else signal.SIG_DFL)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def with_signals(argv: list[str], ignored: tuple[signal.Signals, ...] = ()) -> list[str]:
+    """``argv`` started with SIGINT and SIGTERM at their defaults, as from a terminal, except
+    those in ``ignored``, which it inherits as ignored (as from ``cmd &`` in a script)."""
+    return [sys.executable, "-I", "-S", "-c", _WITH_SIGNALS, ",".join(str(int(s)) for s in ignored), *argv]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder``, by relative path: to compare a whole output folder."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -7,9 +7,12 @@ the exit code reaches the shell.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from qsite import __version__
 from qsite.cli import COMMANDS, main
 from qsite.serve import build_in_memory
 
-from conftest import BASE, copy_templates, post, write_files
+from conftest import BASE, copy_templates, post, tree, with_signals, write_files
 
 
 def make_site(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -182,3 +185,92 @@ def test_the_installed_script_runs_cli_main(tmp_path):
     missing = subprocess.run([script, "check", "--source", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
     assert "there is no site.yaml here" in missing.stderr
+
+
+# -- interrupted builds (issue 15) ----------------------------------------------------------------
+
+
+def staging_started(root: Path) -> bool:
+    """Whether the build has begun writing: a file in its staging folder beside output/."""
+    return any(p.is_file() for staging in root.glob(".output.staging-*") for p in staging.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "kill"],  # Ctrl-C signals the terminal's whole process group, worker processes included
+)
+def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum, group):
+    # Enough posts that rendering them takes a good while (0.6 s on an idle machine) after the
+    # first file is staged; no search index, which would only make the test slower.
+    posts = {f"content/posts/p{i:03}.md": post(f"Post {i}", f"2020-{1 + i % 12:02}-{1 + i % 28:02}") for i in range(300)}
+    root = make_site(tmp_path / "site", posts)
+    assert run("build", "-q", "--no-search", cwd=root).returncode == 0
+    old = tree(root / "output")
+    settings = root / "site.yaml"
+    settings.write_text(settings.read_text().replace("title: Test Site", "title: Renamed Site"))  # every page changes
+
+    proc = subprocess.Popen(
+        with_signals([sys.executable, "-m", "qsite", "build", "-q", "--no-search"]),
+        cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # a process group of its own, like a command typed at a terminal
+    )
+    try:
+        end = time.monotonic() + 60
+        while not staging_started(root):
+            assert proc.poll() is None and time.monotonic() < end, "the build ended before it staged a file"
+            time.sleep(0.005)
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, err  # 130 or 143, as a shell reports a process the signal stopped
+    assert err == "Interrupted: the output folder still holds the last complete build.\n"  # from no worker either
+    assert out == ""
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no worker process is left behind
+    assert tree(root / "output") == old
+    assert sorted(p.name for p in root.iterdir()) == [".qsite-cache", "content", "output", "site.yaml", "templates"]
+
+    if signum == signal.SIGTERM:  # and nothing left behind spoils the next build
+        again = run("build", "-q", "--no-search", cwd=root)
+        assert again.returncode == 0, again.stderr
+        assert "Renamed Site" in (root / "output/index.html").read_text()
+
+
+# -- the environment it runs in (issue 15) -------------------------------------------------------
+
+
+def test_new_without_a_theme_and_with_standard_input_closed_is_a_usage_error(tmp_path):
+    """Cron, some CI runners and ``cmd 0<&-`` start a process with no standard input at all
+    (Python's ``sys.stdin`` is then None): no terminal to ask on, so the same message as for
+    a pipe, not a traceback."""
+    root = make_site(tmp_path / "site", {})
+    closed = ["sh", "-c", 'exec "$0" "$@" 0<&-', sys.executable, "-m", "qsite", "new", "Huddles"]
+    result = subprocess.run(closed, cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "--theme: error: no theme given" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "content/posts").exists()
+
+
+def test_a_build_under_umask_077_is_still_world_readable(tmp_path):
+    """The output is for a web server, usually another user: files and folders are made
+    readable by all (write.py's modes) whatever the umask of the shell or CI job that built
+    them, the search index (made by Pagefind, another program) included."""
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    result = subprocess.run(
+        [sys.executable, "-m", "qsite", "build", "-q"], cwd=root, capture_output=True, text=True, timeout=120, umask=0o077
+    )
+    assert result.returncode == 0, result.stderr
+    out = root / "output"
+    paths = [out, *out.rglob("*")]
+    assert any(p.name == "pagefind.js" for p in paths)  # the search index is there to check
+    for path in paths:
+        needed = 0o005 if path.is_dir() else 0o004
+        assert path.stat().st_mode & needed == needed, f"{path.relative_to(out)} is {oct(path.stat().st_mode)}"

@@ -3,6 +3,7 @@ while the test edits files the way an editor's program saves them."""
 
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import re
@@ -16,13 +17,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qsite import cli
 from qsite.serve import Attempt, Rebuilder, SiteState, build_in_memory, inject_reload, watched
 
-from conftest import BASE, REPO, copy_templates, post, write_files
+from conftest import BASE, REPO, copy_templates, post, with_signals, write_files
 
 DEADLINE = 10.0  # seconds; a rebuild takes well under one, this only bounds a hung test
 
@@ -40,7 +42,8 @@ class Server:
         self.tmpdir = tmpdir
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         self.url = self.wait_for_line(r"Serving the site at (\S+)").group(1)
 
     def _read(self) -> None:
@@ -62,6 +65,13 @@ class Server:
             if match:
                 return match
         raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.output)}")
+
+    def rest(self) -> list[str]:
+        """Once the process has exited: every line it printed, to the end."""
+        self.reader.join(timeout=DEADLINE)
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return self.output
 
     def get(self, path: str) -> tuple[int, str, dict[str, str]]:
         try:
@@ -104,25 +114,44 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
+StartServer = Callable[..., Server]
+
+
 @pytest.fixture
-def server(site: Path, tmp_path: Path) -> Iterator[Server]:
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qsite", "serve", "--port", "0", "--source", str(site)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+def start_server(site: Path, tmp_path: Path) -> Iterator[StartServer]:
+    """``start_server(ignored=())`` → a running ``qsite serve``; its SIGINT and SIGTERM are at
+    their defaults, as from a terminal, whatever pytest inherited, except those in ``ignored``,
+    which it inherits as ignored (as a background job of a script does)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(ignored: tuple[signal.Signals, ...] = ()) -> Server:
+        tmpdir = tmp_path / f"tmp{len(started)}"
+        tmpdir.mkdir()
+        env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(
+            with_signals([sys.executable, "-m", "qsite", "serve", "--port", "0", "--source", str(site)], ignored),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+        started.append(proc)
+        return Server(proc, tmpdir)
+
     try:
-        yield Server(proc, tmpdir)
+        yield start
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def server(start_server: StartServer) -> Server:
+    return start_server()
 
 
 def test_serve_edit_break_fix_and_stop(server: Server, site: Path) -> None:
@@ -223,6 +252,91 @@ def test_an_address_is_served_as_check_resolves_it(server: Server) -> None:
     assert status == 200
     assert body == server.get("/digest/2020-04/email.html")[1]
     assert "April 2020" in body
+
+
+# -- stopping (issue 15) --------------------------------------------------------------------------
+
+STOP_WITHIN = 1.0  # seconds from the signal to the exit, whatever is open or in progress
+
+
+def open_stream(server: Server) -> Any:
+    """A reload stream, as an open page holds one, read up to its first event."""
+    stream = urllib.request.urlopen(server.url + "__qsite/events", timeout=DEADLINE)
+    assert stream.readline() == b"retry: 1000\n"
+    assert stream.readline().startswith(b"data: ")
+    assert stream.readline() == b"\n"
+    return stream
+
+
+def stop(server: Server, signum: signal.Signals, stream: Any) -> float:
+    """Send ``signum``; assert a clean stop (exit 0, "Stopped.", the stream ended rather than
+    cut off or left open, no traceback) and return the seconds it took."""
+    start = time.monotonic()
+    server.proc.send_signal(signum)
+    assert server.proc.wait(timeout=DEADLINE) == 0
+    took = time.monotonic() - start
+    assert stream.read() == b""  # ended by the server: a hung stream would time out here
+    stream.close()
+    output = server.rest()
+    assert output[-1] == "Stopped.\n", output
+    assert "Traceback" not in "".join(output)
+    return took
+
+
+def test_sigterm_stops_cleanly_with_a_stream_open_and_a_rebuild_in_progress(server: Server, site: Path) -> None:
+    stream = open_stream(server)
+    # A rebuild that cannot finish until the test lets it: site.yaml becomes a named pipe, which
+    # the rebuild opens and then waits on for text. Opening the pipe for writing without
+    # blocking succeeds only once a reader has it open: the event that the rebuild is under way.
+    pipe = site / ".site.yaml.pipe"
+    os.mkfifo(pipe)
+    os.replace(pipe, site / "site.yaml")
+    end = time.monotonic() + DEADLINE
+    while True:
+        try:
+            writer = os.open(site / "site.yaml", os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            assert exc.errno == errno.ENXIO and time.monotonic() < end, exc
+            time.sleep(0.01)
+    try:
+        took = stop(server, signal.SIGTERM, stream)
+    finally:
+        os.close(writer)
+    assert took < STOP_WITHIN, f"took {took:.2f} s to stop"
+    assert not any("changed; rebuilt" in line for line in server.output)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_on_signals_it_inherited_as_ignored(start_server: StartServer, signum: signal.Signals) -> None:
+    """As when started by ``make test &`` in a script, nohup, or a CI runner: the server
+    installs its own handlers whatever it inherited."""
+    server = start_server(ignored=(signal.SIGINT, signal.SIGTERM))
+    took = stop(server, signum, open_stream(server))
+    assert took < STOP_WITHIN, f"took {took:.2f} s to stop"
+
+
+def test_signal_tests_pass_when_pytest_inherits_sigint_ignored(tmp_path: Path) -> None:
+    """The issue's reproduction: the suite started by a shell that ignores SIGINT for it (a
+    background job of a script). The tests that signal a child must restore its defaults
+    rather than pass the ignored SIGINT on, or the interrupted build would run to the end."""
+    tests = [
+        "tests/test_serve.py::test_serve_edit_break_fix_and_stop",
+        "tests/test_cli.py::test_an_interrupted_build_leaves_the_old_output[ctrl-c]",
+    ]
+    run = subprocess.run(
+        with_signals(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'nested'}", *tests],
+            ignored=(signal.SIGINT,),
+        ),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout, run.stdout
 
 
 def test_a_busy_port_is_a_clear_usage_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
