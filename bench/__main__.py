@@ -8,7 +8,10 @@ For each size it generates the seeded corpus (bench/corpus.py) and, for several 
 * one-post edit: a sentence appended to one post;
 * one-template edit: a comment added to templates/post.html (every post page uses it);
 * ``qsite serve``: from saving a post to the reload event and to the edited page being served
-  (bench/serve.py), on the ``--serve-size`` site.
+  (bench/serve.py), on the ``--serve-size`` site;
+* with ``--pelican``: Pelican 4.12's cold build of the same posts (bench/pelican.py), each run
+  interleaved with qsite's cold builds without and with the search index, so that the machine's
+  load at the time weighs on all three alike; the speed-up is Pelican's time over qsite's.
 
 Reported: the median with min and max, and the peak resident memory of the cold build (the
 largest single process, from ``wait4``'s rusage, which covers the worker processes too).
@@ -28,6 +31,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench import pelican
 from bench.corpus import generate
 from bench.serve import measure_serve, ms
 
@@ -77,6 +81,31 @@ def measure(site: Path, runs: int, jobs: int | None, extra: tuple[str, ...] = ()
     return results
 
 
+def compare_pelican(
+    site: Path, project: Path, exe: Path, runs: int, jobs: int | None
+) -> dict[str, list[float]]:
+    """Cold builds, run by run: Pelican, qsite ``--no-search``, qsite with the search index."""
+    results: dict[str, list[float]] = {"pelican": [], "nosearch": [], "search": [], "pelican_memory": []}
+    for run in range(runs):
+        seconds, rss = pelican.cold_build(exe, project)
+        results["pelican"].append(seconds)
+        results["pelican_memory"].append(rss)
+        for name, extra in (("nosearch", ("--no-search",)), ("search", ())):
+            clean(site)
+            results[name].append(run_build(site, jobs, extra)[0])
+        print(f"  {site.name} run {run + 1}/{runs}: Pelican {results['pelican'][-1]:.2f} s, qsite --no-search "
+              f"{results['nosearch'][-1]:.2f} s, qsite with search {results['search'][-1]:.2f} s", file=sys.stderr)
+    return results
+
+
+def speedup(pelican_times: list[float], qsite_times: list[float]) -> str:
+    """The median of each run's Pelican time over qsite's (min–max), and qsite's time as a
+    fraction of Pelican's: a run's two builds saw the same load, so their ratio is steadier."""
+    ratios = [p / q for p, q in zip(pelican_times, qsite_times, strict=True)]
+    return (f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}; "
+            f"qsite/Pelican {1 / statistics.median(ratios):.2f})")
+
+
 def cell(values: list[float], unit: str = "s") -> str:
     if unit == "MiB":
         values = [v / 2**20 for v in values]
@@ -107,13 +136,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="where to generate the sites (default: a temp folder)")
     parser.add_argument("--serve-size", type=int, default=1000, help="posts for the qsite serve measurement (0: skip)")
     parser.add_argument("--serve-edits", type=int, default=7, help="edits timed in qsite serve (default: 7)")
+    parser.add_argument("--pelican", action="store_true",
+                        help="also time Pelican 4.12's cold build of the same posts (installed in a venv of its own)")
+    parser.add_argument("--pelican-venv", type=Path, default=None,
+                        help="the venv with Pelican, made there if missing (default: pelican-venv in the work folder)")
     args = parser.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qsite-bench-"))
+    exe: Path | None = None
+    versions = ""
+    if args.pelican:
+        found = pelican.ensure(args.pelican_venv or work / "pelican-venv")
+        if isinstance(found, str):
+            print(f"Pelican skipped: {found}", file=sys.stderr)
+        else:
+            exe, versions = found
     rows = []
+    comparisons = []
     for size in args.sizes:
         site = generate(work / f"posts-{size}", size, seed=args.seed, templates=REPO / "templates")
         print(f"Generated {size} posts in {site}", file=sys.stderr)
+        if exe is not None:
+            project = pelican.convert(site, work / f"pelican-{size}")
+            c = compare_pelican(site, project, exe, args.runs, args.jobs)
+            comparisons.append(
+                f"| {size:,} | {cell(c['pelican'])} | {cell(c['nosearch'])} | {speedup(c['pelican'], c['nosearch'])} "
+                f"| {cell(c['search'])} | {speedup(c['pelican'], c['search'])} | {cell(c['pelican_memory'], 'MiB')} |"
+            )
         r = measure(site, args.runs, args.jobs, ("--no-search",) if args.no_search else ())
         rows.append(
             f"| {size:,} | {cell(r['cold'])} | {cell(r['nochange'])} | {cell(r['edit'])} | {cell(r['template'])} "
@@ -126,6 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(row)
+    if comparisons:
+        print(f"\nCold builds against {versions} (`pelican content`, one process, theme notmyidea, "
+              f"no content cache; bench/pelican.py), interleaved run by run; speed-up = Pelican's time ÷ qsite's, "
+              f"median of the runs' ratios (min–max):\n")
+        print("| posts | Pelican cold | qsite cold, no search | speed-up | qsite cold, with search | speed-up "
+              "| Pelican peak memory |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for row in comparisons:
+            print(row)
     if args.serve_size:
         folder = work / f"posts-{args.serve_size}"
         site = generate(folder, args.serve_size, seed=args.seed, templates=REPO / "templates")
