@@ -127,8 +127,9 @@ def ensure(venv: Path) -> tuple[Path, str] | str:
     return exe, f"Pelican {version}, Markdown {markdown}"
 
 
-def cold_build(exe: Path, project: Path) -> tuple[float, int]:
-    """(seconds, peak RSS in bytes) of one Pelican build from nothing: no output, no cache."""
+def cold_build(exe: Path, project: Path) -> tuple[float, int, float]:
+    """(seconds, peak RSS in bytes, CPU seconds) of one Pelican build from nothing: no output,
+    no cache."""
     for folder in ("output", "cache", "__pycache__"):
         shutil.rmtree(project / folder, ignore_errors=True)
     cmd = [str(exe), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
@@ -141,4 +142,4 @@ def cold_build(exe: Path, project: Path) -> tuple[float, int]:
         errors = log.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0 or not (project / "output" / "index.html").is_file():
         raise SystemExit(f"Pelican failed in {project}: {errors.strip()[-500:]}")
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
