@@ -7,6 +7,8 @@ would otherwise do — and prints:
 
 * the build's own stage timings (``BuildResult.timings``) without the profiler, best of
   ``--repeat`` builds, and the wall time of each;
+* step timers: the wall and CPU time of each pipeline function in ``STEPS`` that exists in this
+  version of qsite, and of rendering each template, in the fastest of those builds;
 * under cProfile: the cumulative time of each pipeline function that exists in this version
   of qsite (looked up by name, so the script survives the redesign), the time spent in each
   library or qsite module (own time, summed by file), and the top functions by own time;
@@ -21,16 +23,19 @@ Modes:
   build of that, profiled — each repeat appends one more sentence.
 
 Profilers slow Python code down (cProfile by 1.5–2×, much more for code making many small calls),
-so their absolute seconds are not the build's: read their shares, and the unprofiled timings.
-cProfile here counts this process's CPU time, not wall time, so a machine busy with other work
-does not blur the shares (but time spent waiting for I/O or for Pagefind's processes is not seen:
-the unprofiled wall and CPU times show how much that is).
+so their absolute seconds are not the build's: read their shares, and the step timers. Those
+wrap only the pipeline functions (a microsecond a call), so they time the build as it runs, in
+wall and CPU time: on a machine busy with other work, the CPU time is the steadier of the two.
+(cProfile on CPU time would be steadier still, but reading the CPU clock at every call makes
+it ten times slower, which skews the shares towards code making many small calls.)
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import inspect
 import io
 import os
 import pstats
@@ -39,6 +44,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +57,10 @@ REPO = Path(__file__).resolve().parent.parent
 STEPS: tuple[tuple[str, str, str], ...] = (
     ("fastpath.py", "snapshot_sources", "stat every source (no-change shortcut)"),
     ("fastpath.py", "configure", "read site.yaml"),
-    ("cache.py", "open", "open the cache: load parsed files, bodies, pages"),
+    ("cache.py", "Cache.open", "open the cache: load parsed files, bodies, pages"),
     ("content.py", "find_content", "walk content/"),
-    ("cache.py", "known_digest", "stat each file, look up its hash"),
-    ("cache.py", "hash_file", "hash a changed file"),
+    ("cache.py", "Cache.known_digest", "stat each file, look up its hash"),
+    ("cache.py", "Cache.hash_file", "hash a changed file"),
     ("build.py", "_parse_chunk", "read and parse front matter"),
     ("model.py", "read_meta", "validate front matter"),
     ("digest.py", "read_curations", "read digest editions"),
@@ -63,19 +69,113 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("model.py", "make_post", "make posts"),
     ("grouping.py", "group", "group: themes, tags, archive, related"),
     ("digest.py", "assemble", "assemble digest editions"),
-    ("render.py", "__init__", "Renderer: Jinja environment and globals"),
+    ("render.py", "Renderer.__init__", "Renderer: Jinja environment and globals"),
     ("render.py", "plan", "plan pages"),
     ("digest.py", "plan", "plan digest pages"),
     ("cache.py", "page_key", "page keys (hash each page's inputs)"),
     ("build.py", "_render_chunk", "render pages (Jinja)"),
     ("digest.py", "finish", "finish emails (inline CSS)"),
-    ("write.py", "put", "stage output files"),
+    ("write.py", "Stage.put", "stage output files"),
     ("search.py", "index_stage", "search index (Pagefind)"),
     ("search.py", "_run_pagefind", "…of which the Pagefind runs (threads)"),
-    ("write.py", "commit", "commit the stage"),
-    ("cache.py", "save", "save the cache"),
+    ("write.py", "Stage.commit", "commit the stage"),
+    ("cache.py", "Cache.save", "save the cache"),
     ("fastpath.py", "record", "record the no-change shortcut"),
 )
+
+
+def qsite_modules() -> list[Any]:
+    import qsite.build
+    import qsite.cli  # noqa: F401  (imports the rest of qsite)
+
+    return [m for n, m in list(sys.modules.items()) if n.startswith("qsite.") and m is not None]
+
+
+def resolve(file: str, dotted: str) -> list[tuple[Any, type | None, str, Callable[..., Any]]]:
+    """(module, class or None, name, function) for ``dotted`` (``name`` or ``Class.name``) in the
+    qsite module whose file is ``file``; [] if this version of qsite has no such function."""
+    *cls_name, name = dotted.split(".")
+    found = []
+    for module in qsite_modules():
+        if Path(getattr(module, "__file__", "") or "").name != file:
+            continue
+        owner = getattr(module, cls_name[0], None) if cls_name else module
+        if owner is None:
+            continue
+        raw = vars(owner).get(name)
+        fn = raw.__func__ if isinstance(raw, classmethod | staticmethod) else raw
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__:
+            found.append((module, owner if cls_name else None, name, inspect.unwrap(fn)))
+    return found
+
+
+class StepTimers:
+    """Wall and CPU time of each pipeline function in ``STEPS`` (inclusive of what it calls),
+    and of ``Renderer.render`` by template: wrappers put in place of the functions, in their
+    own module and wherever another qsite module imported them by name."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.depth: dict[str, int] = defaultdict(int)
+        self.order: list[str] = []
+
+    def reset(self) -> None:
+        self.wall.clear()
+        self.cpu.clear()
+        self.calls.clear()
+
+    def _wrap(self, label: str, fn: Callable[..., Any], by_template: bool = False) -> Callable[..., Any]:
+        timers = self
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            key = label
+            if by_template and len(args) > 1 and hasattr(args[1], "template"):
+                key = f"{label} {args[1].template}"
+            if timers.depth[key]:  # a recursive call: counted by the outer one
+                return fn(*args, **kwargs)
+            timers.depth[key] += 1
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                timers.wall[key] += time.perf_counter() - wall
+                timers.cpu[key] += time.process_time() - cpu
+                timers.calls[key] += 1
+                timers.depth[key] -= 1
+
+        return timed
+
+    def install(self) -> None:
+        steps = [*STEPS, ("render.py", "Renderer.render", "render")]
+        for file, dotted, what in steps:
+            label = f"{file[:-3]}.{dotted}: {what}" if what != "render" else "render one page:"
+            for _module, owner, name, fn in resolve(file, dotted):
+                if owner is None:
+                    timed = self._wrap(label, fn)
+                    for other in qsite_modules():
+                        for attr, value in list(vars(other).items()):
+                            if value is fn:
+                                setattr(other, attr, timed)
+                else:
+                    raw = vars(owner)[name]
+                    timed = self._wrap(label, fn, by_template=what == "render")
+                    if isinstance(raw, classmethod):
+                        timed = classmethod(timed)
+                    elif isinstance(raw, staticmethod):
+                        timed = staticmethod(timed)
+                    setattr(owner, name, timed)
+                self.order.append(label)
+
+    def table(self) -> str:
+        lines = ["| step (inclusive) | calls | wall s | CPU s |", "| --- | ---: | ---: | ---: |"]
+        keys = [k for k in self.order if k in self.wall]
+        keys += sorted((k for k in self.wall if k not in keys), key=lambda k: -self.cpu[k])
+        for key in dict.fromkeys(keys):
+            lines.append(f"| {key} | {self.calls[key]} | {self.wall[key]:.3f} | {self.cpu[key]:.3f} |")
+        return "\n".join(lines)
 
 
 def _category(filename: str) -> str:
@@ -105,17 +205,17 @@ def report(profile: cProfile.Profile, top: int) -> str:
     stats = pstats.Stats(profile, stream=out)
     raw: dict[tuple[str, int, str], Any] = stats.stats  # type: ignore[attr-defined]
     total = max((ct for (_cc, _nc, _tt, ct, _callers) in raw.values()), default=0.0)
-    lines = [f"Profiled total: {total:.2f} s of this process's CPU time (inflated by the profiler;"
-             " waiting for a child process, such as Pagefind, costs none)", ""]
+    lines = [f"Profiled total: {total:.2f} s (wall clock, inflated by the profiler)", ""]
     lines += ["Pipeline functions (cumulative, including what they call):", ""]
     lines += ["| step | function | calls | seconds | share |", "| --- | --- | ---: | ---: | ---: |"]
-    for file, name, what in STEPS:
-        hits = [(v[1], v[3]) for (f, _line, n), v in raw.items() if n == name and Path(f).name == file
-                and "qsite" in Path(f).parts]
+    for file, dotted, what in STEPS:
+        where = {(fn.__code__.co_filename, fn.__code__.co_firstlineno) for *_, fn in resolve(file, dotted)}
+        name = dotted.split(".")[-1]
+        hits = [(v[1], v[3]) for (f, line, n), v in raw.items() if n == name and (f, line) in where]
         if hits:
             calls = sum(h[0] for h in hits)
             seconds = sum(h[1] for h in hits)
-            lines.append(f"| {what} | {file[:-3]}.{name} | {calls} | {seconds:.3f} | {seconds / total:.0%} |")
+            lines.append(f"| {what} | {file[:-3]}.{dotted} | {calls} | {seconds:.3f} | {seconds / total:.0%} |")
     by_category: dict[str, float] = defaultdict(float)
     for (f, _line, _name), (_cc, _nc, tt, _ct, _callers) in raw.items():
         by_category[_category(f)] += tt
@@ -191,14 +291,19 @@ def main(argv: list[str] | None = None) -> int:
     best: dict[str, float] | None = None
     walls: list[float] = []
     cpus: list[float] = []
+    timers = StepTimers()
+    timers.install()
+    best_table = ""
     for _ in range(args.repeat):
         prepare()
+        timers.reset()
         start, cpu = time.perf_counter(), time.process_time()
         result = quiet_build(site, options)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
         if best is None or walls[-1] == min(walls):
             best = dict(result.timings)
+            best_table = timers.table()
         print(f"  unprofiled build: {walls[-1]:.2f} s (CPU {cpus[-1]:.2f} s), {result.pages} pages planned, "
               f"{result.pages - result.cache_hits} rendered", file=sys.stderr)
     if best is not None:
@@ -206,9 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Unprofiled, in-process after imports: wall {', '.join(f'{w:.2f}' for w in walls)} s, "
               f"CPU of this process {', '.join(f'{c:.2f}' for c in cpus)} s (children such as Pagefind not "
               f"included); wall stages of the fastest: {stages}\n")
+        print(f"Step timers of the fastest build (jobs {args.jobs}: work done in worker processes is not seen):\n")
+        print(best_table + "\n")
 
     prepare()
-    profile = cProfile.Profile(time.process_time)  # CPU time: other processes' load does not count
+    profile = cProfile.Profile()
     profile.enable()
     quiet_build(site, options)
     profile.disable()
