@@ -135,7 +135,8 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="post counts (default: 1000 5000)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000],
+                        help="post counts (default: 1000 5000; 20000 works too, at minutes per cold build)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported (default: 3)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to qsite build --jobs (default: one per core)")
     parser.add_argument("--no-search", action="store_true", help="build with --no-search (no Pagefind index)")
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qsite-bench-"))
+    load_before = os.getloadavg()[0]  # other work on the machine: timings mean little above its cores
     exe: Path | None = None
     versions = ""
     if args.pelican:
@@ -183,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"Measured {date.today().isoformat()} on {machine()}; median of {args.runs} runs (min–max), "
           f"`qsite build --jobs {args.jobs or 'default'}{' --no-search' if args.no_search else ''}`, "
-          f"corpus seed {args.seed}, {'no search index' if args.no_search else 'Pagefind search index included'}.\n")
+          f"corpus seed {args.seed}, {'no search index' if args.no_search else 'Pagefind search index included'}; "
+          f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.\n")
     print("| posts | cold build | no-change rebuild | one-post edit | one-template edit (post.html) | peak memory |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
