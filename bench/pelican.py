@@ -102,6 +102,7 @@ def convert(site: Path, dest: Path) -> Path:
 def ensure(venv: Path) -> tuple[Path, str] | str:
     """(the ``pelican`` executable in ``venv``, its version), installing Pelican there if it is
     missing; or a one-line reason why it cannot be had."""
+    venv = venv.absolute()  # Pelican runs in the project's folder: a relative path would miss
     exe = venv / "bin" / "pelican"
     if not exe.is_file():
         try:
