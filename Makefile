@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test lint clean bench proof proof-record
+.PHONY: build test lint clean bench bench-pelican proof proof-record
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ clean:
 # Times cold and incremental builds of generated 1,000- and 5,000-post sites (a few minutes).
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+# Cold builds of the 1,000-post site against Pelican 4.12 on the same posts (issue 10's targets),
+# with and without the search index; Pelican is installed once into .venv-pelican (bench/pelican.py).
+bench-pelican: $(VENV)/.installed
+	$(BIN)/python -m bench --sizes 1000 --runs 3 --serve-size 0 --pelican --pelican-venv .venv-pelican
 
 # Proves the output unchanged: clean builds of the example site and the 1,000-post benchmark site
 # compared file by file with the builds recorded in bench/proof/ (bench/proof.py).
