@@ -39,7 +39,7 @@ from qsite import cachefiles
 from qsite.cachefiles import FOLDER, _dump, _load
 from qsite.config import SiteConfig, load_config
 from qsite.problems import Problem
-from qsite.write import MARKER, check_output_dir
+from qsite.write import MARKER, check_output_dir, recover
 
 RECORD = "last-build.pickle"
 
@@ -183,6 +183,7 @@ def quick(
     output folder if nothing changed since (the build is then done), else None."""
     config = configure(root, base_url, output)
     out = check_output_dir(config.output_dir, config.root)  # the same checks, and errors, as a build
+    recover(out)  # what a killed build left goes even when nothing changed
     last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None))
     return (last, out) if last is not None else None
 
