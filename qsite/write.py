@@ -196,7 +196,12 @@ class Stage:
             if home is None:
                 home = Path(tempfile.mkdtemp(prefix=INNER, dir=out))
             self.home = home  # the folder this build owns: removed by commit or on failure
-            self._lock = _claim_new(home)
+            try:
+                self._lock = _claim_new(home)
+            except FileNotFoundError:  # another build's recover took it for a killed build's
+                prefix = INNER if self.in_place else f".{out.name}{STAGING}"
+                self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
+                self._lock = _claim_new(home)
             if self.in_place:
                 self.path = home / "new"
                 os.mkdir(self.path)
@@ -517,16 +522,23 @@ def _claim_new(folder: Path) -> int:
 
 def _claim_left(folder: Path) -> int | None:
     """The lock on a staging folder a build left behind, or None if it is not qsite's (no
-    marker, or not its text) or its build is still running."""
+    marker, or not its text) or its build is still running. A build killed in the instant
+    between making its folder and marking it leaves the folder empty, or holding only an empty
+    marker: such a folder is qsite's too (its name says so, and it holds nothing)."""
     try:
         if not _is_real_dir(folder):
             return None
         fd = os.open(folder / MARKER, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # only if empty; a build that made it a moment ago tries again
+        return None
     except OSError:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.read(fd, len(MARKER_TEXT) + 1) == MARKER_TEXT:
+        text = os.read(fd, len(MARKER_TEXT) + 1)
+        if text == MARKER_TEXT or (not text and os.listdir(folder) == [MARKER]):
             return fd
     except OSError:
         pass

@@ -459,3 +459,21 @@ def test_a_symlink_inside_the_output_is_replaced_never_written_through(sites, tm
     for page in (root / "output/posts").rglob("*.html"):  # none is a hard link to the user's files
         assert page.stat().st_ino not in inodes.values()
     assert old != new
+
+
+def test_a_build_killed_before_marking_its_folder_leaves_nothing_behind(sites):
+    """Killed between making its staging folder and writing the marker: the folder is empty
+    (or holds an empty marker), and goes too; one holding anything else stays."""
+    root, _old, _new = sites
+    empty = root / ".output.staging-empty"
+    empty.mkdir()
+    unmarked = root / ".output.staging-unmarked"
+    unmarked.mkdir()
+    (unmarked / write.MARKER).write_bytes(b"")
+    holding = root / ".output.staging-holding"
+    holding.mkdir()
+    (holding / write.MARKER).write_bytes(b"")
+    (holding / "thesis.docx").write_text("years of work")
+    write.recover(root / "output")
+    assert not empty.exists() and not unmarked.exists()
+    assert (holding / "thesis.docx").read_text() == "years of work"
