@@ -8,7 +8,6 @@ done by an earlier build); neither changes a byte of the output.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,7 +28,7 @@ from qsite.parallel import Workers
 from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, plan, static_outputs
 from qsite.urls import Urls
-from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover
+from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover, remove_output
 
 
 @dataclass(frozen=True)
@@ -390,7 +389,7 @@ def clean(root: Path, output: Path | None = None) -> list[Path]:
     recover(out)  # also deletes the staging folders killed builds left beside it
     removed = []
     if out.is_dir():
-        shutil.rmtree(out)
+        remove_output(out)  # a mount point is emptied, not removed
         removed.append(out)
     if remove_cache(config.root):
         removed.append(config.root / CACHE_FOLDER)

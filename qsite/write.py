@@ -782,6 +782,19 @@ def _roll_back(out: Path, home: Path, plan: Mapping[str, list[str]]) -> None:
         raise failed[0]
 
 
+def remove_output(out: Path) -> None:
+    """Delete the output folder (``qsite clean``); a mount point (a Docker volume) cannot be
+    removed, so it is emptied instead. Symlinks inside are removed, never followed."""
+    if not _is_mount(out):
+        shutil.rmtree(out)
+        return
+    for entry in os.scandir(out):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
 # ---- Recovery: what a killed build left ----
 
 

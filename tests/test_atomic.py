@@ -267,6 +267,8 @@ def test_an_output_folder_that_is_a_mount_point(sites):
         assert tree(out) == new
         assert leftovers(root) == []
         assert old != new
+        clean(root)  # a mount point cannot be removed: it is emptied
+        assert os.path.ismount(out) and list(out.iterdir()) == []
     finally:
         subprocess.run(["umount", str(out)], check=False)
 
