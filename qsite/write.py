@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -50,6 +51,7 @@ MARKER = ".qsite-output"  # in every output folder: proof that qsite may replace
 MARKER_TEXT = b"This folder is made by qsite build and replaced on every build.\n"
 STAGING = ".staging-"  # beside the output folder: ``.output.staging-XXXX``, the next site
 OLD = ".old-"  # beside the output folder: ``.output.old-XXXX``, the previous site being swapped out
+SPARE = ".spare"  # beside the output folder: ``.output.spare``, the site before last, reused as the next tree
 INNER = ".qsite-staging-"  # inside the output folder, where it cannot be swapped: changed files and the journal
 PLAN = "plan.json"  # in an inner staging folder: written once everything is staged; the commit point
 ROLLING_BACK = "rolling-back"  # in an inner staging folder: the plan is being undone, not finished
@@ -202,11 +204,8 @@ class Stage:
                 prefix = INNER if self.in_place else f".{out.name}{STAGING}"
                 self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
                 self._lock = _claim_new(home)
-            if self.in_place:
-                self.path = home / "new"
-                os.mkdir(self.path)
-            else:
-                self.path = home  # the whole next tree; its marker becomes out's
+            self.path = home / "new"  # this build's written files; the rest is linked at commit
+            os.mkdir(self.path)
             os.chmod(home, DIR_MODE)
         self._made: set[str] = {str(self.path)}
 
@@ -339,28 +338,92 @@ class Stage:
                 _remove_tree(self.home)  # nothing changed: the previous output already is the new one
                 self.in_place = False
             elif not self.in_place:
-                self._link_unchanged()
+                tree = self._assemble()
                 try:
-                    _swap(self.home, self.out)
+                    old = _swap(tree, self.out)
                 except OSError as exc:
                     if exc.errno not in _NO_SWAP:
                         raise
-                    self._move_inside()  # a mount point, say: change it in place, under a journal
+                    self._move_inside(tree)  # a mount point, say: change it in place, under a journal
+                else:
+                    if old is not None:
+                        _keep_spare(old, self.out)
+                    _remove_tree(self.home)
             if self.in_place:
                 self._apply()
         self._done = True
         self._release()
         return WriteResult(self.written, self.unchanged)
 
-    def _link_unchanged(self) -> None:
-        """Complete the staged tree: every file kept from the previous output is hard-linked
-        (same inode, same mtime), or copied with its mtime where links are impossible."""
-        out, home, made = str(self.out), str(self.home), self._made
+    def _assemble(self) -> Path:
+        """The complete next tree, in ``home/tree``: every file kept from the previous output
+        hard-linked (same inode, same mtime; copied where links are impossible), the written
+        ones moved in. The tree starts from the spare, the site before last, which the last
+        build left beside the output: it already holds nearly every folder and link, so only
+        what changed since is redone (making and deleting a thousand folders per build costs
+        more than all the rest of a one-post rebuild). A spare that cannot be set right is
+        dropped, and the tree made afresh."""
+        tree = self.home / "tree"
+        spare = _spare_of(self.out)
+        marker = _marker_inode(self.out)
+        present: set[str] = set()
+        made = {str(tree)}
+        if spare is not None:
+            try:
+                os.rename(spare, tree)
+                present, made = self._clean_spare(tree, marker)
+            except OSError:  # say, a folder in it the user made read-only
+                present, made = set(), {str(tree)}
+                if os.path.lexists(tree):
+                    os.rename(tree, self.home / "dropped")
+                spare = None
+        if spare is None:
+            os.mkdir(tree, DIR_MODE)
+        self._fill(tree, present, made, marker)
+        return tree
+
+    def _clean_spare(self, tree: Path, marker: int | None) -> tuple[set[str], set[str]]:
+        """Delete from the spare tree every entry that is not already a kept file's very
+        inode; returns the files that are, and the folders left."""
+        want = {rel: stamp[2] for rel, stamp in self.stamps.items() if stamp is not None and not self.files[rel]}
+        if marker is not None:
+            want[MARKER] = marker
+        present: set[str] = set()
+        made = {str(tree)}
+        folders: list[str] = []
+
+        def visit(folder: str, prefix: str) -> None:
+            for entry in os.scandir(folder):
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    visit(entry.path, rel + "/")
+                elif want.get(rel) == entry.inode() and not entry.is_symlink():
+                    present.add(rel)
+                else:
+                    os.unlink(entry.path)
+
+        visit(str(tree), "")
+        for folder in reversed(folders):  # deepest first: a folder no file needs goes
+            try:
+                os.rmdir(folder)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                made.add(folder)
+        return present, made
+
+    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None) -> None:
+        """Link every kept file not ``present`` yet, and move every written file in."""
+        out, top = str(self.out), str(tree)
         for rel, staged in self.files.items():
-            if staged:
+            target = os.path.join(top, rel)
+            if rel in present:
                 continue
-            target = os.path.join(home, rel)
             _mkdirs(os.path.dirname(target), made)
+            if staged:
+                os.rename(os.path.join(self.path, rel), target)
+                continue
             source = os.path.join(out, rel)
             try:
                 os.link(source, target, follow_symlinks=False)
@@ -368,34 +431,15 @@ class Stage:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.ENOENT):
                     raise
                 shutil.copy2(source, target, follow_symlinks=False)
-        self._adopt_marker()
+        if MARKER not in present:
+            if marker is not None:
+                os.link(self.out / MARKER, tree / MARKER, follow_symlinks=False)
+            else:
+                _write_marker(tree)
 
-    def _adopt_marker(self) -> None:
-        """Carry the output's marker over too (same inode, as for every unchanged file), and
-        hold its lock instead of the staging marker's, so the staged tree stays ours."""
-        marker = self.out / MARKER
-        try:
-            if not stat.S_ISREG(os.lstat(marker).st_mode):
-                return
-            fd = os.open(marker, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.pread(fd, len(MARKER_TEXT) + 1, 0) != MARKER_TEXT:
-                raise OSError(errno.EINVAL, "not qsite's marker")
-            linked = self.home / (MARKER + ".link")
-            os.link(marker, linked, follow_symlinks=False)
-            os.replace(linked, self.home / MARKER)
-        except OSError:
-            os.close(fd)
-            return
-        self._release()
-        self._lock = fd
-
-    def _move_inside(self) -> None:
-        """The swap turned out impossible: move this build's written files into a staging
-        folder inside ``out`` (copying across a mount), and go on in place."""
+    def _move_inside(self, tree: Path) -> None:
+        """The swap turned out impossible: move this build's written files (now in ``tree``)
+        into a staging folder inside ``out`` (copying across a mount), and go on in place."""
         inner = Path(tempfile.mkdtemp(prefix=INNER, dir=self.out))
         lock = _claim_new(inner)
         new = inner / "new"
@@ -404,7 +448,7 @@ class Stage:
         for rel, staged in self.files.items():
             if not staged:
                 continue
-            source, target = os.path.join(self.home, rel), os.path.join(new, rel)
+            source, target = os.path.join(tree, rel), os.path.join(new, rel)
             _mkdirs(os.path.dirname(target), made)
             try:
                 os.rename(source, target)
@@ -482,14 +526,60 @@ def _stamp(path: str | Path) -> Stamp:
 
 
 def _mkdirs(folder: str, made: set[str]) -> None:
-    """Make ``folder`` and its parents (below a folder in ``made``) with the mode qsite uses."""
+    """Make ``folder`` and its parents (below a folder in ``made``) with the mode qsite uses;
+    a file or symlink in the way (in a reused spare tree) is replaced by a real folder."""
     if folder in made:
         return
     _mkdirs(os.path.dirname(folder), made)
-    with contextlib.suppress(FileExistsError):
+    try:
         os.mkdir(folder, DIR_MODE)
-    os.chmod(folder, DIR_MODE)
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            os.unlink(folder)
+            os.mkdir(folder, DIR_MODE)
+    if _umask() & DIR_MODE:
+        os.chmod(folder, DIR_MODE)
     made.add(folder)
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: setting it back is the only way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _marker_inode(out: Path) -> int | None:
+    """The inode of ``out``'s marker if it is qsite's, to carry it over like any kept file."""
+    try:
+        st = os.lstat(out / MARKER)
+        if stat.S_ISREG(st.st_mode) and (out / MARKER).read_bytes() == MARKER_TEXT:
+            return st.st_ino
+    except OSError:
+        pass
+    return None
+
+
+def _write_marker(folder: Path) -> None:
+    with open(folder / MARKER, "wb") as f:
+        f.write(MARKER_TEXT)
+    os.chmod(folder / MARKER, FILE_MODE)
+
+
+def _spare_of(out: Path) -> Path | None:
+    """The spare tree beside ``out``, if there is one qsite made."""
+    spare = out.parent / f".{out.name}{SPARE}"
+    return spare if _marker_inode(spare) is not None and _is_real_dir(spare) else None
+
+
+def _keep_spare(old: Path, out: Path) -> None:
+    """Keep the site just replaced as the spare for the next build (``Stage._assemble``); if
+    a spare is there already (a concurrent build's), this one is deleted instead."""
+    try:
+        os.rename(old, out.parent / f".{out.name}{SPARE}")
+    except OSError:
+        _remove_tree(old)
 
 
 def _same_bytes(path: str, st: os.stat_result, data: bytes) -> bool:
@@ -623,27 +713,25 @@ def _exchange(a: Path, b: Path) -> None:
         raise OSError(code, os.strerror(code), str(b))
 
 
-def _swap(stage: Path, out: Path) -> None:
+def _swap(stage: Path, out: Path) -> Path | None:
     """Put the complete tree ``stage`` in place of ``out``, atomically, and delete the old site
     (which the exchange left at ``stage``). Where the system has no exchange, two renames do it;
     a build killed between them leaves ``out`` missing and ``.out.old-*`` whole, which the next
     build puts back (``recover``)."""
     if not os.path.lexists(out):
         os.rename(stage, out)
-        return
+        return None
     try:
         _exchange(stage, out)
     except OSError as exc:
         if exc.errno not in _NO_EXCHANGE:
             raise
-        _two_renames(stage, out)
-        return
-    _remove_tree(stage)
+        return _two_renames(stage, out)
+    return stage
 
 
-def _two_renames(stage: Path, out: Path) -> None:
-    """The exchange, where there is none. ``out``'s marker is locked by the caller (the stage
-    adopted it), so no other build's ``recover`` takes the old site for a leftover meanwhile."""
+def _two_renames(stage: Path, out: Path) -> Path:
+    """The exchange, where there is none. Returns where the old site now is."""
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD}", dir=out.parent))
     os.rmdir(old)
     os.rename(out, old)
@@ -652,7 +740,7 @@ def _two_renames(stage: Path, out: Path) -> None:
     except OSError:
         os.rename(old, out)
         raise
-    _remove_tree(old)
+    return old
 
 
 # ---- In place, under a journal ----
@@ -785,6 +873,9 @@ def _roll_back(out: Path, home: Path, plan: Mapping[str, list[str]]) -> None:
 def remove_output(out: Path) -> None:
     """Delete the output folder (``qsite clean``); a mount point (a Docker volume) cannot be
     removed, so it is emptied instead. Symlinks inside are removed, never followed."""
+    spare = _spare_of(out)
+    if spare is not None:
+        _remove_tree(spare)
     if not _is_mount(out):
         shutil.rmtree(out)
         return

@@ -118,9 +118,10 @@ def test_a_call_failing_part_way_leaves_the_old_site(sites, monkeypatch, mode, c
         in_place(monkeypatch)
     edit(root, EDIT)
     fail_on_call(monkeypatch, call, n, errno.ENOSPC)
-    if mode == "swap" and call in ("replace", "rename"):  # the swap itself is one call: make it fail
+    swap_fails = mode == "swap" and call == "replace"  # the swap renames nothing in place: fail the swap itself
+    if swap_fails:
         monkeypatch.setattr(write, "_exchange", raising(errno.EIO), raising=False)
-    with pytest.raises(ConfigError, match="No space left on device" if mode == "in-place" or call == "link" else "Input/output error"):
+    with pytest.raises(ConfigError, match="Input/output error" if swap_fails else "No space left on device"):
         build(root, Options(now=NOW, search=False))
     monkeypatch.undo()
     assert tree(root / "output") == old
@@ -298,7 +299,7 @@ def test_leftovers_are_removed_only_when_qsite_made_them(sites):
 
 
 def test_staging_folders_are_ignored_by_git():
-    names = [".output.staging-x1", ".public.old-x2"]
+    names = [".output.staging-x1", ".public.old-x2", ".output.spare"]
     ignored = subprocess.run(
         ["git", "check-ignore", "--no-index", *names],
         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=False,
@@ -479,3 +480,27 @@ def test_a_build_killed_before_marking_its_folder_leaves_nothing_behind(sites):
     write.recover(root / "output")
     assert not empty.exists() and not unmarked.exists()
     assert (holding / "thesis.docx").read_text() == "years of work"
+
+
+def test_the_spare_tree_is_reused_and_set_right_whatever_it_holds(sites):
+    """The site before last stays beside the output (``.output.spare``) so the next build
+    does not make and delete every folder again; whatever was done to it, the next output is
+    exactly the new site, and ``qsite clean`` removes it."""
+    root, _old, new = sites
+    edit(root, {"content/posts/b.md": post("B", "2020-04-02", body="For a while.")})
+    build(root, Options(now=NOW, search=False))  # a second build: the first leaves no spare
+    edit(root, {"content/posts/b.md": POSTS["content/posts/b.md"]})
+    spare = root / ".output.spare"
+    assert (spare / write.MARKER).read_bytes() == write.MARKER_TEXT
+    (spare / "stray.html").write_text("not part of any site")
+    (spare / "index.html").unlink()
+    (spare / "index.html").mkdir()  # a folder where a file belongs
+    (spare / "posts/b/index.html").write_text("same inode as nothing qsite keeps")
+    (spare / "posts/c").rename(spare / "posts/c-moved")
+    (spare / "posts/c").symlink_to(spare / "posts/c-moved", target_is_directory=True)
+    edit(root, EDIT)
+    build(root, Options(now=NOW, search=False))
+    assert tree(root / "output") == new
+    assert leftovers(root) == []
+    clean(root)
+    assert not spare.exists()
