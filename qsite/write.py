@@ -3,7 +3,9 @@
 The next site is staged as a complete tree in a folder beside the output folder: new and
 changed files are written there, unchanged ones hard-linked from the previous output (so they
 keep their inode and mtime: rsync and CDN uploads stay small, and the build cache's stamps stay
-true). The two folders are then swapped in one atomic step (Linux ``renameat2`` with
+true). That tree starts from the spare (``.output.spare``), the site the last build replaced,
+so a one-post rebuild fixes up a few entries instead of making and deleting every folder. The
+two folders are then swapped in one atomic step (Linux ``renameat2`` with
 ``RENAME_EXCHANGE``, macOS ``renamex_np`` with ``RENAME_SWAP``), so at every instant, even
 under ``kill -9``, the output folder is wholly the old site or wholly the new one. Where the
 kernel or filesystem cannot exchange, two renames do it, with a window of a few microseconds in
