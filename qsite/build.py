@@ -8,7 +8,6 @@ done by an earlier build); neither changes a byte of the output.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,7 +30,7 @@ from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
 from qsite.urls import Urls
-from qsite.write import Stage, WriteResult, check_output_dir, check_paths
+from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover, remove_output
 
 
 @dataclass(frozen=True)
@@ -309,6 +308,7 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     sources = fastpath.snapshot_sources(root) if on_disk else None  # before reading any source
     config = configure(root, options)
     out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
+    recover(out)  # finish or undo what a killed build left (qsite/write.py)
     if on_disk:
         if options.quick:
             key = fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
@@ -331,7 +331,8 @@ def build(root: Path, options: Options = Options(), cache: Cache | None = None) 
     )
     statics = static_outputs(config.root, assets)
     files = [job.file for job in jobs]
-    check_paths(files + [o.path for o in statics])
+    origins = {a.out: a.source.relative_to(config.root).as_posix() for a in assets}  # to name a colliding file
+    check_paths(files + [o.path for o in statics], origins)
     deps = TemplateDeps(renderer.env, cache.templates)
     config_fp = fingerprints.of(config)
     result = BuildResult(
@@ -416,9 +417,10 @@ def clean(root: Path, output: Path | None = None) -> list[Path]:
     """Delete the output folder (only if qsite made it) and the build cache; returns what went."""
     config = configure(root, Options(output=output))
     out = check_output_dir(config.output_dir, config.root)  # refuses a folder qsite did not make
+    recover(out)  # also deletes the staging folders killed builds left beside it
     removed = []
     if out.is_dir():
-        shutil.rmtree(out)
+        remove_output(out)  # a mount point is emptied, not removed
         removed.append(out)
     if remove_cache(config.root):
         removed.append(config.root / CACHE_FOLDER)

@@ -122,13 +122,46 @@ class Loaded:
     problems: Problems
 
 
-def walk(root: Path, top: Path, problems: Problems) -> list[Path]:
-    """Every file below ``top``, sorted; symlinks leading outside ``root`` are refused by name."""
+# Dot-folders of content/ published as they are: domain verification files and security.txt.
+PUBLISHED_DOT_FOLDERS = frozenset({".well-known"})
+# Dotfiles editors and systems leave everywhere: skipped without a note.
+QUIET_DOTFILES = frozenset({".DS_Store", ".gitkeep", ".gitignore"})
+
+
+def link_problem(root: Path, path: Path) -> Problem | None:
+    """The one rule for symlinks among the site's sources (content/ and templates/, static
+    files and Jinja templates alike): a link may lead anywhere inside the site's folder except
+    ``.git/`` (where a checkout keeps its credentials), and must lead somewhere."""
+    target = path.resolve()
+    rel = _rel(root, path)
+    root = root.resolve()
+    if not target.is_relative_to(root):
+        return Problem(
+            rel,
+            None,
+            f"this is a link to {target}, outside the site folder; qsite does not follow it",
+            "copy the file into the site instead of linking to it",
+        )
+    if ".git" in target.relative_to(root).parts:
+        return Problem(
+            rel,
+            None,
+            f"this is a link into .git/ ({target}); qsite never reads .git/",
+            "remove the link; copy what you need into the site instead",
+        )
+    if not target.exists():
+        return Problem(rel, None, "this link points to nothing")
+    return None
+
+
+def walk(root: Path, top: Path, problems: Problems, *, dotfiles: bool = False) -> list[Path]:
+    """Every file below ``top``, sorted; symlinks breaking ``link_problem``'s rule are refused
+    by name. Names starting with a dot are skipped; with ``dotfiles`` (content/), the top
+    level's ``.well-known/`` is walked too and every other one skipped is named in a warning."""
     found: list[Path] = []
-    real_root = root.resolve()
     seen: set[Path] = set()
 
-    def visit(folder: Path) -> None:
+    def visit(folder: Path, depth: int) -> None:
         real = folder.resolve()
         if real in seen:
             return
@@ -139,29 +172,34 @@ def walk(root: Path, top: Path, problems: Problems) -> list[Path]:
             problems.add(_rel(root, folder), None, f"cannot read the folder: {exc.strerror}")
             return
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             path = Path(entry.path)
-            if entry.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(real_root):
+            if entry.name.startswith(".") and not (dotfiles and depth == 0 and entry.name in PUBLISHED_DOT_FOLDERS):
+                if dotfiles and entry.name not in QUIET_DOTFILES:
                     problems.add(
                         _rel(root, path),
                         None,
-                        f"this is a link to {target}, outside the site folder; qsite does not follow it",
-                        "copy the file into the site instead of linking to it",
+                        "skipped: names starting with a dot are not published (only content/.well-known/ is)",
+                        "rename it without the dot if it belongs on the site",
+                        severity="warning",
                     )
-                    continue
-                if not target.exists():
-                    problems.add(_rel(root, path), None, "this link points to nothing")
+                continue
+            if entry.is_symlink():
+                problem = link_problem(root, path)
+                if problem is not None:
+                    problems.items.append(problem)
                     continue
             if entry.is_dir():
-                visit(path)
+                visit(path, depth + 1)
             elif entry.is_file():
                 found.append(path)
 
+    if top.is_symlink():
+        problem = link_problem(root, top)
+        if problem is not None:
+            problems.items.append(problem)
+            return found
     if top.is_dir():
-        visit(top)
+        visit(top, 0)
     return found
 
 
@@ -183,17 +221,18 @@ class Found:
 
 def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
     """Every file under ``root/content``, sorted into Markdown of a known folder and assets,
-    without reading them: the build parses the Markdown in parallel, or takes it from its cache."""
+    without reading them: the build parses the Markdown in parallel, or takes it from its cache.
+    ``templates/`` is walked too, only for its links: the same rule holds for every source."""
     kinds = kinds or KINDS
     problems = Problems()
     sources: list[tuple[Path, str, str]] = []
     assets: list[Asset] = []
     content = root / "content"
-    for path in walk(root, content, problems):
+    for path in walk(root, content, problems, dotfiles=True):
         rel = _rel(root, path)
         inner = path.relative_to(content)
         folder = inner.parts[0] if len(inner.parts) > 1 else ""
-        if path.suffix.lower() in (".md", ".markdown"):
+        if path.suffix.lower() in (".md", ".markdown") and folder not in PUBLISHED_DOT_FOLDERS:
             kind = kinds.get(folder)
             if kind is None:
                 problems.add(
@@ -207,6 +246,7 @@ def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
             sources.append((path, rel, kind))
         else:
             assets.append(Asset(path, inner.as_posix()))
+    walk(root, root / "templates", problems)
     return Found(sources, assets, problems)
 
 

@@ -58,7 +58,7 @@ from qsite.cachefiles import (
 )
 from qsite.config import SiteConfig, load_config
 from qsite.problems import ConfigError, Problem
-from qsite.write import MARKER, check_output_dir
+from qsite.write import MARKER, check_output_dir, recover
 
 RECORD = "last-build.json"
 
@@ -264,6 +264,7 @@ def quick(
     record is named in ``notes`` (see ``cachefiles.note``)."""
     config = configure(root, base_url, output)
     out = check_output_dir(config.output_dir, config.root)  # the same checks, and errors, as a build
+    recover(out)  # what a killed build left goes even when nothing changed
     last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None), notes)
     return (last, out) if last is not None else None
 

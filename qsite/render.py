@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +21,10 @@ import jinja2
 from pygments.formatters import HtmlFormatter
 
 from qsite import __version__, email, sharing, urls
+from qsite.content import link_problem, walk
 from qsite.grouping import MONTHS, Groups
 from qsite.model import Site
-from qsite.problems import ContentError, Problem
+from qsite.problems import ContentError, Problem, Problems
 
 LIGHT_CODE_STYLE = "default"
 DARK_CODE_STYLE = "github-dark"
@@ -60,9 +61,39 @@ class Job:
         return urls.output_file(self.path)
 
 
+class RefusedLink(jinja2.TemplateNotFound):
+    """A template (or a folder on its way) is a symlink that ``content.link_problem`` refuses."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.path, problem.message)
+        self.problem = problem
+
+
+class SiteLoader(jinja2.FileSystemLoader):
+    """Jinja's FileSystemLoader follows any symlink; this one first applies the site's rule for
+    links (``content.link_problem``) to the template's file and every folder on its way, so a
+    template or partial linked from outside the site, or from ``.git/``, is never read."""
+
+    def __init__(self, templates: Path):
+        super().__init__(str(templates))
+        self.templates = templates
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        path = self.templates
+        for part in jinja2.loaders.split_template_path(template):
+            path = path / part
+            if path.is_symlink():
+                problem = link_problem(self.templates.parent, path)
+                if problem is not None:
+                    raise RefusedLink(problem)
+        return super().get_source(environment, template)
+
+
 def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+        loader=SiteLoader(templates),
         bytecode_cache=bytecode_cache,  # compiled templates, checked against their source by Jinja
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -156,6 +187,8 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             problem = _template_problem(exc.filename, exc.lineno, exc.message or str(exc), self.templates)
             raise ContentError([problem]) from None
+        except RefusedLink as exc:
+            raise ContentError([exc.problem]) from None
         except jinja2.TemplateNotFound as exc:
             problem = Problem(
                 f"templates/{job.template}", None, f"template not found: {exc.name}", "restore it from git"
@@ -233,10 +266,11 @@ def static_outputs(root: Path, assets: Iterable[Any]) -> list[Output]:
     """The CSS/JS shipped in templates/static, the code-highlighting CSS, and content's files."""
     outputs: list[Output] = []
     static = root / "templates" / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                outputs.append(Output("static/" + path.relative_to(static).as_posix(), path.read_bytes()))
+    problems = Problems()
+    for path in walk(root, static, problems):  # the site's rule for links (content.link_problem)
+        outputs.append(Output("static/" + path.relative_to(static).as_posix(), path.read_bytes()))
+    if problems.items:
+        raise ContentError(problems.items)
     outputs.append(Output("static/pygments.css", pygments_css().encode()))
     for asset in assets:
         outputs.append(Output(asset.out, asset.source.read_bytes()))

@@ -51,7 +51,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -365,7 +364,7 @@ def _reindex(
 ) -> dict[str, dict[str, Any]]:
     """Run Pagefind once per shard, over a folder of hard links to its pages (same paths as
     in the site, so result URLs come out right), and stage what it wrote."""
-    work = Path(tempfile.mkdtemp(prefix=f".{stage.out.name}.search-", dir=stage.out.parent))
+    work = stage.scratch(".search-")  # beside the staged files, never in the output's parent
     try:
 
         def run(name: str) -> int:

@@ -1,23 +1,45 @@
 """Step 6: put the rendered files on disk, all or nothing.
 
-Files are written into a staging folder beside the output folder and swapped into place only
-once every file is written, so a failed build leaves the previous site exactly as it was. A
-file whose bytes have not changed is hard-linked from the previous output instead of written,
-so it keeps its mtime (rsync and CDN uploads stay small); ``Stage`` takes files one by one as
-they are rendered, so the whole site is never held in memory.
+The next site is staged as a complete tree in a folder beside the output folder: new and
+changed files are written there, unchanged ones hard-linked from the previous output (so they
+keep their inode and mtime: rsync and CDN uploads stay small, and the build cache's stamps stay
+true). That tree starts from the spare (``.output.spare``), the site the last build replaced,
+so a one-post rebuild fixes up a few entries instead of making and deleting every folder. The
+two folders are then swapped in one atomic step (Linux ``renameat2`` with
+``RENAME_EXCHANGE``, macOS ``renamex_np`` with ``RENAME_SWAP``), so at every instant, even
+under ``kill -9``, the output folder is wholly the old site or wholly the new one. Where the
+kernel or filesystem cannot exchange, two renames do it, with a window of a few microseconds in
+which the output folder is missing; the next build puts the old one back if it was killed there.
+
+Where no swap is possible, because the output folder is a mount point (a Docker volume) or its
+parent folder is read-only, the changed files are staged *inside* the output folder and moved
+into place one by one under a journal (``plan.json``): every replaced or deleted file is kept
+until the end, so a failure part-way undoes what was done, and a build killed part-way is
+finished (or undone) by the next build or ``qsite clean`` before anything else.
+
+Every folder qsite stages in carries the marker file, locked (``flock``) while its build runs,
+so a later build removes what a killed one left behind, and never a folder that is in use or
+that qsite did not make.
 
 Safety first: the output folder is deleted and replaced on every build, so ``check_output_dir``
 refuses any folder whose loss would hurt (the site itself, its sources, a folder of someone's
-files that qsite did not make).
+files that qsite did not make). Nothing is ever written through a symlink found inside the
+output folder: a linked folder is replaced by a real one, the folder it points to left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import functools
+import json
 import os
 import shutil
+import stat
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -28,6 +50,15 @@ if TYPE_CHECKING:  # not at run time: the no-change shortcut checks the output f
     from qsite.render import Output
 
 MARKER = ".qsite-output"  # in every output folder: proof that qsite may replace it
+MARKER_TEXT = b"This folder is made by qsite build and replaced on every build.\n"
+STAGING = ".staging-"  # beside the output folder: ``.output.staging-XXXX``, the next site
+OLD = ".old-"  # beside the output folder: ``.output.old-XXXX``, the previous site being swapped out
+SPARE = ".spare"  # beside the output folder: ``.output.spare``, the site before last, reused as the next tree
+INNER = ".qsite-staging-"  # inside the output folder, where it cannot be swapped: changed files and the journal
+PLAN = "plan.json"  # in an inner staging folder: written once everything is staged; the commit point
+ROLLING_BACK = "rolling-back"  # in an inner staging folder: the plan is being undone, not finished
+# Output folders qsite fills itself: no content or template file may land there.
+RESERVED_FOLDERS: dict[str, str] = {"pagefind": "qsite writes the search index there"}
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
@@ -79,16 +110,29 @@ def check_unique(outputs: Iterable[Output]) -> None:
     check_paths(output.path for output in outputs)
 
 
-def check_paths(paths: Iterable[str]) -> None:
-    """``check_unique`` for paths known before their files are rendered."""
+def check_paths(paths: Iterable[str], origins: Mapping[str, str] | None = None) -> None:
+    """``check_unique`` for paths known before their files are rendered. ``origins`` maps an
+    output path to the source file it is copied from (``content/pagefind/x.js``), so the
+    problem names the file the editor has to move. The folders qsite fills itself after
+    rendering (the search index) are reserved: a file copied there would silently replace,
+    or be replaced by, what qsite generates."""
+    origins = origins or {}
     seen: set[str] = set()
     problems: list[Problem] = []
     for path in paths:
         parts = PurePosixPath(path).parts
         if path.startswith("/") or ".." in parts or not parts:
             raise AssertionError(f"output path escapes the output folder: {path!r}")
-        if path in seen:
-            problems.append(Problem(path, None, "two things would be written to this path", "rename one of them"))
+        name = origins.get(path, path)
+        if parts[0] in RESERVED_FOLDERS or path == MARKER:
+            why = RESERVED_FOLDERS.get(parts[0], "qsite marks its output folder with this file")
+            problems.append(
+                Problem(name, None, f"{parts[0]}/ in the output is qsite's own: {why}" if parts[0] != MARKER
+                        else f"{MARKER} in the output is qsite's own: {why}",
+                        f"move or rename it (its output path would be {path})")
+            )
+        elif path in seen:
+            problems.append(Problem(name, None, "two things would be written to this path", "rename one of them"))
         seen.add(path)
     if problems:
         raise ContentError(problems)
@@ -98,59 +142,102 @@ Stamp = tuple[int, int, int]  # (size, mtime_ns, inode): what a file looked like
 
 
 def stamp_of(path: Path) -> Stamp | None:
+    """The stamp of the file at ``path`` itself (a symlink's own, never its target's)."""
     try:
-        st = path.stat()
+        st = os.lstat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-IN_PLACE_MAX = 0.5  # commit in place when at most this share of the files changed
+# Why an exchange of the two folders failed although the staged tree is fine: the output folder
+# cannot be moved (a mount point: EBUSY; across mounts: EXDEV; its parent read-only or not ours:
+# EACCES, EPERM, EROFS). Then the files are moved in one by one under a journal instead.
+_NO_SWAP = frozenset({errno.EBUSY, errno.EXDEV, errno.EACCES, errno.EPERM, errno.EROFS})
+# The kernel or the filesystem has no atomic exchange: two renames do it instead.
+_NO_EXCHANGE = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
 class Stage:
     """The next ``out``, filled one file at a time and put in place by ``commit``.
 
     Files arrive as they are rendered, so a big site never has to be held in memory at once.
-    Only new and changed files are written (into a staging folder beside ``out``); a file whose
-    bytes equal the previous output's, or that ``keep`` vouches for unread because the build
-    cache knows it is unchanged, stays the very same file (same inode, same mtime).
+    Only new and changed files are written; a file whose bytes equal the previous output's, or
+    that ``keep`` vouches for unread because the build cache knows it is unchanged, stays the
+    very same file (same inode, same mtime). Nothing in ``out`` changes until ``commit``, and
+    ``commit`` changes it all at once (see the module docstring), so a failed or killed build
+    leaves it exactly as it was.
 
-    Nothing in ``out`` changes until ``commit``, so a failed build leaves it exactly as it was.
-    ``commit`` then either renames each changed file into ``out`` and deletes files no longer
-    built (when few changed: a rebuild after one edit costs a few renames, not a new tree of
-    thousands of folders), or builds the complete new tree, hard-linking unchanged files, and
-    swaps it in with two renames (a first build, or when most files changed).
+    ``path`` is where this build's written files are (``search`` reads them there before the
+    commit); ``in_place`` is True when ``out`` cannot be swapped and is changed under a journal.
     """
 
     def __init__(self, out: Path):
         self.out = out
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-        except OSError as exc:
-            raise ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror}")]) from None
         self.written = self.unchanged = 0
         self.files: dict[str, bool] = {}  # path → True if staged, False if the previous file stays
         self.stamps: dict[str, Stamp | None] = {}  # path → its stamp once committed (renames and links keep it)
-        self._made: set[Path] = {self.path}
+        self._real: dict[str, bool] = {"": True}  # folder of out → a real folder, no symlink on the way
+        self._scratch: list[Path] = []
+        self._lock: int | None = None
+        self._journaled = False
+        self._done = True  # until the staging folder exists: nothing to clean up
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _cannot_create(out, exc) from None
+        self.in_place = _is_mount(out)
+        home: Path | None = None
+        if not self.in_place:
+            try:
+                home = Path(tempfile.mkdtemp(prefix=f".{out.name}{STAGING}", dir=out.parent))
+            except OSError as exc:
+                if exc.errno not in _NO_SWAP or not _is_real_dir(out):
+                    raise _cannot_create(out, exc) from None
+                self.in_place = True  # a writable output folder in a read-only parent: no swap
         self._done = False
         with self._errors():
-            os.chmod(self.path, DIR_MODE)
+            if home is None:
+                home = Path(tempfile.mkdtemp(prefix=INNER, dir=out))
+            self.home = home  # the folder this build owns: removed by commit or on failure
+            try:
+                self._lock = _claim_new(home)
+            except FileNotFoundError:  # another build's recover took it for a killed build's
+                prefix = INNER if self.in_place else f".{out.name}{STAGING}"
+                self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
+                self._lock = _claim_new(home)
+            self.path = home / "new"  # this build's written files; the rest is linked at commit
+            os.mkdir(self.path)
+            os.chmod(home, DIR_MODE)
+        self._made: set[str] = {str(self.path)}
 
     def __enter__(self) -> Stage:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if not self._done:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Remove this build's staging, unless a journal in it is still needed to finish or undo
+        a half-applied commit (the next build does that)."""
+        self._done = True
+        if not self._journaled:
+            _remove_tree(self.home)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
         except OSError as exc:
-            shutil.rmtree(self.path, ignore_errors=True)
+            if hasattr(self, "home"):
+                self._abandon()
             self._done = True
             raise ConfigError(
                 [
@@ -163,33 +250,67 @@ class Stage:
                 ]
             ) from None
 
+    def scratch(self, prefix: str) -> Path:
+        """A new empty folder on the same filesystem as the staged files (so they can be
+        hard-linked there), removed by ``commit`` at the latest: for the search indexer."""
+        with self._errors():
+            folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.home))
+        self._scratch.append(folder)
+        return folder
+
+    def _previous(self, rel: str) -> os.stat_result | None:
+        """The previous output's regular file at ``rel``, never one reached through a symlink."""
+        folder, _, _ = rel.rpartition("/")
+        if not self._real_folder(folder):
+            return None
+        try:
+            st = os.lstat(os.path.join(self.out, rel))  # not Path: called for every unchanged page
+        except OSError:
+            return None
+        return st if stat.S_ISREG(st.st_mode) else None
+
+    def _real_folder(self, folder: str) -> bool:
+        known = self._real.get(folder)
+        if known is None:
+            parent, _, _ = folder.rpartition("/")
+            known = False
+            if self._real_folder(parent):
+                with contextlib.suppress(OSError):
+                    known = stat.S_ISDIR(os.lstat(os.path.join(self.out, folder)).st_mode)
+            self._real[folder] = known
+        return known
+
+    def _claim_path(self, rel: str) -> None:
+        if rel in self.files:  # two writers of one path: the later would silently win
+            raise ContentError([Problem(rel, None, "two things would be written to this path", "rename one of them")])
+
     def put(self, rel: str, data: bytes) -> Stamp | None:
         """Stage one file. Returns the stamp it will have in ``out`` (renames keep stamps)."""
-        previous = self.out / rel
-        if _same_bytes(previous, data):
+        self._claim_path(rel)
+        st = self._previous(rel)
+        if st is not None and _same_bytes(os.path.join(self.out, rel), st, data):
             self.files[rel] = False
             self.unchanged += 1
-            stamp = self.stamps[rel] = stamp_of(previous)
+            stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
             return stamp
-        target = self.path / rel
+        target = os.path.join(self.path, rel)
         with self._errors():
-            _mkdirs(target.parent, self._made)
+            _mkdirs(os.path.dirname(target), self._made)
             with open(target, "wb") as f:
                 f.write(data)
             os.chmod(target, FILE_MODE)
+            stamp = _stamp(target)
         self.files[rel] = True
         self.written += 1
-        stamp = self.stamps[rel] = _stamp(target)
+        self.stamps[rel] = stamp
         return stamp
 
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
         False (and nothing recorded) if it is gone or has changed since."""
-        try:
-            st = os.stat(os.path.join(self.out, rel))  # not Path: called for every unchanged page
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+        self._claim_path(rel)
+        st = self._previous(rel)
+        if st is None or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
             return False
         self.stamps[rel] = expected
         self.files[rel] = False
@@ -199,119 +320,422 @@ class Stage:
     def keep_all(self, files: dict[str, Stamp]) -> bool:
         """``keep`` for a group of files that only make sense together (a search index shard):
         all of them, if every one is still as stamped, or none (and False)."""
-        if any(stamp_of(self.out / rel) != stamp for rel, stamp in files.items()):
-            return False
-        for rel, stamp in files.items():
+        for rel, expected in files.items():
+            self._claim_path(rel)
+            st = self._previous(rel)
+            if st is None or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+                return False
+        for rel, expected in files.items():
             self.files[rel] = False
-            self.stamps[rel] = stamp
+            self.stamps[rel] = expected
         self.unchanged += len(files)
         return True
 
     def commit(self) -> WriteResult:
-        """Put the new site in place: renaming the changed files into ``out`` when few changed,
-        else swapping in a complete staging tree. If anything fails, ``out`` is left as it was."""
+        """Put the new site in place, all at once; if anything fails, ``out`` is left as it was."""
         with self._errors():
-            if self.out.is_dir() and self.written <= IN_PLACE_MAX * len(self.files) and self._fits():
-                self._in_place()
-            else:
-                self._swap()
+            for folder in self._scratch:
+                shutil.rmtree(folder, ignore_errors=True)
+            if self.written == 0 and _holds_exactly(self.out, self.files):
+                _remove_tree(self.home)  # nothing changed: the previous output already is the new one
+                self.in_place = False
+            elif not self.in_place:
+                tree = self._assemble()
+                try:
+                    old = _swap(tree, self.out)
+                except OSError as exc:
+                    if exc.errno not in _NO_SWAP:
+                        raise
+                    self._move_inside(tree)  # a mount point, say: change it in place, under a journal
+                else:
+                    if old is not None:
+                        _keep_spare(old, self.out)
+                    _remove_tree(self.home)
+            if self.in_place:
+                self._apply()
         self._done = True
+        self._release()
         return WriteResult(self.written, self.unchanged)
 
-    def _fits(self) -> bool:
-        """False if a changed file would land where ``out`` has a folder, or under a file."""
+    def _assemble(self) -> Path:
+        """The complete next tree, in ``home/tree``: every file kept from the previous output
+        hard-linked (same inode, same mtime; copied where links are impossible), the written
+        ones moved in. The tree starts from the spare, the site before last, which the last
+        build left beside the output: it already holds nearly every folder and link, so only
+        what changed since is redone (making and deleting a thousand folders per build costs
+        more than all the rest of a one-post rebuild). A spare that cannot be set right is
+        dropped, and the tree made afresh."""
+        tree = self.home / "tree"
+        spare = _spare_of(self.out)
+        marker = _marker_inode(self.out)
+        present: set[str] = set()
+        made = {str(tree)}
+        if spare is not None:
+            try:
+                os.rename(spare, tree)
+                present, made = self._clean_spare(tree, marker)
+            except OSError:  # say, a folder in it the user made read-only
+                present, made = set(), {str(tree)}
+                if os.path.lexists(tree):
+                    os.rename(tree, self.home / "dropped")
+                spare = None
+        if spare is None:
+            os.mkdir(tree)
+            os.chmod(tree, DIR_MODE)  # the output folder itself: readable by the web server whatever the umask
+        self._fill(tree, present, made, marker)
+        return tree
+
+    def _clean_spare(self, tree: Path, marker: int | None) -> tuple[set[str], set[str]]:
+        """Delete from the spare tree every entry that is not already a kept file's very
+        inode; returns the files that are, and the folders left."""
+        want = {rel: stamp[2] for rel, stamp in self.stamps.items() if stamp is not None and not self.files[rel]}
+        if marker is not None:
+            want[MARKER] = marker
+        present: set[str] = set()
+        made = {str(tree)}
+        folders: list[str] = []
+
+        def visit(folder: str, prefix: str) -> None:
+            for entry in os.scandir(folder):
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    visit(entry.path, rel + "/")
+                elif want.get(rel) == entry.inode() and not entry.is_symlink():
+                    present.add(rel)
+                else:
+                    os.unlink(entry.path)
+
+        visit(str(tree), "")
+        for folder in reversed(folders):  # deepest first: a folder no file needs goes
+            try:
+                os.rmdir(folder)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                made.add(folder)
+        return present, made
+
+    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None) -> None:
+        """Link every kept file not ``present`` yet, and move every written file in."""
+        out, top = str(self.out), str(tree)
+        for rel, staged in self.files.items():
+            target = os.path.join(top, rel)
+            if rel in present:
+                continue
+            _mkdirs(os.path.dirname(target), made)
+            if staged:
+                os.rename(os.path.join(self.path, rel), target)
+                continue
+            source = os.path.join(out, rel)
+            try:
+                os.link(source, target, follow_symlinks=False)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.ENOENT):
+                    raise
+                shutil.copy2(source, target, follow_symlinks=False)
+        if MARKER not in present:
+            if marker is not None:
+                os.link(self.out / MARKER, tree / MARKER, follow_symlinks=False)
+            else:
+                _write_marker(tree)
+
+    def _move_inside(self, tree: Path) -> None:
+        """The swap turned out impossible: move this build's written files (now in ``tree``)
+        into a staging folder inside ``out`` (copying across a mount), and go on in place."""
+        inner = Path(tempfile.mkdtemp(prefix=INNER, dir=self.out))
+        lock = _claim_new(inner)
+        new = inner / "new"
+        made = {str(new)}
+        os.mkdir(new)
         for rel, staged in self.files.items():
             if not staged:
                 continue
-            if (self.out / rel).is_dir():
-                return False
-            parent = (self.out / rel).parent
-            while parent != self.out:
-                if parent.exists() and not parent.is_dir():
-                    return False
-                parent = parent.parent
-        return True
+            source, target = os.path.join(tree, rel), os.path.join(new, rel)
+            _mkdirs(os.path.dirname(target), made)
+            try:
+                os.rename(source, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                shutil.copy2(source, target)
+                self.stamps[rel] = _stamp(target)
+        _remove_tree(self.home)
+        self._release()
+        self.home, self.path, self._lock, self.in_place = inner, new, lock, True
 
-    def _in_place(self) -> None:
-        made: set[Path] = {self.out}
-        for rel, staged in self.files.items():
-            if staged:
-                target = self.out / rel
-                _mkdirs(target.parent, made)
-                os.replace(self.path / rel, target)
-        # One walk, deepest folders first: files this build does not make go, and so does each
-        # folder left empty (strings, not Paths: this visits every file of a big site).
-        out = str(self.out)
-        removed: set[str] = set()
-        for folder, dirs, names in os.walk(out, topdown=False):
-            prefix = folder[len(out) + 1 :] + "/" if folder != out else ""
-            left = 0
+    def _apply(self) -> None:
+        """Move the staged files into ``out`` under a journal; undo everything on failure."""
+        lock = _lock_marker(self.out)
+        try:
+            plan = _plan(self.out, self.files)
+            _write_atomically(self.home / PLAN, json.dumps(plan).encode())
+            self._journaled = True
+            try:
+                _roll_forward(self.out, self.home, plan)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    _roll_back(self.out, self.home, plan)
+                    self._journaled = False  # undone: the journal is no longer needed
+                raise
+            self._journaled = False
+            _remove_tree(self.home)
+        finally:
+            os.close(lock)
+
+
+def _holds_exactly(out: Path, files: Mapping[str, bool]) -> bool:
+    """Whether ``out`` is made of the files ``files`` and the marker, all real, and no other
+    entry (a no-change build then has nothing to swap)."""
+    count = 0
+    top = str(out)
+    try:
+        for folder, dirs, names in os.walk(top):
+            prefix = folder[len(top) + 1 :] + "/" if folder != top else ""
+            for name in dirs:
+                if os.path.islink(os.path.join(folder, name)):
+                    return False
             for name in names:
                 rel = prefix + name
-                if rel in self.files or rel == MARKER:
-                    left += 1
-                else:
-                    os.unlink(os.path.join(folder, name))
-            if folder != out and not left and all(os.path.join(folder, d) in removed for d in dirs):
-                with contextlib.suppress(OSError):
-                    os.rmdir(folder)
-                    removed.add(folder)
-        _write_marker(self.out)
-        shutil.rmtree(self.path, ignore_errors=True)
-
-    def _swap(self) -> None:
-        _write_marker(self.path)
-        for rel, staged in self.files.items():
-            if staged:
-                continue
-            target = self.path / rel
-            _mkdirs(target.parent, self._made)
-            try:
-                os.link(self.out / rel, target)
-            except OSError:  # no hard links here: copy, keeping the mtime
-                shutil.copy2(self.out / rel, target)
-        _swap(self.path, self.out)
+                if rel == MARKER:
+                    continue
+                if rel not in files or os.path.islink(os.path.join(folder, name)):
+                    return False
+                count += 1
+    except OSError:
+        return False
+    return count == len(files)
 
 
-def _write_marker(folder: Path) -> None:
-    marker = folder / MARKER
-    text = b"This folder is made by qsite build and replaced on every build.\n"
-    if not marker.exists() or marker.read_bytes() != text:
-        marker.write_bytes(text)
-        os.chmod(marker, FILE_MODE)
+def _cannot_create(out: Path, exc: OSError) -> ConfigError:
+    return ConfigError([Problem(str(out), None, f"cannot create the output folder: {exc.strerror or exc}")])
 
 
-def _stamp(path: Path) -> Stamp:
-    st = path.stat()
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _mkdirs(folder: Path, made: set[Path]) -> None:
-    if folder in made:
-        return
-    _mkdirs(folder.parent, made)
-    with contextlib.suppress(FileExistsError):
-        folder.mkdir(mode=DIR_MODE)
-    os.chmod(folder, DIR_MODE)
-    made.add(folder)
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _is_real_dir(path: Path) -> bool:
     try:
-        if path.stat().st_size != len(data):
-            return False
-        return path.read_bytes() == data
+        return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
 
 
-def _swap(stage: Path, out: Path) -> None:
-    """Two renames on one filesystem: the old site is moved aside, the new one moved in, and
-    the old one deleted only after that. If the second rename fails the old one is put back."""
-    if not out.exists():
-        os.rename(stage, out)
+def _is_mount(out: Path) -> bool:
+    """An output folder that is a mount point (a Docker volume) cannot be renamed or swapped."""
+    return _is_real_dir(out) and os.path.ismount(out)
+
+
+def _stamp(path: str | Path) -> Stamp:
+    st = os.lstat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _mkdirs(folder: str, made: set[str]) -> None:
+    """Make ``folder`` and its parents (below a folder in ``made``) with the mode qsite uses;
+    a file or symlink in the way (in a reused spare tree) is replaced by a real folder."""
+    if folder in made:
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    _mkdirs(os.path.dirname(folder), made)
+    try:
+        os.mkdir(folder, DIR_MODE)
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            os.unlink(folder)
+            os.mkdir(folder, DIR_MODE)
+    if _umask() & DIR_MODE:
+        os.chmod(folder, DIR_MODE)
+    made.add(folder)
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: setting it back is the only way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _marker_inode(out: Path) -> int | None:
+    """The inode of ``out``'s marker if it is qsite's, to carry it over like any kept file."""
+    try:
+        st = os.lstat(out / MARKER)
+        if stat.S_ISREG(st.st_mode) and (out / MARKER).read_bytes() == MARKER_TEXT:
+            return st.st_ino
+    except OSError:
+        pass
+    return None
+
+
+def _write_marker(folder: Path) -> None:
+    with open(folder / MARKER, "wb") as f:
+        f.write(MARKER_TEXT)
+    os.chmod(folder / MARKER, FILE_MODE)
+
+
+def _spare_of(out: Path) -> Path | None:
+    """The spare tree beside ``out``, if there is one qsite made."""
+    spare = out.parent / f".{out.name}{SPARE}"
+    return spare if _marker_inode(spare) is not None and _is_real_dir(spare) else None
+
+
+def _keep_spare(old: Path, out: Path) -> None:
+    """Keep the site just replaced as the spare for the next build (``Stage._assemble``); if
+    a spare is there already (a concurrent build's), this one is deleted instead."""
+    try:
+        os.rename(old, out.parent / f".{out.name}{SPARE}")
+    except OSError:
+        _remove_tree(old)
+
+
+def _same_bytes(path: str, st: os.stat_result, data: bytes) -> bool:
+    if st.st_size != len(data):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return f.read() == data
+    except OSError:
+        return False
+
+
+# ---- Markers and locks: which folders qsite made, and which a running build still uses ----
+
+
+def _claim_new(folder: Path) -> int:
+    """Mark a new staging folder as qsite's and lock the marker for as long as the build runs
+    (the lock dies with the process, even under ``kill -9``). The text is written only once the
+    lock is held, so a marker with its text and no lock always belongs to a finished build."""
+    fd = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, MARKER_TEXT)
+        os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _claim_left(folder: Path) -> int | None:
+    """The lock on a staging folder a build left behind, or None if it is not qsite's (no
+    marker, or not its text) or its build is still running. A build killed in the instant
+    between making its folder and marking it leaves the folder empty, or holding only an empty
+    marker: such a folder is qsite's too (its name says so, and it holds nothing)."""
+    try:
+        if not _is_real_dir(folder):
+            return None
+        fd = os.open(folder / MARKER, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # only if empty; a build that made it a moment ago tries again
+        return None
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        text = os.read(fd, len(MARKER_TEXT) + 1)
+        if text == MARKER_TEXT or (not text and os.listdir(folder) == [MARKER]):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _lock_marker(out: Path) -> int:
+    """Lock ``out``'s marker (creating it if need be): one in-place commit or recovery at a time."""
+    marker = out / MARKER
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.lstat(marker).st_mode):
+            os.unlink(marker)  # never write through a symlink left in the output
+    fd = os.open(marker, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    if os.pread(fd, len(MARKER_TEXT) + 1, 0) != MARKER_TEXT:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, MARKER_TEXT, 0)
+        os.fchmod(fd, FILE_MODE)
+    return fd
+
+
+def _remove_tree(folder: Path) -> bool:
+    """Delete a staging or old folder, its marker last, so a build killed while deleting
+    leaves a folder the next one still recognises as qsite's. Read-only folders inside it
+    that this user owns (``chmod 555``) are made writable first. Never follows symlinks.
+    True if it is gone."""
+
+    def retry(func: object, path: str, _exc: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.name == MARKER:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, onerror=retry)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                retry(os.unlink, entry.path, None)
+    with contextlib.suppress(OSError):
+        os.unlink(folder / MARKER)
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+# ---- The swap ----
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders in one atomic step; OSError with ENOSYS where the OS cannot."""
+    import ctypes  # here: a no-change build never gets this far, and ctypes costs an import
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        at_fdcwd, rename_exchange = -100, 2
+        result = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        rename_swap = 2
+        result = libc.renamex_np(os.fsencode(a), os.fsencode(b), rename_swap)
+    else:
+        raise OSError(errno.ENOSYS, "no atomic exchange on this system", str(b))
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(b))
+
+
+def _swap(stage: Path, out: Path) -> Path | None:
+    """Put the complete tree ``stage`` in place of ``out``, atomically, and delete the old site
+    (which the exchange left at ``stage``). Where the system has no exchange, two renames do it;
+    a build killed between them leaves ``out`` missing and ``.out.old-*`` whole, which the next
+    build puts back (``recover``)."""
+    if not os.path.lexists(out):
+        os.rename(stage, out)
+        return None
+    try:
+        _exchange(stage, out)
+    except OSError as exc:
+        if exc.errno not in _NO_EXCHANGE:
+            raise
+        return _two_renames(stage, out)
+    return stage
+
+
+def _two_renames(stage: Path, out: Path) -> Path:
+    """The exchange, where there is none. Returns where the old site now is."""
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD}", dir=out.parent))
     os.rmdir(old)
     os.rename(out, old)
     try:
@@ -319,4 +743,220 @@ def _swap(stage: Path, out: Path) -> None:
     except OSError:
         os.rename(old, out)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    return old
+
+
+# ---- In place, under a journal ----
+
+
+def _plan(out: Path, files: Mapping[str, bool]) -> dict[str, list[str]]:
+    """What an in-place commit does, in order: move aside every entry of ``out`` this build
+    does not make (a symlink is an entry, never followed), remove the folders no longer
+    needed, then move each staged file in, keeping the one it replaces."""
+    entries: set[str] = set()  # files and symlinks, relative to out
+    folders: list[str] = []  # real folders, parents first
+    top = str(out)
+
+    def visit(folder: str, prefix: str) -> None:
+        for entry in os.scandir(folder):
+            rel = prefix + entry.name
+            if not prefix and (entry.name == MARKER or entry.name.startswith(INNER)):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(rel)
+                visit(entry.path, rel + "/")
+            else:
+                entries.add(rel)
+
+    visit(top, "")
+    needed: set[str] = set()
+    for rel in files:
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in needed:
+            needed.add(parent)
+            parent = parent.rpartition("/")[0]
+    staged = [rel for rel, written in files.items() if written]
+    return {
+        "delete": sorted(rel for rel in entries if rel not in files),
+        "remove_folders": sorted((f for f in folders if f not in needed), reverse=True),  # deepest first
+        "folders_before": folders,
+        "replace": [rel for rel in staged if rel in entries],
+        "add": [rel for rel in staged if rel not in entries],
+    }
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def _real_parents(out: Path, rel: str) -> None:
+    """Make the folders above ``out/rel``, refusing to go through anything but real folders."""
+    folder = out
+    for part in rel.split("/")[:-1]:
+        folder = folder / part
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            os.mkdir(folder, DIR_MODE)
+            os.chmod(folder, DIR_MODE)
+            continue
+        if not stat.S_ISDIR(mode):
+            raise OSError(errno.ENOTDIR, "not a real folder (a symlink or a file) on the way", str(folder))
+
+
+def _roll_forward(out: Path, home: Path, plan: Mapping[str, list[str]]) -> None:
+    """Do (or finish doing) ``plan``. Every step can be repeated: a build killed anywhere in
+    here is finished by ``recover`` running this again."""
+    old, new = home / "old", home / "new"
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(old)
+    for rel in plan["delete"]:
+        source, kept = out / rel, old / rel
+        if os.path.lexists(source) and not os.path.lexists(kept):
+            _real_parents(old, rel)
+            os.rename(source, kept)  # a symlink is moved as itself: its target is never touched
+    for folder in plan["remove_folders"]:
+        with contextlib.suppress(OSError):
+            os.rmdir(out / folder)
+    for rel in plan["replace"] + plan["add"]:
+        source, target, kept = new / rel, out / rel, old / rel
+        if not os.path.lexists(source):
+            continue  # moved in already
+        _real_parents(out, rel)
+        if os.path.lexists(target) and not os.path.lexists(kept) and rel in plan["replace"]:
+            _real_parents(old, rel)
+            os.link(target, kept, follow_symlinks=False)
+        os.replace(source, target)
+
+
+def _roll_back(out: Path, home: Path, plan: Mapping[str, list[str]]) -> None:
+    """Undo (or finish undoing) ``plan`` from whatever point it reached; repeatable too. Goes
+    on past a step that fails, undoing all it can, then raises that step's error (the journal
+    stays, and the next build tries again)."""
+    (home / ROLLING_BACK).touch()
+    old, new = home / "old", home / "new"
+    failed: list[OSError] = []
+
+    def step(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            failed.append(exc)
+
+    for rel in plan["add"]:
+        if not os.path.lexists(new / rel):
+            step(lambda rel=rel: os.unlink(out / rel))
+    for rel in plan["replace"]:
+        if not os.path.lexists(new / rel) and os.path.lexists(old / rel):
+            step(lambda rel=rel: os.replace(old / rel, out / rel))
+    before = set(plan["folders_before"])
+    made = {rel.rpartition("/")[0] for rel in plan["add"]} - before - {""}
+    for folder in sorted(made, key=lambda f: -f.count("/")):
+        while folder and folder not in before:
+            with contextlib.suppress(OSError):
+                os.rmdir(out / folder)
+            folder = folder.rpartition("/")[0]
+    for folder in plan["folders_before"]:
+        if not os.path.lexists(out / folder):
+            step(lambda folder=folder: os.mkdir(out / folder, DIR_MODE))
+    for rel in plan["delete"]:
+        if os.path.lexists(old / rel) and not os.path.lexists(out / rel):
+            step(lambda rel=rel: os.rename(old / rel, out / rel))
+    if failed:
+        raise failed[0]
+
+
+def remove_output(out: Path) -> None:
+    """Delete the output folder (``qsite clean``); a mount point (a Docker volume) cannot be
+    removed, so it is emptied instead. Symlinks inside are removed, never followed."""
+    spare = _spare_of(out)
+    if spare is not None:
+        _remove_tree(spare)
+    if not _is_mount(out):
+        shutil.rmtree(out)
+        return
+    for entry in os.scandir(out):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+# ---- Recovery: what a killed build left ----
+
+
+def recover(out: Path) -> None:
+    """Finish or undo whatever a killed build left, before a build or ``qsite clean`` does
+    anything else: put back an output folder caught between two renames, finish (or undo) an
+    in-place commit from its journal, and delete leftover staging and old folders. Only
+    folders carrying qsite's marker, whose build is no longer running, are touched; anything
+    that fails is left for the next time."""
+    parent = out.parent
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError:
+        names = []
+    prefixes = (f".{out.name}{STAGING}", f".{out.name}{OLD}")
+    for name in names:
+        if not name.startswith(prefixes):
+            continue
+        folder = parent / name
+        lock = _claim_left(folder)
+        if lock is None:
+            continue
+        try:
+            if name.startswith(prefixes[1]) and not os.path.lexists(out):
+                # killed between the two renames: the old site goes back (and is never deleted
+                # while it is the only one there is)
+                with contextlib.suppress(OSError):
+                    os.rename(folder, out)
+                continue
+            _remove_tree(folder)
+        finally:
+            os.close(lock)
+    if not _is_real_dir(out):
+        return
+    try:
+        inner = sorted(name for name in os.listdir(out) if name.startswith(INNER))
+    except OSError:
+        return
+    for name in inner:
+        folder = out / name
+        lock = _claim_left(folder)
+        if lock is None:
+            continue
+        try:
+            _finish(out, folder)
+        finally:
+            os.close(lock)
+
+
+def _finish(out: Path, home: Path) -> None:
+    try:
+        plan = json.loads((home / PLAN).read_bytes())
+    except FileNotFoundError:
+        _remove_tree(home)  # killed before its commit point: out was never touched
+        return
+    except (OSError, ValueError):
+        return  # unreadable: leave it rather than guess
+    marker = _lock_marker(out)
+    try:
+        if not (home / ROLLING_BACK).exists():
+            try:
+                _roll_forward(out, home, plan)
+                _remove_tree(home)
+                return
+            except OSError:
+                pass
+        with contextlib.suppress(OSError):
+            _roll_back(out, home, plan)
+            _remove_tree(home)
+    finally:
+        os.close(marker)
