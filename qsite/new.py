@@ -20,7 +20,7 @@ from pathlib import Path
 from qsite.config import SiteConfig
 from qsite.problems import ConfigError, ContentError, Problem, did_you_mean
 from qsite.schema import MAX_SLUG, short_slug, too_long
-from qsite.urls import SLUG_RE, slugify
+from qsite.urls import SLUG_RE, slugify, tag_slug
 
 POSTS = Path("content") / "posts"
 
@@ -189,14 +189,14 @@ def plan_post(post: NewPost, config: SiteConfig, day: date) -> tuple[Path, str]:
     themes = check_themes(post.themes, config)
     tags = tuple(t for t in (one_line(t, "--tag") for t in post.tags) if t)
     for tag in tags:
-        if not slugify(tag):
+        if not tag_slug(tag):  # the build's rule for tag URLs: letters of any script, C++ and C# apart
             raise ConfigError(
                 [
                     Problem(
                         "--tag",
                         None,
                         f"tag {tag!r} has no letters or digits to make a URL from",
-                        "use a tag with plain letters",
+                        "use a tag with letters or digits in it",
                     )
                 ]
             )

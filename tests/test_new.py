@@ -310,3 +310,21 @@ def test_the_theme_prompt_asks_and_says_only_through_what_it_is_given(
         "Choose at least one theme.",
     ]
     assert capsys.readouterr() == ("", "")  # qsite/cli.py is the only module that prints
+
+
+def test_a_tag_in_another_script_is_accepted_as_the_build_accepts_it() -> None:
+    """`qsite new --tag 看護` must not refuse what the build publishes at /tags/看護/ (issue 9)."""
+    post = plan_post(NewPost("Huddles", ("staff-wellbeing",), ("看護", "C++", "C#"), (), False), CONFIG, DAY)
+    rel, text = post
+    doc = parse_document(rel.as_posix(), "post", text)
+    problems = Problems()
+    meta = read_meta(doc, CONFIG, problems)  # type: ignore[arg-type]
+    assert not problems.items
+    assert meta is not None
+    assert [(t.slug, t.name) for t in meta.tags] == [("看護", "看護"), ("c-plus-plus", "C++"), ("c-sharp", "C#")]
+
+
+def test_a_tag_with_no_letters_is_still_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        plan_post(NewPost("Huddles", ("staff-wellbeing",), ("!?!",), (), False), CONFIG, DAY)
+    assert "has no letters or digits" in info.value.problems[0].message
