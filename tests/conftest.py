@@ -102,6 +102,16 @@ def post(title: str, date: str, themes: str = "[staff-wellbeing]", body: str = "
     return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
 
 
+def edition_file(*picks: str, editor: str = "Digest Group", body: str = "Our intro.", **extra: str) -> str:
+    """A digest edition file: front matter (editor, picks, ``extra`` lines) and an intro."""
+    lines = [f"editor: {editor}"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    if picks:
+        lines.append("picks:")
+        lines += [f"  - {p}" for p in picks]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
+
+
 @dataclass
 class BuiltSite:
     root: Path

@@ -7,10 +7,19 @@ breaks only the tests here."""
 
 from __future__ import annotations
 
+import re
+
 import feedparser
 
-from conftest import BASE, post
+from conftest import BASE, edition_file, post
 from crawl import dangling_links
+
+
+def section(html: str, anchor: str) -> str:
+    """The HTML of one theme section of an edition page."""
+    match = re.search(rf'<section class="digest-theme" id="{anchor}".*?</section>', html, re.S)
+    assert match, f"no section {anchor}"
+    return match.group(0)
 
 
 def test_theme_page_shows_its_title_description_posts_and_feed(build_site):
@@ -212,3 +221,98 @@ def test_sub_path_base_url_leaves_no_dangling_link(build_site):
     )
     assert "https://example.org/q-blog/posts/a/" in site.read("sitemap.xml")
     assert dangling_links(site.out, "https://example.org", "/q-blog/") == []
+
+
+# --- the learning digest ---------------------------------------------------------------------
+
+
+def test_home_page_shows_the_latest_edition_and_editors_picks(build_site):
+    site = build_site(
+        {
+            **BASE,
+            "content/posts/a.md": post("Alpha", "2020-04-02", featured="true"),
+            "content/posts/b.md": post("Bravo", "2021-10-09"),
+            "content/posts/c.md": post("Charlie", "2021-12-01 09:00"),  # December is not over
+            "content/digests/2021-10.md": edition_file(title="October learning"),
+        }
+    )
+    site.assert_lines(
+        "index.html",
+        """
+        <h2 id="digest-heading">Latest learning digest</h2>
+        <a href="/digest/2021-10/">October learning</a>
+        <h2 id="picks-heading">Editor's picks</h2>
+        ! /digest/2021-12/
+        """,
+    )
+    home = site.read("index.html")
+    picks = home[home.index("picks-heading") : home.index("themes-heading")]
+    assert "/posts/a/" in picks and "/posts/b/" not in picks
+    site.assert_lines("digest/2021-12/index.html", "In progress")
+
+
+def test_theme_page_shows_recent_takeaways_under_a_heading(build_site):
+    site = build_site(
+        {
+            **BASE,
+            "content/posts/a.md": post("Alpha", "2020-04-02", takeaways="[Old lesson]"),
+            "content/posts/b.md": post("Bravo", "2020-05-02", takeaways="[Ask reception first, Keep it short]"),
+            "content/posts/c.md": post("Charlie", "2020-06-02", "[space-to-learn]", takeaways="[Elsewhere]"),
+        }
+    )
+    site.assert_lines(
+        "themes/staff-wellbeing/index.html",
+        """
+        <h2 id="recent-takeaways-heading">Recent takeaways</h2>
+        <li>Ask reception first</li>
+        <li>Keep it short</li>
+        <li>Old lesson</li>
+        ! Elsewhere
+        """,
+    )
+    page = site.read("themes/staff-wellbeing/index.html")
+    assert page.index("Ask reception first") < page.index("Old lesson"), "newest first"
+
+
+def test_post_links_back_to_its_edition_section(build_site):
+    site = build_site({**BASE, "content/posts/a.md": post("Alpha", "2020-04-02", "[space-to-learn]")})
+    site.assert_lines(
+        "posts/a/index.html",
+        '<a href="/digest/2020-04/#theme-space-to-learn">April 2020 learning digest</a>',
+    )
+
+
+def test_digest_feed_parses_with_absolute_links_authors_and_themes(build_site):
+    site = build_site(
+        {
+            **BASE,
+            "content/posts/a.md": post("Alpha", "2020-04-02", body="See [Bravo](/posts/b/)."),
+            "content/posts/b.md": post("Bravo", "2020-06-02", "[health-inequalities, space-to-learn]"),
+            "content/posts/c.md": post("Charlie", "2021-12-01 09:00"),  # December 2021 is not over
+            "content/digests/2020-06.md": edition_file("b", title='"June: reflecting"', body="An [intro](/about/)."),
+        }
+    )
+    feed = feedparser.parse(site.read("digest/feed.xml"))
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Test Site: learning digest"
+    assert [e.title for e in feed.entries] == ["June: reflecting", "April 2020"]
+    june = feed.entries[0]
+    assert june.link == "https://example.org/digest/2020-06/"
+    assert june.id == "https://example.org/digest/2020-06/"
+    assert june.author == "Digest Group"
+    assert {t.term for t in june.tags} == {"health-inequalities", "space-to-learn"}
+    assert june.published.startswith("2020-07-01T00:00:00+01:00")
+    content = june.content[0].value
+    assert 'href="https://example.org/about/"' in content
+    assert 'href="https://example.org/posts/b/"' in content
+    assert "Editor's picks" in content
+    assert feed.entries[1].author == "Test Site"
+    site.assert_lines("digest/index.html", '<link rel="alternate" type="application/atom+xml" title="Test Site: learning digest" href="/digest/feed.xml">')
+
+
+def test_site_without_posts_says_the_digest_is_empty_and_has_a_valid_feed(build_site):
+    site = build_site(BASE)
+    site.assert_lines("digest/index.html", "No editions yet: an edition is made for every month with a published post.")
+    feed = feedparser.parse(site.read("digest/feed.xml"))
+    assert not feed.bozo and feed.entries == []
+    site.assert_lines("index.html", "! digest-heading\n! picks-heading")
