@@ -41,14 +41,74 @@ themes:
     description: Improving together.
 """
 
-# The repository's own templates, so whole-site tests exercise what the site really ships.
+# A site without a templates/ folder gets the repository's own templates (``copy_templates``):
+# for the tests of those templates (tests/test_templates.py and the markup, escaping and
+# accessibility tests elsewhere), which assert on the HTML the site really ships.
 BASE: dict[str, str] = {"site.yaml": SITE_YAML}
+
+# Tiny templates, after Hugo's integration tests: each prints exactly the values behaviour tests
+# assert on, one ``|``-delimited line per item, so an expectation reads like a table and an edit
+# to the production templates cannot break a test of grouping, URLs or the digest. qsite renders
+# every template below (a missing one is a build error), so each has a one-line default; a test
+# overrides the ones it needs inline: ``{**TINY_BASE, "templates/post.html": "..."}``.
+_PAGER = (
+    "{% for p in pager.items %}{{ p.url }}|{{ p.title }}|\n{% endfor %}"
+    "pager|{{ pager.number }}/{{ pager.total }}"
+    "|prev={{ '' if pager.prev_path is none else url(pager.prev_path) }}"
+    "|next={{ '' if pager.next_path is none else url(pager.next_path) }}|\n"
+)
+TINY: dict[str, str] = {
+    "templates/index.html": "home|{{ path }}|\n" + _PAGER,
+    "templates/post.html": "post|{{ post.url }}|{{ post.title }}|{{ post.date | iso }}|{{ post.date | date_long }}|\n{{ post.html | safe }}\n",
+    "templates/page.html": "page|{{ page.url }}|{{ page.title }}|\n{{ page.html | safe }}\n",
+    "templates/themes.html": "{% for t in theme_list %}{{ t.url }}|{{ t.title }}|{{ t.count }}|\n{% endfor %}",
+    "templates/theme.html": "theme|{{ theme.url }}|{{ theme.title }}|{{ theme.description }}|{{ theme.count }}|{{ theme.feed_url }}|\n" + _PAGER,
+    "templates/tags.html": "{% for t in tag_list %}{{ t.url }}|{{ t.name }}|{{ t.count }}|\n{% endfor %}",
+    "templates/tag.html": "tag|{{ tag.url }}|{{ tag.name }}|{{ tag.count }}|\n" + _PAGER,
+    "templates/archive.html": (
+        "{% for y in archive %}{% for m in y.months %}{% for p in m.posts %}"
+        "{{ y.year }}-{{ '%02d' | format(m.month) }}|{{ m.name }}|{{ p.url }}|{{ p.title }}|\n"
+        "{% endfor %}{% endfor %}{% endfor %}"
+    ),
+    "templates/404.html": "not found|\n",
+    "templates/search.html": "search|\n",
+    "templates/accessibility.html": "accessibility|\n",
+    "templates/feed.xml": (
+        "feed|{{ feed_title }}|{{ feed_updated | iso }}|\n"
+        "{% for p in feed_posts %}{{ p.permalink }}|{{ p.title }}|\n{% endfor %}"
+    ),
+    "templates/sitemap.xml": "{% for entry_path, _ in entries %}{{ absolute(entry_path) }}|\n{% endfor %}",
+    "templates/robots.txt": "Sitemap: {{ absolute('sitemap.xml') }}\n",
+    "templates/digests.html": "{% for e in digest.editions %}{{ e.url }}|{{ e.title }}|{{ e.count }}|\n{% endfor %}",
+    "templates/digest.html": (
+        "edition|{{ edition.url }}|{{ edition.title }}|{{ edition.count }}|\n"
+        "{% for s in edition.sections %}{% for p in s.posts %}{{ s.theme.slug }}|{{ p.url }}|{{ p.title }}|\n"
+        "{% endfor %}{% endfor %}"
+    ),
+    "templates/email.html": "<html><body><p>email|{{ edition.permalink }}|{{ edition.title }}|</p></body></html>\n",
+    "templates/email.txt": "email|{{ edition.permalink }}|{{ edition.title }}|\n",
+    "templates/digest-feed.xml": (
+        "digest feed|{{ feed_updated | iso }}|\n"
+        "{% for e in feed_editions %}{{ e.permalink }}|{{ e.title }}|\n{% endfor %}"
+    ),
+}
+TINY_BASE: dict[str, str] = {"site.yaml": SITE_YAML, **TINY}
 
 
 def post(title: str, date: str, themes: str = "[staff-wellbeing]", body: str = "Body text.", **extra: str) -> str:
     """Front matter + body for a post; ``extra`` adds raw ``key: value`` lines."""
     lines = [f"title: {title}", f"date: {date}", f"themes: {themes}"]
     lines += [f"{k}: {v}" for k, v in extra.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
+
+
+def edition_file(*picks: str, editor: str = "Digest Group", body: str = "Our intro.", **extra: str) -> str:
+    """A digest edition file: front matter (editor, picks, ``extra`` lines) and an intro."""
+    lines = [f"editor: {editor}"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    if picks:
+        lines.append("picks:")
+        lines += [f"  - {p}" for p in picks]
     return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
 
 

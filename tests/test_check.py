@@ -1,5 +1,10 @@
 """`qsite check` (issue 4): every broken internal link, anchor, image and missing alt text in
-the rendered site, at the line of the file to fix, without writing anything."""
+the rendered site, at the line of the file to fix, without writing anything.
+
+The sites use tiny templates (conftest.TINY, and LISTS below): the links checked are those the
+test writes, in Markdown or in a one-line template. Three tests keep the production templates on
+purpose, each saying why: a clean site (the real templates' own links must all resolve) and the
+two that blame a link on ``templates/base.html``, the layout every production page extends."""
 
 from __future__ import annotations
 
@@ -19,9 +24,18 @@ from qsite.check import (
     scan_html,
 )
 
-from conftest import BASE, NOW, SITE_YAML, copy_templates, post, write_files
+from conftest import BASE, NOW, SITE_YAML, TINY_BASE, copy_templates, post, write_files
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+
+# Lists that repeat each post's first paragraph, as the production home, theme and tag pages do.
+_SUMMARIES = "{% for p in pager.items %}{{ p.url }}|{{ p.summary_html | safe }}|\n{% endfor %}"
+LISTS = {
+    **TINY_BASE,
+    "templates/index.html": _SUMMARIES,
+    "templates/theme.html": _SUMMARIES,
+    "templates/tag.html": _SUMMARIES,
+}
 
 
 def make_site(root: Path, files: dict[str, str]) -> Path:
@@ -40,6 +54,7 @@ def messages(report: Report) -> list[str]:
 
 
 def test_a_clean_site_has_no_problems(tmp_path: Path) -> None:
+    # The production templates: every link they print on every page must resolve too.
     report = check(
         tmp_path,
         {
@@ -76,7 +91,7 @@ def test_broken_links_anchors_and_images_are_errors_at_their_line(tmp_path: Path
     report = check(
         tmp_path,
         {
-            **BASE,
+            **TINY_BASE,
             "content/posts/a.md": post("A", "2020-04-01", body=body),
             "content/posts/bee-keeping.md": post("Bees", "2020-04-03"),
             "content/posts/b.md": post("B", "2020-04-02", body="## Notes\n\nText."),
@@ -102,7 +117,7 @@ def test_images_need_alt_text(tmp_path: Path) -> None:
     report = check(
         tmp_path,
         {
-            **BASE,
+            **TINY_BASE,
             "content/images/a.svg": SVG,
             "content/posts/a.md": post(
                 "A",
@@ -126,7 +141,7 @@ def test_a_broken_link_in_a_first_paragraph_is_reported_once_at_the_post(tmp_pat
     report = check(
         tmp_path,
         {
-            **BASE,
+            **LISTS,
             "content/posts/a.md": post("A", "2020-04-01", body="See [this](/posts/gone/).", tags="[x]"),
         },
     )
@@ -141,7 +156,7 @@ def test_relative_links_in_a_first_paragraph_work_on_list_pages(tmp_path: Path) 
     report = check(
         tmp_path,
         {
-            **BASE,
+            **LISTS,
             "content/posts/a.md": post("A", "2020-04-01", body="See [below](#notes).\n\n## Notes\n\nText."),
         },
     )
@@ -151,7 +166,7 @@ def test_relative_links_in_a_first_paragraph_work_on_list_pages(tmp_path: Path) 
 def test_a_broken_anchor_in_a_first_paragraph_is_reported_once(tmp_path: Path) -> None:
     report = check(
         tmp_path,
-        {**BASE, "content/posts/a.md": post("A", "2020-04-01", body="See [below](#nowhere).\n\nText.")},
+        {**LISTS, "content/posts/a.md": post("A", "2020-04-01", body="See [below](#nowhere).\n\nText.")},
     )
     assert [p.format().splitlines()[0] for p in report.problems] == [
         "content/posts/a.md:6: error: there is no #nowhere on this page"
@@ -159,16 +174,18 @@ def test_a_broken_anchor_in_a_first_paragraph_is_reported_once(tmp_path: Path) -
 
 
 def test_a_broken_link_in_a_template_is_reported_once_at_the_template_line(tmp_path: Path) -> None:
-    make_site(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
-    base = tmp_path / "templates/base.html"
-    lines = base.read_text().splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith("<footer"))
-    lines.insert(at + 1, '<a href="/contact-us/">Contact</a>')
-    base.write_text("\n".join(lines) + "\n")
-    report = check_site(tmp_path, Options(now=NOW))
+    report = check(
+        tmp_path,
+        {
+            **TINY_BASE,
+            "templates/post.html": "{{ post.title }}\n<a href=\"/contact-us/\">Contact</a>\n",
+            "content/posts/a.md": post("A", "2020-04-01"),
+            "content/posts/b.md": post("B", "2020-04-02"),
+        },
+    )
     [problem] = report.problems
-    assert problem.path == "templates/base.html"
-    assert problem.line == at + 2
+    assert problem.path == "templates/post.html"
+    assert problem.line == 2
     assert problem.message.startswith("the page or file /contact-us/ does not exist (on ")
 
 
@@ -178,7 +195,7 @@ def test_links_on_a_sub_path_site(tmp_path: Path) -> None:
     report = check(
         tmp_path,
         {
-            **BASE,
+            **TINY_BASE,
             "site.yaml": SITE_YAML.replace("https://example.org/", "https://example.org/q-blog/"),
             "content/posts/a.md": post(
                 "A",
@@ -198,7 +215,7 @@ def test_front_matter_problems_are_all_reported_and_stop_the_link_check(tmp_path
     report = check(
         tmp_path,
         {
-            **BASE,
+            **TINY_BASE,
             "content/posts/a.md": post("A", "2020-04-01", themes="[staf-wellbeing]", body="[x](/nope/)"),
             "content/posts/b.md": "---\ntitle: B: the sequel\n---\n",
         },
@@ -211,7 +228,7 @@ def test_front_matter_problems_are_all_reported_and_stop_the_link_check(tmp_path
 
 
 def test_a_hundred_problems_are_a_hundred_reports(tmp_path: Path) -> None:
-    files = dict(BASE)
+    files = dict(TINY_BASE)
     for n in range(100):
         files[f"content/posts/p{n}.md"] = post(f"P{n}", "2020-04-01", body=f"Intro.\n\n[broken](/posts/missing-{n}/)")
     report = check(tmp_path, files)
@@ -221,7 +238,7 @@ def test_a_hundred_problems_are_a_hundred_reports(tmp_path: Path) -> None:
 
 def test_drafts_are_checked_only_when_asked(tmp_path: Path) -> None:
     files = {
-        **BASE,
+        **TINY_BASE,
         "content/posts/a.md": post("A", "2020-04-01", body="[x](/posts/gone/)", draft="true"),
     }
     assert check(tmp_path, files).problems == []
@@ -250,7 +267,7 @@ def test_scan_html_sees_ids_names_srcset_and_alt() -> None:
 
 
 BROKEN = {
-    **BASE,
+    **TINY_BASE,
     "content/posts/a.md": post('"A: colon, comma"', "2020-04-01", body="Intro.\n\n[broken](/posts/gone/)"),
 }
 
@@ -258,14 +275,14 @@ BROKEN = {
 def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    clean = make_site(tmp_path / "clean", {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
+    clean = make_site(tmp_path / "clean", {**TINY_BASE, "content/posts/a.md": post("A", "2020-04-01")})
     assert cli.main(["check", "--strict", "--source", str(clean)]) == 0
     assert "no problems" in capsys.readouterr().out
 
     warned = make_site(
         tmp_path / "warned",
         {
-            **BASE,
+            **TINY_BASE,
             "content/images/a.svg": SVG,
             "content/posts/a.md": post("A", "2020-04-01", body="Intro.\n\n![](/images/a.svg)"),
         },
@@ -282,7 +299,7 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypa
     assert "content/posts/a.md:8: error: the page or file /posts/gone/ does not exist" in err
     assert "Found 1 error." in err
 
-    bad_config = make_site(tmp_path / "config", {"site.yaml": SITE_YAML + "post_per_page: 3\n"})
+    bad_config = make_site(tmp_path / "config", {**TINY_BASE, "site.yaml": SITE_YAML + "post_per_page: 3\n"})
     assert cli.main(["check", "--source", str(bad_config)]) == 2
     assert "site.yaml:18: error: unknown setting 'post_per_page'" in capsys.readouterr().err
 
@@ -326,7 +343,7 @@ def test_annotation_escapes_properties_and_data(tmp_path: Path) -> None:
 
 def test_check_never_touches_the_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
-    site = make_site(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
+    site = make_site(tmp_path, {**TINY_BASE, "content/posts/a.md": post("A", "2020-04-01")})
     assert cli.main(["check", "--source", str(site)]) == 0
     assert not (site / "output").exists()
 
@@ -351,7 +368,15 @@ def test_the_example_site_passes_the_strict_check_ci_runs() -> None:
 
 def test_a_broken_nav_link_is_reported_at_its_line_in_site_yaml(tmp_path: Path) -> None:
     site_yaml = SITE_YAML + "nav:\n  - title: About us\n    url: /about-us/\n"
-    report = check(tmp_path, {**BASE, "site.yaml": site_yaml, "content/posts/a.md": post("A", "2020-04-01")})
+    nav = "{% for link in site.nav %}<a href=\"{{ url(link.url) }}\">{{ link.title }}</a>{% endfor %}"
+    files = {
+        **TINY_BASE,
+        "site.yaml": site_yaml,
+        "templates/index.html": nav,  # the nav on more than one page, as in every production page
+        "templates/post.html": nav,
+        "content/posts/a.md": post("A", "2020-04-01"),
+    }
+    report = check(tmp_path, files)
     [problem] = report.problems
     assert (problem.path, problem.line) == ("site.yaml", 20)
     assert problem.message.startswith("the page or file /about-us/ does not exist (on ")
@@ -360,6 +385,7 @@ def test_a_broken_nav_link_is_reported_at_its_line_in_site_yaml(tmp_path: Path) 
 def test_a_link_made_by_a_template_expression_on_every_page_is_blamed_on_base_html(
     tmp_path: Path,
 ) -> None:
+    # The production templates: the link is in the layout every page extends.
     make_site(tmp_path, {**BASE, "content/posts/a.md": post("A", "2020-04-01")})
     base = tmp_path / "templates/base.html"
     base.write_text(base.read_text().replace("</footer>", "<a href=\"{{ url('help/') }}\">Help</a></footer>"))
@@ -375,7 +401,9 @@ def test_a_broken_link_in_an_edition_file_is_reported_at_its_line(tmp_path: Path
     report = check(
         tmp_path,
         {
-            **BASE,
+            **TINY_BASE,
+            "templates/digest.html": "{{ edition.intro_html | safe }}",
+            "templates/email.html": "<html><body>{{ edition.intro_html | safe }}</body></html>",
             "content/posts/a.md": post("A", "2020-04-01"),
             "content/digests/2020-04.md": "---\neditor: Digest group\n---\nThis month, see [the notes](/notes/).\n",
         },

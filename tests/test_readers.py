@@ -1,5 +1,11 @@
 """Issue 5, without a browser: comments, the accessibility statement, search indexing and the
-metadata other sites read. The browser half is in tests/browser/."""
+metadata other sites read. The browser half is in tests/browser/.
+
+Most tests here build with the production templates on purpose (``BASE``, no templates/ in
+the files): what they check is the markup readers, screen readers, search engines and Pagefind
+get from the real templates (comment sections, JSON-LD, Open Graph cards, the statement's
+wording, ``data-pagefind-*`` attributes). Tests of which comments a post gets, and of mistakes
+reported before anything renders, use the tiny templates (``TINY_BASE``)."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from qsite import cli
 from qsite.comments import render_comment
 from qsite.sharing import first_image, json_ld
 
-from conftest import BASE, SITE_YAML, post
+from conftest import BASE, SITE_YAML, TINY_BASE, post
 from search_index import theme_filter, urls_by_shard
 
 ACCESS = "accessibility:\n  contact: access@example.org\n  reviewed: 2021-11-01\n"
@@ -29,7 +35,27 @@ def comment(author: str = "Sam", date: str = "2020-04-10", body: str = "Thanks!"
 # ---- Comments ----
 
 
-def test_comments_render_under_the_post_oldest_first_with_a_count(build_site):
+def test_comments_are_attached_to_their_post_oldest_first(build_site):
+    site = build_site(
+        {
+            **TINY_BASE,
+            "templates/post.html": (
+                "{% for c in comments %}{{ c.anchor }}|{{ c.author }}|{{ c.date | iso }}|{{ c.html | safe }}|\n{% endfor %}"
+            ),
+            "content/posts/huddles.md": HUDDLES,
+            "content/posts/other.md": post("Other", "2020-04-10"),
+            "content/comments/huddles/b.md": comment("Second Person", "2020-04-12", "Later *thoughts*."),
+            "content/comments/huddles/a.md": comment("First Person", "2020-04-10 08:15", "First!"),
+        }
+    )
+    assert site.read("posts/huddles/index.html") == (
+        "comment-a|First Person|2020-04-10T08:15:00+01:00|<p>First!</p>|\n"
+        "comment-b|Second Person|2020-04-12T00:00:00+01:00|<p>Later <em>thoughts</em>.</p>|\n"
+    )
+    assert site.read("posts/other/index.html") == ""
+
+
+def test_post_page_shows_comments_oldest_first_with_a_count(build_site):
     site = build_site(
         {
             **BASE,
@@ -152,7 +178,7 @@ def test_render_comment_allow_list():
 def test_a_comment_for_a_missing_post_names_the_file_and_line(build_site):
     site = build_site(
         {
-            **BASE,
+            **TINY_BASE,
             "content/posts/huddles.md": HUDDLES,
             "content/comments/hudles/note.md": "\n" + comment(),
         },
@@ -169,7 +195,7 @@ def test_a_comment_for_a_missing_post_names_the_file_and_line(build_site):
 def test_comment_mistakes_are_reported_at_their_lines(build_site):
     site = build_site(
         {
-            **BASE,
+            **TINY_BASE,
             "content/posts/huddles.md": HUDDLES,
             "content/comments/huddles/a.md": "---\nauthr: Sam\ndate: 2020-02-30\n---\nHi\n",
             "content/comments/stray.md": comment(),
@@ -193,7 +219,7 @@ def test_comment_mistakes_are_reported_at_their_lines(build_site):
 def test_comments_on_a_draft_post_are_not_an_error_and_not_shown(build_site):
     site = build_site(
         {
-            **BASE,
+            **TINY_BASE,
             "content/posts/huddles.md": post("Huddles", "2020-04-09", draft="true"),
             "content/comments/huddles/a.md": comment(),
         }
@@ -315,7 +341,7 @@ def test_a_bad_review_date_is_a_config_error_at_its_line(build_site):
 
 def test_a_page_cannot_take_the_accessibility_url(build_site):
     site = build_site(
-        {**BASE, "content/pages/accessibility.md": "---\ntitle: Access\n---\nHi\n"}, expect_ok=False
+        {**TINY_BASE, "content/pages/accessibility.md": "---\ntitle: Access\n---\nHi\n"}, expect_ok=False
     )
     assert "the page URL /accessibility/ is reserved" in "\n".join(site.messages())
 
