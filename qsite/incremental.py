@@ -9,7 +9,8 @@ or stamps an output itself. What the engine keeps, and where:
   and page keys: ``qsite/cache.py`` (stores and keys) on ``qsite/cachefiles.py`` (the JSON
   format, one stamp shape);
 * the no-change shortcut's record: ``qsite/fastpath.py``;
-* the search shards' manifest: read and written by ``qsite/search.py`` at the path given here;
+* the search shards' manifest: read and written here, its content made and checked by
+  ``qsite/search.py``;
 * what ``qsite serve`` keeps between rebuilds: validated front matter and rendered pages, in
   memory only (``Engine.in_memory``).
 
@@ -20,6 +21,9 @@ Three kinds of engine: ``on_disk`` (``qsite build``: ``.qsite-cache/`` and the n
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -33,6 +37,7 @@ from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
 
+SEARCH_MANIFEST = "search-index.json"  # in the cache's folder: see qsite/search.py
 Meta = Any  # qsite.model.Meta: the engine keeps it, never looks inside
 
 
@@ -266,15 +271,27 @@ class Engine:
 
     # -- index: the search shards' manifest --
 
-    def search_manifest(self) -> Path | None:
-        """Where the search index's manifest is kept (None: index everything, keep nothing)."""
-        return self.cache.folder / search.MANIFEST if self.cache.folder is not None else None
+    def search_manifest(self) -> object:
+        """The last build's search manifest, as saved (``search.valid_manifest`` checks it);
+        None if this engine keeps none (everything is then indexed again)."""
+        if self.cache.folder is None:
+            return None
+        try:
+            return json.loads((self.cache.folder / SEARCH_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def indexed(self, indexed: search.Indexed | None) -> None:
-        """Keep the manifest of an index now committed (``{}``: nothing changed, keep the old one)."""
-        path = self.search_manifest()
-        if indexed is not None and path is not None and indexed.manifest:
-            search.save_manifest(path, indexed.manifest)
+        """Keep the manifest of an index now committed (``{}``: nothing changed, keep the old
+        one). A manifest that cannot be saved costs the next build a full index, never correctness."""
+        if indexed is None or self.cache.folder is None or not indexed.manifest:
+            return
+        path = self.cache.folder / SEARCH_MANIFEST
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(indexed.manifest, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
 
     # -- the end of a build --
 
