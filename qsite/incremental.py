@@ -220,14 +220,16 @@ class Engine:
         )
         self.fingerprints.seed(post, key)
 
-    # comments keep their rendered Markdown here (comments.RenderedStore)
-    markdown_key = staticmethod(Cache.markdown_key)
-
-    def get_rendered(self, key: str) -> Rendered | None:
-        return self.cache.get_rendered(key)
-
-    def put_rendered(self, key: str, rendered: Rendered) -> None:
-        self.cache.put_rendered(key, rendered)
+    def html(self, text: str, variant: str, render: Callable[[], str]) -> str:
+        """``render()``'s HTML of ``text``, reused while ``text`` and ``variant`` are unchanged
+        (comments: ``comments.RenderedStore``); kept with the rendered Markdown."""
+        key = Cache.markdown_key(text, variant)
+        known = self.cache.get_rendered(key)
+        if known is not None:
+            return known.html
+        html = render()
+        self.cache.put_rendered(key, Rendered(html, "", False, 0, ()))
+        return html
 
     # -- grouping: related posts --
 
