@@ -339,8 +339,7 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         if indexed is not None:
             clock.lap("search")
         written = stage.commit()
-    engine.indexed(indexed)
-    engine.finish(content.seen)
+    engine.finish(content.seen, indexed)
     engine.record(
         config, options, out, stage.stamps,
         valid_until(options.now, content.metas, editions.editions, content.curations, config.tz),

@@ -78,6 +78,12 @@ class PageRun:
 
 
 class Engine:
+    """What earlier builds made, and the answer to "is it still fresh?" for each step.
+
+    One per build (``on_disk``, ``throwaway``), or one kept across rebuilds (``in_memory``):
+    ``begin`` starts each build, and everything a build learns about its own values (the keys
+    of its documents, metas and bodies, the fingerprints of its posts) is forgotten there."""
+
     def __init__(self, cache: Cache, root: Path | None = None, *, keys: bool = True):
         self.cache = cache
         self.root = root  # set: .qsite-cache/ under it is read and written, and the no-change record
@@ -283,7 +289,7 @@ class Engine:
         except (OSError, ValueError):
             return None
 
-    def indexed(self, indexed: search.Indexed | None) -> None:
+    def _save_manifest(self, indexed: search.Indexed | None) -> None:
         """Keep the manifest of an index now committed (``{}``: nothing changed, keep the old
         one). A manifest that cannot be saved costs the next build a full index, never correctness."""
         if indexed is None or self.cache.folder is None or not indexed.manifest:
@@ -297,8 +303,10 @@ class Engine:
 
     # -- the end of a build --
 
-    def finish(self, seen: Iterable[str]) -> None:
-        """Keep what this build made (for files still in the site); in memory, or on disk."""
+    def finish(self, seen: Iterable[str], indexed: search.Indexed | None = None) -> None:
+        """Keep what this build made (for files still in the site), in memory or on disk, and
+        the manifest of its search index, now committed."""
+        self._save_manifest(indexed)
         if self.keys:
             self.cache.save(seen)
 
