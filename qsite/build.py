@@ -1,9 +1,12 @@
-"""The pipeline, top to bottom: configuration → content → model → grouping → planning → rendering → writing.
+"""The pipeline, top to bottom: config → content → model → grouping → plan → render → write → index.
 
-``build`` only wires the steps together and collects their problems; it neither parses
-arguments nor prints, so ``check``, ``serve`` and the tests call it the same way the CLI does.
-The slow steps go through ``parallel.Workers`` (several processes) and ``cache.Cache`` (work
-done by an earlier build); neither changes a byte of the output.
+``build`` (to disk) and ``render_site`` (in memory: ``check``, ``serve``, ``digest --print``)
+call the same steps, each once, in that order; they differ only in the sink the render step
+writes to (``StageSink`` or ``MemorySink``). Neither parses arguments nor prints.
+
+The slow steps go through ``parallel.Workers`` (several processes) and the engine
+(``qsite/incremental.py``), which reuses what an earlier build made when its inputs are
+unchanged; the steps never build cache keys themselves. Neither changes a byte of the output.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from qsite import digest, fastpath, markup, parallel, search
 from qsite.cache import FOLDER as CACHE_FOLDER
-from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key, read_and_parse
+from qsite.cache import read_and_parse
 from qsite.cache import remove as remove_cache
 from qsite.comments import read_comments
 from qsite.config import SiteConfig
@@ -24,6 +27,7 @@ from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Digest
 from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
+from qsite.incremental import Engine, valid_until
 from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
 from qsite.parallel import Workers
 from qsite.plan import plan
@@ -107,17 +111,17 @@ def _markdown_chunk(_state: None, chunk: list[tuple[str, str, float]]) -> list[m
 
 
 @dataclass
-class Loaded:
-    """What ``load_site`` gives the render step."""
+class Content:
+    """The content step's result: every file read, validated and rendered to HTML."""
 
-    site: Site
-    groups: Groups
-    digest: Digest
-    warnings: list[Problem]
+    metas: list[Meta]  # every post and page, published or not (for the digest and the clock)
+    published: list[Meta]
+    bodies: list[markup.Rendered | None]  # published's rendered Markdown, in the same order
+    curations: list[Curation]  # the learning digest's edition files (qsite/editions.py)
+    comments: Any
     assets: list[Asset]
-    seen: list[str]  # every source file, for the cache to forget deleted ones
-    fingerprints: Fingerprints  # seeded with the bodies' cache keys: pages need not hash their HTML
-    valid_until: datetime | None  # when "now" next changes the site (a post due, an edition ending)
+    warnings: list[Problem]
+    seen: list[str]  # every source file, for the engine to forget deleted ones
 
 
 def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
@@ -138,149 +142,93 @@ def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -
             )
 
 
-def load_site(config: SiteConfig, options: Options, cache: Cache, workers: Workers, clock: _Clock) -> Loaded:
-    """Content → model → groups; parsed files and Markdown come from ``cache`` when unchanged."""
-    site_urls = Urls(config.base_url)
+def read_content(config: SiteConfig, options: Options, engine: Engine, workers: Workers, clock: _Clock) -> Content:
+    """Content: find, parse and validate every file, then render the published ones' Markdown.
+    Raises ContentError (exit 1) with every problem found."""
     now = now_for(options)
     found = find_content(config.root)
     problems = found.problems
-    docs: list[SourceDoc | None] = [None] * len(found.sources)
-    doc_keys: list[str] = [""] * len(found.sources)
-    to_parse: list[int] = []
-    for i, (path, rel, kind) in enumerate(found.sources):
-        file_hash = cache.known_digest(path) or cache.hash_file(path)
-        doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
-        doc = cache.docs.get(doc_keys[i]) if file_hash else None
-        if doc is None:
-            to_parse.append(i)
-        else:
-            docs[i] = doc
-    parsed = workers.map(_parse_chunk, [found.sources[i] for i in to_parse])
-    for i, (file_hash, stat, checked, result) in zip(to_parse, parsed, strict=True):
-        path, rel, kind = found.sources[i]
-        if isinstance(result, Problem):
-            problems.items.append(result)
-            continue
-        cache.record_file(path, stat, checked, file_hash)
-        doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
-        cache.docs.put(doc_keys[i], result)
-        docs[i] = result
-    fingerprints = Fingerprints()
-    config_key = fingerprints.of(config).hex()
-    metas: list[Meta] = []
-    meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
-    known_metas, cache.metas = cache.metas, {}  # kept in memory only (qsite serve): the last build's
-    for doc, doc_key in zip(docs, doc_keys, strict=True):
-        if doc is not None and doc.kind not in ("digest", "comment"):  # read below by their own steps
-            key = Cache.derived_key("meta", doc_key, config_key)
-            known = known_metas.get(key)
-            if known is None:
-                mine = Problems()
-                known = (read_meta(doc, config, mine), tuple(mine.items))
-            cache.metas[key] = known
-            meta, met = known
-            problems.extend(met)
-            if meta is not None:
-                metas.append(meta)
-                meta_keys[id(meta)] = key
+    docs = engine.documents(found.sources, _parse_chunk, workers, problems)
+    metas = engine.metas(  # digest editions and comments are read below, by their own steps
+        [d for d in docs if d is not None and d.kind not in ("digest", "comment")],
+        lambda doc, mine: read_meta(doc, config, mine),
+        problems,
+    )
     check_collisions(metas, problems)
-    curations: list[Curation] = read_curations(  # the learning digest's edition files (qsite/editions.py)
+    curations = read_curations(
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
     )
     _warn_forbidden_in_feeds(docs, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
-    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, cache)
+    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, engine)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
     clock.lap("load")
-
-    base_path = config.base_path
-    keys = [Cache.markdown_key(m.body, base_path) for m in published]
-    bodies: list[markup.Rendered | None] = [cache.markdown.get(k) for k in keys]
-    missing = [i for i, b in enumerate(bodies) if b is None]
-    limit = config.markdown_time_limit
-    rendered = workers.map(_markdown_chunk, [(published[i].body, base_path, limit) for i in missing])
-    for i, body in zip(missing, rendered, strict=True):
-        if isinstance(body, markup.MarkdownError):
-            problems.add(published[i].source, published[i].line, body.message, body.fix)
-            continue
-        cache.markdown.put(keys[i], body)
-        bodies[i] = body
+    bodies = engine.bodies(
+        published, config.base_path, config.markdown_time_limit, _markdown_chunk, workers, problems
+    )
     if problems:
         raise ContentError(problems.items)
-    for key, body in zip(keys, bodies, strict=True):
-        fingerprints.seed(body, key)
     clock.lap("markdown")
+    seen = [str(path) for path, _rel, _kind in found.sources]
+    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen)
 
-    # A post is made from its meta (its file and site.yaml), its body and now (is it future?):
-    # its fingerprint is a hash of those keys, so no page has to hash the post's fields.
+
+def make_site(config: SiteConfig, options: Options, content: Content, engine: Engine) -> Site:
+    """Model: posts and pages made from their metas and bodies."""
+    urls = Urls(config.base_url)
+    now = now_for(options)
     posts = []
-    for m, b, key in zip(published, bodies, keys, strict=True):
-        if b is not None and m.kind == "post":
-            post = make_post(m, b, site_urls, now)
-            fingerprints.seed(post, Cache.derived_key("post", meta_keys[id(m)], key, config_key, str(post.future)))
+    pairs = [(m, b) for m, b in zip(content.published, content.bodies, strict=True) if b is not None]
+    for m, b in pairs:
+        if m.kind == "post":
+            post = make_post(m, b, urls, now)
+            engine.made_post(post, m)
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)
-    pairs = [(m, b) for m, b in zip(published, bodies, strict=True) if b is not None]
-    pages: list[Page] = sorted((make_page(m, b, site_urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
-    site = Site(config, tuple(posts), tuple(pages), site_urls, comments)
-    groups = group(site, known_related=cache.related_for(site))
-    cache.remember_related(site, groups)
-    editions = digest.assemble(site, groups, curations, now)
-    seen = [str(path) for path, _rel, _kind in found.sources]
-    moments = [m.date for m in metas if m.date is not None]  # scheduled posts become due
-    moments += [e.end for e in editions.editions]  # editions in progress become complete
-    moments += [c.period.end(config.tz) for c in curations] + [c.period.start(config.tz) for c in curations]
-    valid_until = min((t for t in moments if t > now), default=None)
-    return Loaded(site, groups, editions, problems.warnings, found.assets, seen, fingerprints, valid_until)
+    pages: list[Page] = sorted((make_page(m, b, urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
+    return Site(config, tuple(posts), tuple(pages), urls, content.comments)
 
 
-def render_site(config: SiteConfig, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
-    """Everything but writing, in memory: raises ContentError (exit 1) with every problem found.
+def group_site(site: Site, content: Content, options: Options, engine: Engine) -> tuple[Groups, Digest]:
+    """Grouping: themes, tags, archive and related posts, then the digest's editions."""
+    groups = engine.groups(site, lambda known: group(site, known_related=known))
+    editions = digest.assemble(site, groups, content.curations, now_for(options))
+    return groups, editions
 
-    ``cache``: one kept across calls (``qsite serve`` keeps one) also reuses the bytes of every
-    page whose key has not changed since the last call, so a one-post edit renders few pages.
-    """
-    clock = _Clock()
-    workers = Workers(options.jobs)
-    memory = cache if cache is not None else Cache()
-    loaded = load_site(config, options, memory, workers, clock)
-    site, groups, editions, assets, seen, fingerprints = (
-        loaded.site, loaded.groups, loaded.digest, loaded.assets, loaded.seen, loaded.fingerprints
-    )
-    jobs = plan(site, groups, editions)
-    renderer = Renderer(
-        site, groups, config.root / "templates", serve=options.serve, search=options.search,
-        bytecode_cache=memory.compiled,
-    )
-    if cache is None:
-        outputs = renderer.render_all(jobs)
-    else:
-        deps = TemplateDeps(renderer.env, memory.templates)
-        config_fp = fingerprints.of(config)
-        keys = [
-            page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context) for job in jobs
-        ]
-        reused: dict[int, Output] = {}
-        for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
-            previous = cache.memory_pages.get(job.path)
-            if key is not None and previous is not None and previous[0] == key:
-                reused[i] = previous[1]
-        # emails are finished (CSS inlined) once, when rendered: reused ones are kept finished
-        fresh = iter(renderer.render_all([job for i, job in enumerate(jobs) if i not in reused]))
-        outputs = [reused[i] if i in reused else next(fresh) for i in range(len(jobs))]
-        cache.memory_pages = {
-            job.path: (key, output) for job, key, output in zip(jobs, keys, outputs, strict=True) if key is not None
-        }
-        cache.save(seen)
-    outputs += static_outputs(config.root, assets)
-    clock.lap("render")
-    return BuildResult(
-        config, site, groups, outputs, loaded.warnings, clock.timings, assets=assets, digest=editions,
-        post_count=len(site.posts), page_count=len(site.pages),
-    )
+
+class StageSink:
+    """Rendered pages written into the staging tree (``qsite build``)."""
+
+    in_memory = False
+
+    def __init__(self, stage: Stage):
+        self.stage = stage
+
+    def put(self, index: int, job: Job, data: bytes) -> Any:
+        return self.stage.put(job.file, data)
+
+    def keep(self, index: int, job: Job, token: Any) -> bool:
+        return self.stage.keep(job.file, token)
+
+
+class MemorySink:
+    """Rendered pages kept in memory, in the order of their jobs (check, serve, digest --print)."""
+
+    in_memory = True
+
+    def __init__(self, jobs: int):
+        self.outputs: list[Output | None] = [None] * jobs
+
+    def put(self, index: int, job: Job, data: bytes) -> Any:
+        output = self.outputs[index] = Output(job.file, data, job.template, job.source, job.path)
+        return output
+
+    def keep(self, index: int, job: Job, token: Any) -> bool:
+        self.outputs[index] = token  # emails are kept finished (CSS inlined), as rendered
+        return True
 
 
 def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
@@ -294,112 +242,130 @@ def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[b
     return results
 
 
-def build(root: Path, options: Options = Options(), cache: Cache | None = None) -> BuildResult:
-    """Build the site at ``root`` and swap it into the output folder, or change nothing.
+def render(jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, engine: Engine, workers: Workers) -> int:
+    """Render: every page whose inputs changed, into ``sink``; the others are kept as they
+    are. Returns how many were kept. A broken template is reported once, not once per page."""
+    run = engine.pages(jobs, renderer, sink)
+    if workers.jobs > 1 and len(run.todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
+        renderer.compile(run.templates({jobs[i].template for i in run.todo}))
+    problems: list[Problem] = []
+    failed: set[str] = set()
+    for i, data in zip(run.todo, workers.map(_render_chunk, run.todo, state=(renderer, jobs)), strict=True):
+        if isinstance(data, list):
+            if jobs[i].template not in failed:
+                failed.add(jobs[i].template)
+                problems.extend(data)
+            continue
+        run.rendered(i, sink.put(i, jobs[i], data))
+    if problems:
+        raise ContentError(dict.fromkeys(problems))
+    engine.rendered(run, sink)
+    return run.hits
 
-    ``cache``: pass one to keep it in memory across builds (``qsite serve``); by default it is
-    read from and saved to ``.qsite-cache/`` (or not used at all with ``options.cache`` off).
+
+def index(stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers) -> search.Indexed | None:
+    """Index: the staged site's pages into the search index, staged with them, so a failed
+    index changes nothing (qsite/search.py)."""
+    if not options.search:
+        return None
+    return search.index_stage(stage, search.post_years(site.posts), engine.search_manifest(), workers.jobs)
+
+
+def render_site(config: SiteConfig, options: Options = Options(), engine: Engine | None = None) -> BuildResult:
+    """Everything but writing, in memory: raises ContentError (exit 1) with every problem found.
+
+    ``engine``: one kept across calls (``qsite serve`` keeps ``Engine.in_memory()``) also reuses
+    the bytes of every page whose inputs have not changed, so a one-post edit renders few pages.
     """
     clock = _Clock()
-    options = replace(options, now=now_for(options))  # one "now" for the whole build
-    assert options.now is not None
-    on_disk = cache is None and options.cache
-    notes: list[str] = []  # cache files found unreadable: ignored, rebuilt, and named in one line
-    sources = fastpath.snapshot_sources(root) if on_disk else None  # before reading any source
-    config = configure(root, options)
-    out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
-    recover(out)  # finish or undo what a killed build left (qsite/write.py)
-    if on_disk:
-        if options.quick:
-            key = fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
-            last = fastpath.unchanged(config.root, out, key, options.now, notes)
-            if last is not None:
-                return _unchanged(config, out, last, clock, options.search)
-        fastpath.forget(config.root)  # recorded again only once this build has succeeded
-    if cache is None:
-        cache = Cache.open(config.root) if options.cache else Cache()
+    options = replace(options, now=now_for(options))
+    engine = engine if engine is not None else Engine.throwaway()
+    engine.begin(config, options, None)
     workers = Workers(options.jobs)
-    loaded = load_site(config, options, cache, workers, clock)
-    site, groups, editions, warnings, assets, seen, fingerprints = (
-        loaded.site, loaded.groups, loaded.digest, loaded.warnings, loaded.assets, loaded.seen, loaded.fingerprints
-    )
-
+    content = read_content(config, options, engine, workers, clock)
+    site = make_site(config, options, content, engine)
+    groups, editions = group_site(site, content, options, engine)
     jobs = plan(site, groups, editions)
     renderer = Renderer(
         site, groups, config.root / "templates", serve=options.serve, search=options.search,
-        bytecode_cache=cache.compiled if options.cache else None,
+        bytecode_cache=engine.compiled,
     )
-    statics = static_outputs(config.root, assets)
-    files = [job.file for job in jobs]
-    origins = {a.out: a.source.relative_to(config.root).as_posix() for a in assets}  # to name a colliding file
-    check_paths(files + [o.path for o in statics], origins)
-    deps = TemplateDeps(renderer.env, cache.templates)
-    config_fp = fingerprints.of(config)
-    result = BuildResult(
-        config, site, groups, [], warnings, clock.timings, out=out, pages=len(jobs), assets=assets, digest=editions,
-        post_count=len(site.posts), page_count=len(site.pages),
-        cache_notes=notes + cache.notes,
+    sink = MemorySink(len(jobs))
+    hits = render(jobs, renderer, sink, engine, workers)
+    outputs = [o for o in sink.outputs if o is not None] + static_outputs(config.root, content.assets)
+    engine.finish(content.seen)
+    clock.lap("render")
+    return BuildResult(
+        config, site, groups, outputs, content.warnings, clock.timings, pages=len(jobs), cache_hits=hits,
+        assets=content.assets, digest=editions, post_count=len(site.posts), page_count=len(site.pages),
     )
-    pages: dict[str, tuple[str, Any]] = {}
+
+
+def build(root: Path, options: Options = Options(), engine: Engine | None = None) -> BuildResult:
+    """Build the site at ``root`` and swap it into the output folder, or change nothing.
+
+    ``engine``: by default ``.qsite-cache/`` (``Engine.on_disk``), or nothing remembered with
+    ``options.cache`` off; pass one to keep it in memory across builds.
+    """
+    clock = _Clock()
+    options = replace(options, now=now_for(options))  # one "now" for the whole build
+    if engine is None:  # on disk: stats every source now, before any is read
+        engine = Engine.on_disk(root) if options.cache else Engine.throwaway()
+    config = configure(root, options)
+    out = check_output_dir(config.output_dir, config.root)  # before any work: fail fast, exit 2
+    recover(out)  # finish or undo what a killed build left (qsite/write.py)
+    last = engine.begin(config, options, out)
+    if last is not None:
+        return _unchanged(config, out, last, clock, options.search)
+    workers = Workers(options.jobs)
+
+    content = read_content(config, options, engine, workers, clock)
+    site = make_site(config, options, content, engine)
+    groups, editions = group_site(site, content, options, engine)
+    jobs = plan(site, groups, editions)
+    statics = static_outputs(config.root, content.assets)
+    check_paths([job.file for job in jobs] + [o.path for o in statics], _origins(config, content.assets))
+    renderer = Renderer(
+        site, groups, config.root / "templates", serve=options.serve, search=options.search,
+        bytecode_cache=engine.compiled,
+    )
     with Stage(out) as stage:
-        todo: list[int] = []
-        keys: list[str | None] = []
-        for i, job in enumerate(jobs):
-            key = page_key(deps, fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
-            keys.append(key)
-            previous = cache.pages.get(files[i])
-            if key is not None and previous is not None and previous[0] == key and stage.keep(files[i], previous[1]):
-                pages[files[i]] = previous
-                result.cache_hits += 1
-            else:
-                todo.append(i)
-        problems: list[Problem] = []
-        if workers.jobs > 1 and len(todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
-            renderer.compile(t for template in {jobs[i].template for i in todo} for t in deps.members(template))
-        for i, data in zip(todo, workers.map(_render_chunk, todo, state=(renderer, jobs)), strict=True):
-            if isinstance(data, list):
-                problems.extend(data)
-                continue
-            stamp = stage.put(files[i], data)
-            key = keys[i]
-            if key is not None:
-                pages[files[i]] = (key, stamp)
-        if problems:
-            raise ContentError(dict.fromkeys(problems))
+        hits = render(jobs, renderer, StageSink(stage), engine, workers)
         clock.lap("render")
         for output in statics:
             stage.put(output.path, output.data)
         clock.lap("write")
-        indexed: search.Indexed | None = None
-        manifest = cache.folder / search.MANIFEST if cache.folder is not None else None
-        if options.search:  # staged with the pages, so a failed index changes nothing (qsite/search.py)
-            indexed = search.index_stage(stage, search.post_years(site.posts), manifest, workers.jobs)
+        indexed = index(stage, site, options, engine, workers)
+        if indexed is not None:
             clock.lap("search")
-        result.written = stage.commit()
-        committed = stage.stamps
-    if indexed is not None:
-        result.search_pages = indexed.pages
-        result.search_shards = indexed.shards
-        result.search_reindexed = indexed.reindexed
-        result.search_kept = not indexed.reindexed
-        if manifest is not None and indexed.manifest:
-            search.save_manifest(manifest, indexed.manifest)
+        written = stage.commit()
+    engine.finish(content.seen, indexed)
+    engine.record(
+        config, options, out, stage.stamps,
+        valid_until(options.now, content.metas, editions.editions, content.curations, config.tz),
+        (len(site.posts), len(site.pages), len(jobs)), content.warnings, written.written + written.unchanged,
+    )
     clock.lap("write")
-    result.parallel_batches = workers.parallel_batches
-    cache.pages = pages
-    cache.save(seen)
-    if sources is not None:
-        output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
-        if output is not None:
-            record = fastpath.Record(
-                fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out),
-                options.now, loaded.valid_until, sources.started_ns,
-                sources.stats, sources.racy, output, len(site.posts), len(site.pages), len(jobs), tuple(warnings),
-                result.written.written + result.written.unchanged,
-            )
-            fastpath.record(config.root, record)
-    clock.lap("write")
-    return result
+    return BuildResult(
+        config, site, groups, [], content.warnings, clock.timings, written=written, out=out, pages=len(jobs),
+        cache_hits=hits, parallel_batches=workers.parallel_batches, assets=content.assets, digest=editions,
+        post_count=len(site.posts), page_count=len(site.pages), cache_notes=engine.all_notes,
+        **_search_result(indexed),
+    )
+
+
+def _origins(config: SiteConfig, assets: list[Asset]) -> dict[str, str]:
+    """Output file → the content file it is copied from, to name a colliding file."""
+    return {a.out: a.source.relative_to(config.root).as_posix() for a in assets}
+
+
+def _search_result(indexed: search.Indexed | None) -> dict[str, Any]:
+    if indexed is None:
+        return {}
+    return {
+        "search_pages": indexed.pages, "search_shards": indexed.shards, "search_reindexed": indexed.reindexed,
+        "search_kept": not indexed.reindexed,
+    }
 
 
 def _unchanged(config: SiteConfig, out: Path, last: fastpath.Record, clock: _Clock, search: bool) -> BuildResult:
@@ -427,4 +393,4 @@ def clean(root: Path, output: Path | None = None) -> list[Path]:
     return removed
 
 
-__all__ = ["BuildResult", "Options", "Post", "build", "clean", "configure", "load_site", "render_site"]
+__all__ = ["BuildResult", "Engine", "Options", "Post", "build", "clean", "configure", "render_site"]

@@ -1,5 +1,6 @@
 """The build cache: never redo work whose inputs have not changed, and never reuse work whose
-inputs have.
+inputs have. Part of the incremental engine: only ``qsite/incremental.py`` uses it, so no
+pipeline step builds a key itself.
 
 Three kinds of work are kept, each under a key that hashes everything that went into it:
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -31,12 +31,12 @@ from qsite.urls import slugify
 
 
 class RenderedStore(Protocol):
-    """What comments need of the build cache (``cache.Cache`` is one): a place to keep rendered
-    Markdown by key. Declared here so that this step does not import the cache."""
+    """What comments need of the incremental engine (``incremental.Engine`` is one): the HTML
+    of a text rendered earlier with the same ``variant``, else ``render()``'s, recorded. Declared
+    here so that this step does not import the engine, and builds no cache key itself."""
 
-    def markdown_key(self, body: str, base_path: str) -> str: ...
-    def get_rendered(self, key: str) -> markup.Rendered | None: ...
-    def put_rendered(self, key: str, rendered: markup.Rendered) -> None: ...
+    def html(self, text: str, variant: str, render: Callable[[], str]) -> str: ...
+
 
 FOLDER = "content/comments"
 
@@ -149,21 +149,18 @@ class _Renderer:
         self._md: markdown.Markdown | None = None
 
     def __call__(self, text: str) -> str:
-        key = self.cache.markdown_key(text, f"comment:{RENDER_VERSION}") if self.cache is not None else ""
-        if self.cache is not None:
-            known = self.cache.get_rendered(key)
-            if known is not None:
-                return known.html
+        if self.cache is None:
+            return self._render(text)
+        return self.cache.html(text, f"comment:{RENDER_VERSION}", lambda: self._render(text))
+
+    def _render(self, text: str) -> str:
         if self._md is None:
             self._md = _converter()
         try:
-            html = render_comment(text, self._md, self.time_limit)
+            return render_comment(text, self._md, self.time_limit)
         except markup.MarkdownError:
             self._md = None  # it may hold half a document
             raise
-        if self.cache is not None:
-            self.cache.put_rendered(key, markup.Rendered(html, "", False, 0, ()))
-        return html
 
 
 def read_comments(

@@ -1,5 +1,6 @@
 """The no-change rebuild: prove from file stats alone that a build would change nothing, and
-then do nothing.
+then do nothing. Part of the incremental engine (``qsite/incremental.py`` records and checks
+it for a build; ``qsite build`` asks ``quick`` before importing the pipeline).
 
 A build's output is a function of its inputs: the files under ``content/`` and ``templates/``,
 ``site.yaml``, qsite itself and the libraries it renders with (``cache.ENGINE``), the options

@@ -16,7 +16,8 @@ WebAssembly and sums the theme filter's counts across shards). Shards are:
 The shard of a page depends only on the page itself and how many pages share its year, never
 on an earlier build, so a warm build makes the same shards as a cold one.
 
-A manifest in ``.qsite-cache/`` records, for every HTML file of the output, its stamp (size,
+A manifest (kept by the incremental engine, ``qsite/incremental.py``, in ``.qsite-cache/``)
+records, for every HTML file of the output, its stamp (size,
 mtime, inode) and, if it is indexed, the hash of its bytes; and for every shard the hash of its
 inputs (its pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the
 files it wrote. A rebuild reads only the HTML files whose stamp changed, re-indexes only the
@@ -42,7 +43,6 @@ chips so readers can search within one theme.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import json
@@ -63,7 +63,6 @@ from qsite.write import Stage, Stamp, stamp_of
 
 BUNDLE = "pagefind"  # output subfolder; reserved in urls.RESERVED
 LIST = f"{BUNDLE}/shards.json"  # the shards the search page loads, primary first
-MANIFEST = "search-index.json"  # in the build cache's folder
 FORMAT = 2  # of the manifest; a change re-indexes everything (2: filters put in order)
 SHARD_PAGES = 200  # a shard of a year holding more posts is split in two, four, eight…
 PAGES_SHARD = "pages"
@@ -244,29 +243,13 @@ def _engine(binary: Path) -> str:
     return f"qsite-search {FORMAT} {binary} {fingerprint} exclude={EXCLUDE} shard={SHARD_PAGES}"
 
 
-def load_manifest(path: Path | None, engine: str, out: Path) -> dict[str, Any]:
-    """The manifest of the last build into ``out`` by this engine, or {} (re-index all)."""
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def valid_manifest(data: object, engine: str, out: Path) -> dict[str, Any]:
+    """``data`` if it is the manifest of the last build into ``out`` by this engine, else {} (re-index all)."""
     if not isinstance(data, dict) or data.get("engine") != engine or data.get("out") != str(out):
         return {}
     if not isinstance(data.get("pages"), dict) or not isinstance(data.get("shards"), dict):
         return {}
     return data
-
-
-def save_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    """Write the manifest (after the output it describes is in place). A manifest that cannot
-    be saved costs the next build a full index, never correctness."""
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(manifest, separators=(",", ":"), sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
 
 
 def _inputs(engine: str, primary: bool, pages: list[tuple[str, str]]) -> str:
@@ -284,15 +267,16 @@ def _source(stage: Stage, rel: str) -> Path:
 # ---- Indexing ----
 
 
-def index_stage(stage: Stage, years: Mapping[str, int], manifest_file: Path | None, jobs: int = 1) -> Indexed:
+def index_stage(stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1) -> Indexed:
     """Index the HTML files staged for the next output (``stage.files``) into ``pagefind/``
     inside the same stage: unchanged shards are kept, changed ones indexed again (``jobs`` at
     a time). ``years``: output file → year for posts. Returns the manifest to save once the
-    stage is committed (``save_manifest``); ``manifest_file`` None re-indexes everything."""
+    stage is committed; ``previous`` is the last build's manifest as the engine kept it (None,
+    or anything but a manifest of this engine and output folder, re-indexes everything)."""
     start = time.perf_counter()
     binary = find_binary()
     engine = _engine(binary)
-    old = load_manifest(manifest_file, engine, stage.out)
+    old = valid_manifest(previous, engine, stage.out)
     old_pages: dict[str, Any] = old.get("pages", {})
     old_shards: dict[str, Any] = old.get("shards", {})
 

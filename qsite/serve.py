@@ -42,8 +42,8 @@ from urllib.parse import unquote, urlsplit
 
 from qsite import urls
 from qsite.build import Options, configure, render_site
-from qsite.cache import Cache
 from qsite.config import check_base_url, with_base_url
+from qsite.incremental import Engine
 from qsite.interrupt import STOP_SIGNALS, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
 from qsite.write import check_unique
@@ -140,15 +140,16 @@ class Attempt:
     seconds: float = 0.0
 
 
-def build_in_memory(root: Path, origin: str, cache: Cache | None = None) -> Attempt:
+def build_in_memory(root: Path, origin: str, engine: Engine | None = None) -> Attempt:
     """Render the site as ``qsite serve`` shows it (drafts and scheduled posts included, links
-    pointing at this server). Never raises for anything an editor could have done. ``cache``,
-    kept across rebuilds, lets a rebuild reuse unchanged files, Markdown and pages."""
+    pointing at this server). Never raises for anything an editor could have done. ``engine``
+    (``Engine.in_memory()``), kept across rebuilds, lets a rebuild reuse unchanged files,
+    Markdown and pages."""
     start = time.perf_counter()
     try:
         config = configure(root, SERVE_OPTIONS)
         config = with_base_url(config, origin + config.base_path, "qsite serve")  # site.yaml's base_url check
-        result = render_site(config, SERVE_OPTIONS, cache)
+        result = render_site(config, SERVE_OPTIONS, engine)
         check_unique(result.outputs)
     except QsiteError as exc:
         return Attempt(None, None, list(exc.problems), seconds=time.perf_counter() - start)
@@ -728,7 +729,7 @@ def _serve(
     try:
         origin = f"http://{url_host(host)}:{server.server_address[1]}"
         check_base_url(origin + "/", "--host")  # the address served at is checked as base_url is (exit 2)
-        memory = Cache()  # in memory only: serve never writes .qsite-cache/
+        memory = Engine.in_memory()  # serve never writes .qsite-cache/
         rebuilder = Rebuilder(root, lambda: build_in_memory(root, origin, memory), state, log, debounce)
         rebuilder.rebuild()
         ready(origin + state.snapshot().base_path)

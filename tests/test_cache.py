@@ -2,13 +2,15 @@
 
 The property test edits a site at random — bodies, titles, themes, dates, deletions, renames,
 new posts, templates, site.yaml — and after every edit compares a warm build (cache and
-previous output reused) with a clean cold build, file for file.
+previous output reused) with a clean cold build, file for file. The edits cover every kind of
+file an editor writes: posts, comments, digest edition files, site.yaml and its sections.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
@@ -85,9 +87,20 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
     ("nothing" and "time" edit no file: the test's clock moves on in "time".)"""
     posts = sorted((root / "content/posts").glob("*.md"))
     kind = rng.choice(["body", "title", "themes", "date", "delete", "rename", "add", "template", "config",
-                       "takeaways", "featured", "touch", "nothing", "time"])
+                       "takeaways", "featured", "touch", "nothing", "time", "comment", "edition", "section"])
     if kind in ("nothing", "time"):
         return kind
+    if kind == "edition":  # a digest edition file, new or rewritten (an empty month is only a warning)
+        path = root / f"content/digests/2020-0{rng.randint(1, 9)}.md"
+        write_files(root, {path.relative_to(root).as_posix(): f"---\neditor: Editor {step}\n---\nIntroduction {step}.\n"})
+        return f"{kind} {path.name}"
+    if kind == "section":  # one theme's description in site.yaml
+        path = root / "site.yaml"
+        lines = path.read_text().splitlines()
+        at = rng.choice([i for i, ln in enumerate(lines) if ln.startswith("    description:")])
+        lines[at] = f"    description: Described at step {step}."
+        path.write_text("\n".join(lines) + "\n")
+        return f"{kind} {lines[at - 2].strip()}"
     if not posts and kind not in ("template", "config"):
         kind = "add"
     if kind == "add":
@@ -112,6 +125,10 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
             path.write_text("\n".join(lines) + "\n")
         return f"{kind} {path.name}"
     target = rng.choice(posts)
+    if kind == "comment":  # on a post: deleting or renaming the post takes its comments along
+        rel = f"content/comments/{target.stem}/c{rng.randint(0, 2)}.md"
+        write_files(root, {rel: f"---\nauthor: Sam {step}\ndate: 2020-04-02\n---\nThanks, *step {step}*.\n"})
+        return f"{kind} {rel}"
     text = target.read_text()
     front, body = text.split("\n---\n", 1)
     if kind == "body":
@@ -136,8 +153,10 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
         target.write_text(text)
     elif kind == "delete":
         target.unlink()
+        shutil.rmtree(root / "content/comments" / target.stem, ignore_errors=True)
     elif kind == "rename":
         target.rename(target.with_name(f"renamed-{step}.md"))
+        shutil.rmtree(root / "content/comments" / target.stem, ignore_errors=True)
     return f"{kind} {target.name}"
 
 
@@ -154,8 +173,10 @@ def test_warm_build_equals_cold_build_after_random_edits(
     warm_out, cold_out = tmp_path / "warm", tmp_path / "cold"
     hits = quick = 0
     now = NOW
+    kinds: set[str] = set()
     for step in range(30):
         done = edit(root, rng, step) if step else "nothing"
+        kinds.add(done.split()[0])
         if done == "time":  # a scheduled post becomes due, an edition in progress ends
             now += timedelta(days=rng.choice([1, 3, 12, 40]))
         # quick: the CLI's no-change shortcut (qsite/fastpath.py) must also give the cold output
@@ -166,6 +187,7 @@ def test_warm_build_equals_cold_build_after_random_edits(
         quick += warm.quick
     assert hits > 0, "the cache was never used, so this test proved nothing"
     assert quick > 0, "the no-change shortcut was never taken, so this test proved nothing about it"
+    assert {"comment", "edition", "section", "config", "template"} <= kinds, kinds
 
 
 def test_no_change_rebuild_renders_nothing_and_keeps_every_file(build_site) -> None:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qsite.cache import Cache
+from qsite.incremental import Engine
 from qsite.serve import Rebuilder, SiteState, build_in_memory, start_watching
 
 from conftest import BASE, copy_templates, post, write_files
@@ -43,7 +43,7 @@ def page(state: SiteState, path: str) -> str:
 def watching(root: Path) -> tuple[Rebuilder, SiteState, list[str]]:
     """What serve does before it starts watching: the first build."""
     state = SiteState()
-    memory = Cache()
+    memory = Engine.in_memory()
     lines: list[str] = []
     rebuilder = Rebuilder(root, lambda: build_in_memory(root, "http://127.0.0.1:1", memory), state, lines.append, 0.1)
     rebuilder.rebuild()

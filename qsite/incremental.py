@@ -1,0 +1,343 @@
+"""The incremental engine: the one place that decides whether earlier work can be reused.
+
+A pipeline step (``qsite/build.py``) hands the engine its work and that work's inputs; the
+engine answers from what an earlier build recorded if the inputs are unchanged, else has the
+step compute it, records the result, and returns it. No step builds a cache key, hashes a file
+or stamps an output itself. What the engine keeps, and where:
+
+* file stamps and hashes, parsed files, rendered Markdown, template dependencies, related posts
+  and page keys: ``qsite/cache.py`` (stores and keys) on ``qsite/cachefiles.py`` (the JSON
+  format, one stamp shape);
+* the no-change shortcut's record: ``qsite/fastpath.py``;
+* the search shards' manifest: read and written here, its content made and checked by
+  ``qsite/search.py``;
+* what ``qsite serve`` keeps between rebuilds: validated front matter and rendered pages, in
+  memory only (``Engine.in_memory``).
+
+Three kinds of engine: ``on_disk`` (``qsite build``: ``.qsite-cache/`` and the no-change record),
+``in_memory`` (``qsite serve``: kept across rebuilds, never written) and ``throwaway``
+(``qsite check``, ``digest --print``, ``--no-cache``: remembers nothing, keys no page).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, Protocol
+
+from qsite import fastpath, search
+from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key
+from qsite.cachefiles import Stamp
+from qsite.markup import MarkdownError, Rendered
+from qsite.problems import Problem, Problems
+from qsite.render import Job, Renderer
+
+SEARCH_MANIFEST = "search-index.json"  # in the cache's folder: see qsite/search.py
+Meta = Any  # qsite.model.Meta: the engine keeps it, never looks inside
+
+
+class Sink(Protocol):
+    """Where rendered pages go: the staging tree (``build``) or memory (``render_site``).
+
+    ``put`` returns a token the engine remembers with the page's key (a file stamp, or the
+    page itself); ``keep`` is offered that token on the next build and says whether the page
+    it stands for is still there unchanged, in which case the sink keeps it instead."""
+
+    in_memory: bool
+
+    def put(self, index: int, job: Job, data: bytes) -> Any: ...
+    def keep(self, index: int, job: Job, token: Any) -> bool: ...
+
+
+@dataclass
+class PageRun:
+    """One render step's pages: which to render (``todo``), and the tokens to remember."""
+
+    jobs: Sequence[Job]
+    keys: list[str | None]
+    todo: list[int]
+    tokens: dict[str, tuple[str, Any]]  # output file → (page key, sink token)
+    hits: int
+    deps: TemplateDeps | None
+
+    def rendered(self, index: int, token: Any) -> None:
+        key = self.keys[index]
+        if key is not None and token is not None:
+            self.tokens[self.jobs[index].file] = (key, token)
+
+    def templates(self, names: Iterable[str]) -> set[str]:
+        """These templates and every one they pull in (to compile before forking)."""
+        if self.deps is None:
+            return set(names)
+        return {member for name in names for member in self.deps.members(name)}
+
+
+class Engine:
+    """What earlier builds made, and the answer to "is it still fresh?" for each step.
+
+    One per build (``on_disk``, ``throwaway``), or one kept across rebuilds (``in_memory``):
+    ``begin`` starts each build, and everything a build learns about its own values (the keys
+    of its documents, metas and bodies, the fingerprints of its posts) is forgotten there."""
+
+    def __init__(self, cache: Cache, root: Path | None = None, *, keys: bool = True):
+        self.cache = cache
+        self.root = root  # set: .qsite-cache/ under it is read and written, and the no-change record
+        self.keys = keys  # False: no page keys (nothing to reuse pages against)
+        self.sources: fastpath.Sources | None = None
+        self.notes: list[str] = []  # unreadable records (cachefiles.note); the cache's own are in cache.notes
+        self._fresh_build()
+
+    @classmethod
+    def on_disk(cls, root: Path) -> Engine:
+        """For ``qsite build``: stats every source now, before any is read, for the no-change record."""
+        engine = cls(Cache(), root)
+        engine.sources = fastpath.snapshot_sources(root)
+        return engine
+
+    @classmethod
+    def in_memory(cls) -> Engine:
+        """For ``qsite serve``: keep one across rebuilds; nothing is written to disk."""
+        return cls(Cache())
+
+    @classmethod
+    def throwaway(cls) -> Engine:
+        """Remembers nothing (``qsite check``, ``digest --print``, ``--no-cache``)."""
+        return cls(Cache(), keys=False)
+
+    def _fresh_build(self) -> None:
+        self.fingerprints = Fingerprints()
+        self.config_key = ""
+        self._doc_keys: dict[int, str] = {}  # id(doc) → its key
+        self._meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
+        self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
+
+    # -- the start of a build, and the no-change shortcut --
+
+    def begin(self, config: Any, options: Any, out: Path | None) -> fastpath.Record | None:
+        """Start a build of ``config``. With an output folder and ``options.quick``: the last
+        build's record if file stats prove this build would change nothing (then do nothing)."""
+        self._fresh_build()
+        self.config_key = self.fingerprints.of(config).hex()
+        if self.root is not None and out is not None:
+            if options.quick:
+                last = fastpath.unchanged(config.root, out, _options_key(options, out), options.now, self.notes)
+                if last is not None:
+                    return last
+            fastpath.forget(config.root)  # recorded again only once this build has succeeded
+            self.cache = Cache.open(config.root)
+        return None
+
+    @property
+    def compiled(self) -> Any:
+        return self.cache.compiled
+
+    @property
+    def all_notes(self) -> list[str]:
+        return self.notes + self.cache.notes
+
+    # -- content: parsed files --
+
+    def documents(
+        self, sources: Sequence[tuple[Path, str, str]], parse: Callable[[Any, Any], list[Any]], workers: Any,
+        problems: Problems,
+    ) -> list[Any]:
+        """Each source parsed (``parse`` over chunks, in workers), reused when its bytes are unchanged."""
+        cache = self.cache
+        docs: list[Any] = [None] * len(sources)
+        doc_keys: list[str] = [""] * len(sources)
+        to_parse: list[int] = []
+        for i, (path, rel, kind) in enumerate(sources):
+            file_hash = cache.known_digest(path) or cache.hash_file(path)
+            doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
+            doc = cache.docs.get(doc_keys[i]) if file_hash else None
+            if doc is None:
+                to_parse.append(i)
+            else:
+                docs[i] = doc
+        parsed = workers.map(parse, [sources[i] for i in to_parse])
+        for i, (file_hash, stat, checked, result) in zip(to_parse, parsed, strict=True):
+            path, rel, kind = sources[i]
+            if isinstance(result, Problem):
+                problems.items.append(result)
+                continue
+            cache.record_file(path, stat, checked, file_hash)
+            doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
+            cache.docs.put(doc_keys[i], result)
+            docs[i] = result
+        for doc, key in zip(docs, doc_keys, strict=True):
+            if doc is not None:
+                self._doc_keys[id(doc)] = key
+        return docs
+
+    # -- model: validated front matter, rendered Markdown, posts --
+
+    def metas(
+        self, docs: Iterable[Any], read: Callable[[Any, Problems], Meta | None], problems: Problems
+    ) -> list[Meta]:
+        """``read(doc, problems)`` for each document, reused (in memory only: ``qsite serve``)
+        when the document and site.yaml are unchanged."""
+        metas: list[Meta] = []
+        known_metas, self.cache.metas = self.cache.metas, {}  # the last build's
+        for doc in docs:
+            key = Cache.derived_key("meta", self._doc_keys[id(doc)], self.config_key)
+            known = known_metas.get(key)
+            if known is None:
+                mine = Problems()
+                known = (read(doc, mine), tuple(mine.items))
+            self.cache.metas[key] = known
+            meta, met = known
+            problems.extend(met)
+            if meta is not None:
+                metas.append(meta)
+                self._meta_keys[id(meta)] = key
+        return metas
+
+    def bodies(
+        self, metas: Sequence[Meta], base_path: str, limit: float, render: Callable[[Any, Any], list[Any]],
+        workers: Any, problems: Problems,
+    ) -> list[Rendered | None]:
+        """Each meta's Markdown body rendered (``render`` over chunks, in workers), reused when
+        its text and base path are unchanged; a failure is reported against its file."""
+        keys = [Cache.markdown_key(m.body, base_path) for m in metas]
+        bodies: list[Rendered | None] = [self.cache.markdown.get(k) for k in keys]
+        missing = [i for i, b in enumerate(bodies) if b is None]
+        rendered = workers.map(render, [(metas[i].body, base_path, limit) for i in missing])
+        for i, body in zip(missing, rendered, strict=True):
+            if isinstance(body, MarkdownError):
+                problems.add(metas[i].source, metas[i].line, body.message, body.fix)
+                continue
+            self.cache.markdown.put(keys[i], body)
+            bodies[i] = body
+        for meta, key, body in zip(metas, keys, bodies, strict=True):
+            self._body_keys[id(meta)] = key
+            self.fingerprints.seed(body, key)  # pages need not hash the HTML
+        return bodies
+
+    def made_post(self, post: Any, meta: Meta) -> None:
+        """A post is made from its meta (its file and site.yaml), its body and now (is it
+        future?): its fingerprint is a hash of those keys, so no page hashes the post's fields."""
+        key = Cache.derived_key(
+            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future)
+        )
+        self.fingerprints.seed(post, key)
+
+    def html(self, text: str, variant: str, render: Callable[[], str]) -> str:
+        """``render()``'s HTML of ``text``, reused while ``text`` and ``variant`` are unchanged
+        (comments: ``comments.RenderedStore``); kept with the rendered Markdown."""
+        key = Cache.markdown_key(text, variant)
+        known = self.cache.get_rendered(key)
+        if known is not None:
+            return known.html
+        html = render()
+        self.cache.put_rendered(key, Rendered(html, "", False, 0, ()))
+        return html
+
+    # -- grouping: related posts --
+
+    def groups(self, site: Any, make: Callable[[dict[str, tuple[str, ...]] | None], Any]) -> Any:
+        """``make(known_related)`` with the last build's related posts if no post's slug, date,
+        themes or tags changed (None otherwise)."""
+        groups = make(self.cache.related_for(site))
+        self.cache.remember_related(site, groups)
+        return groups
+
+    # -- render: page keys --
+
+    def pages(self, jobs: Sequence[Job], renderer: Renderer, sink: Sink) -> PageRun:
+        """Which pages to render: those whose key (template sources, globals used, context) is
+        new, or whose earlier output the sink no longer has unchanged."""
+        if not self.keys:
+            return PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, None)
+        deps = TemplateDeps(renderer.env, self.cache.templates)
+        config_fp = self.fingerprints.of(renderer.site.config)
+        previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
+        run = PageRun(jobs, [], [], {}, 0, deps)
+        for i, job in enumerate(jobs):
+            key = page_key(deps, self.fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
+            run.keys.append(key)
+            known = previous.get(job.file)
+            if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
+                run.tokens[job.file] = known
+                run.hits += 1
+            else:
+                run.todo.append(i)
+        return run
+
+    def rendered(self, run: PageRun, sink: Sink) -> None:
+        """Remember the pages of a render step that succeeded, for the next one."""
+        if not self.keys:
+            return
+        if sink.in_memory:
+            self.cache.memory_pages = run.tokens
+        else:
+            self.cache.pages = run.tokens
+
+    # -- index: the search shards' manifest --
+
+    def search_manifest(self) -> object:
+        """The last build's search manifest, as saved (``search.valid_manifest`` checks it);
+        None if this engine keeps none (everything is then indexed again)."""
+        if self.cache.folder is None:
+            return None
+        try:
+            return json.loads((self.cache.folder / SEARCH_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _save_manifest(self, indexed: search.Indexed | None) -> None:
+        """Keep the manifest of an index now committed (``{}``: nothing changed, keep the old
+        one). A manifest that cannot be saved costs the next build a full index, never correctness."""
+        if indexed is None or self.cache.folder is None or not indexed.manifest:
+            return
+        path = self.cache.folder / SEARCH_MANIFEST
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(indexed.manifest, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
+
+    # -- the end of a build --
+
+    def finish(self, seen: Iterable[str], indexed: search.Indexed | None = None) -> None:
+        """Keep what this build made (for files still in the site), in memory or on disk, and
+        the manifest of its search index, now committed."""
+        self._save_manifest(indexed)
+        if self.keys:
+            self.cache.save(seen)
+
+    def record(
+        self, config: Any, options: Any, out: Path, committed: dict[str, Stamp | None], valid_until: datetime | None,
+        counts: tuple[int, int, int], warnings: Sequence[Problem], files: int,
+    ) -> None:
+        """Record the no-change shortcut (on disk only) for a build that succeeded."""
+        if self.root is None or self.sources is None:
+            return
+        output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
+        if output is None:
+            return
+        posts, pages, planned = counts
+        record = fastpath.Record(
+            _options_key(options, out), options.now, valid_until, self.sources.started_ns,
+            self.sources.stats, self.sources.racy, output, posts, pages, planned, tuple(warnings), files,
+        )
+        fastpath.record(config.root, record)
+
+
+def valid_until(
+    now: datetime, metas: Iterable[Meta], editions: Iterable[Any], curations: Iterable[Any], tz: tzinfo
+) -> datetime | None:
+    """When "now" next changes the site: a scheduled post becomes due, an edition in progress ends."""
+    moments = [m.date for m in metas if m.date is not None]
+    moments += [e.end for e in editions]
+    for c in curations:
+        moments += [c.period.end(tz), c.period.start(tz)]
+    return min((t for t in moments if t > now), default=None)
+
+
+def _options_key(options: Any, out: Path) -> tuple[object, ...]:
+    return fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
