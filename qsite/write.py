@@ -196,19 +196,27 @@ class Stage:
                     raise _cannot_create(out, exc) from None
                 self.in_place = True  # a writable output folder in a read-only parent: no swap
         self._done = False
-        with self._errors():
-            if home is None:
-                home = Path(tempfile.mkdtemp(prefix=INNER, dir=out))
-            self.home = home  # the folder this build owns: removed by commit or on failure
-            try:
-                self._lock = _claim_new(home)
-            except FileNotFoundError:  # another build's recover took it for a killed build's
-                prefix = INNER if self.in_place else f".{out.name}{STAGING}"
-                self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
-                self._lock = _claim_new(home)
-            self.path = home / "new"  # this build's written files; the rest is linked at commit
-            os.mkdir(self.path)
-            os.chmod(home, DIR_MODE)
+        try:
+            with self._errors():
+                if home is None:
+                    home = Path(tempfile.mkdtemp(prefix=INNER, dir=out))
+                self.home = home  # the folder this build owns: removed by commit or on failure
+                try:
+                    self._lock = _claim_new(home)
+                except FileNotFoundError:  # another build's recover took it for a killed build's
+                    prefix = INNER if self.in_place else f".{out.name}{STAGING}"
+                    self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
+                    self._lock = _claim_new(home)
+                self.path = home / "new"  # this build's written files; the rest is linked at commit
+                os.mkdir(self.path)
+                os.chmod(home, DIR_MODE)
+        except BaseException:  # Ctrl-C or SIGTERM before the caller's ``with`` could clean up
+            if not self._done:
+                self._done = True
+                if home is not None:
+                    _remove_tree(home)
+                self._release()
+            raise
         self._made: set[str] = {str(self.path)}
 
     def __enter__(self) -> Stage:

@@ -307,6 +307,26 @@ def test_leftovers_are_removed_only_when_qsite_made_them(sites):
     assert not mine.exists() and not running.exists()
 
 
+@pytest.mark.parametrize("step", ["mkdir", "chmod"])
+def test_an_interrupt_while_the_staging_folder_is_being_set_up_leaves_nothing(tmp_path, monkeypatch, step):
+    """Ctrl-C or SIGTERM can land after the staging folder is made and marked but before the
+    build's ``with Stage(...)`` has begun, so only ``Stage`` itself can clean up then (this
+    was the 1-in-20 leftover of tests/test_cli.py's interrupted-build test)."""
+    out = tmp_path / "output"
+    real = getattr(os, step)
+
+    def interrupted(path: object, *args: object) -> None:
+        if str(path).endswith("new") or step == "chmod":
+            raise KeyboardInterrupt
+        real(path, *args)
+
+    monkeypatch.setattr(os, step, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write.Stage(out)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_staging_folders_are_ignored_by_git():
     names = [".output.staging-x1", ".public.old-x2", ".output.spare"]
     ignored = subprocess.run(
