@@ -195,7 +195,7 @@ def load_libyaml(text: str, line_offset: int = 0) -> Document | None:
         return None
     try:
         value = _build(node, (), lines, line_offset)
-    except (YamlProblem, ValueError):
+    except YamlProblem:
         return None
     return Document(value, lines, line_offset + 1)
 
@@ -323,19 +323,24 @@ def _scalar(node: ScalarNode, line: int) -> Any:
         return None
     if tag == BOOL:
         return text.lower() == "true"
-    if tag == INT:
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-    if tag == FLOAT:
-        low = text.lower()
-        if low.endswith("inf"):
-            return float("-inf") if low.startswith("-") else float("inf")
-        if low == ".nan":
-            return float("nan")
-        return float(text)
+    try:
+        if tag == INT:
+            if text.startswith("0o"):
+                return int(text[2:], 8)
+            if text.startswith("0x"):
+                return int(text[2:], 16)
+            return int(text)
+        if tag == FLOAT:
+            low = text.lower()
+            if low.endswith("inf"):
+                return float("-inf") if low.startswith("-") else float("inf")
+            if low == ".nan":
+                return float("nan")
+            return float(text)
+    except ValueError:  # only with a tag written by hand (!!int ten): plain numbers always convert
+        raise YamlProblem(
+            line, f"'{text}' is not a number, but is tagged {_short(tag)}", "remove the tag and write a plain value"
+        ) from None
     raise YamlProblem(line, f"the YAML tag {_short(tag)} is not allowed", "remove the tag and write a plain value")
 
 

@@ -60,8 +60,6 @@ def _outcome(load: object, text: str) -> object:
         doc = load(text, 3)  # type: ignore[operator]
     except strict_yaml.YamlProblem as exc:
         return ("problem", exc.line, exc.message, exc.fix)
-    except ValueError as exc:
-        return ("ValueError", str(exc))
     if doc is None:
         return None
     return ("document", repr(doc.value), doc.lines, doc.first_line)
@@ -131,3 +129,10 @@ def test_without_libyaml_the_pure_python_path_reads_everything(monkeypatch: pyte
         "title": "A", "date": "2020-04-01", "themes": ["staff-wellbeing"], "flag": "no"
     }
     assert doc.line("themes", 0) == 4
+
+
+@pytest.mark.parametrize(("text", "line"), [("a: 1\nb: !!int ten\n", 5), ("a: !!float\n", 4)])
+def test_a_number_tag_on_text_that_is_no_number_is_a_problem_not_a_crash(text: str, line: int) -> None:
+    with pytest.raises(strict_yaml.YamlProblem) as caught:
+        strict_yaml.load(text, 3)
+    assert caught.value.line == line and "is not a number" in caught.value.message
