@@ -132,6 +132,36 @@ def absolute_links(html: str, origin: str) -> str:
     return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{origin}/', html)
 
 
+class Once:
+    """``once(macro, item, *args)`` in a template: the macro's output for these arguments,
+    rendered the first time and then reused. A post's card is the same on each of the ~10 list
+    pages and related lists showing it, and rendering ~10,000 cards was the largest cost of
+    rendering a 1,000-post site (bench/PROFILE.md, C6).
+
+    Reuse is safe because one ``Once`` lives only as long as its Renderer, i.e. one build,
+    whose posts are frozen and whose template globals (``theme_index``…) are fixed: the output
+    of a macro imported without context depends on its arguments and those alone. Items are
+    looked up by identity and kept alive, so a key is never another object's reused ``id``.
+    Which pages hold which values is unchanged, so page keys (qsite/cache.py) are too."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[int, int, tuple[Any, ...]], tuple[object, object, Any]] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        # Page keys fingerprint the globals a template uses by pickling them: what has been
+        # rendered so far is no input of any page, so every Once has the same fingerprint.
+        return (Once, ())
+
+    def __call__(self, macro: Callable[..., Any], item: object, *args: Any) -> Any:
+        key = (id(macro), id(item), args)
+        hit = self._done.get(key)
+        if hit is not None and hit[0] is macro and hit[1] is item:
+            return hit[2]
+        result = macro(item, *args)
+        self._done[key] = (macro, item, result)
+        return result
+
+
 class Renderer:
     """Holds the Jinja environment and the context every page shares."""
 
@@ -169,6 +199,7 @@ class Renderer:
             search_enabled=search,  # False with --no-search: /search/ then says search is unavailable
         )
         self.env.filters["as_text"] = email.html_to_text  # the editor's introduction, in email.txt
+        self.env.globals["once"] = Once()
 
     def compile(self, names: Iterable[str]) -> None:
         """Compile these templates now, before the build forks its workers, so that they

@@ -13,6 +13,16 @@ Editors are not programmers, so YAML's surprises are turned into messages instea
 
 Every value's line is kept in ``Document.lines`` keyed by its path (``("themes", 1)``), offset
 so it is a line of the *file*, which is what an editor sees in their editor.
+
+Speed: a cold build reads every post's front matter, and PyYAML's pure-Python scanner is ~12×
+slower than libyaml's, which PyYAML's wheels include. So ``load`` first composes with libyaml
+(``yaml.cyaml.CParser``: the same nodes and marks) and builds the values with the same
+``_build``, but trusts that only when it is certain the pure-Python path would give the same
+document: for text with no anchor (``&``), tab, directive or unusual line break or BOM, when
+libyaml succeeds, the tree is at most ``MAX_DEPTH`` deep and ``_build`` finds nothing wrong.
+Everything else — every mistake above all — goes through the pure-Python path, so an editor
+sees exactly the same message and line whichever path ran, and a PyYAML without libyaml
+changes nothing but speed.
 """
 
 from __future__ import annotations
@@ -73,6 +83,12 @@ _Resolver12.add_implicit_resolver(
 _Resolver12.add_implicit_resolver(NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
+try:  # libyaml, when PyYAML was built with it (its wheels are)
+    from yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was installed
+    CParser = None
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _Resolver12):
     def __init__(self, text: str, line_offset: int):
         Reader.__init__(self, text)
@@ -128,6 +144,88 @@ def load(text: str, line_offset: int = 0) -> Document:
 
     Raises :class:`YamlProblem` for anything an editor must fix.
     """
+    doc = load_libyaml(text, line_offset)
+    return doc if doc is not None else load_pure(text, line_offset)
+
+
+# Where libyaml and the pure-Python reader could disagree (found by tests/test_strict_yaml.py's
+# comparison of the two), or where only the pure-Python path can tell what is wrong: anchors
+# (libyaml's nodes do not keep them; an alias without an anchor fails in both), tags, tabs,
+# directives, document markers, a comment stuck to a block scalar's header (``|#``), line
+# breaks other than \n, byte-order marks. (And, seen in the nodes: a ``?`` in plain text
+# inside brackets, which libyaml reads as text and the pure-Python path as a key's mark.)
+_NOT_FOR_LIBYAML = re.compile("[!&\t\r\x85\u2028\u2029\ufeff]|^(?:%|---|\\.\\.\\.)|[|>][-+0-9]*#", re.M)
+# A nesting level needs one of these characters, so their count bounds the depth libyaml's
+# (recursive) composer may reach, whatever its own limit: a hostile text goes the slow way.
+_INDICATORS = "-:?[{"
+_MAX_INDICATORS = 2000
+
+
+def _for_libyaml(text: str) -> bool:
+    """Whether libyaml's reading of ``text`` may be trusted when it succeeds (linear time)."""
+    if CParser is None or sum(text.count(c) for c in _INDICATORS) > _MAX_INDICATORS:
+        return False
+    return not (_NOT_FOR_LIBYAML.search(text) or _FORBIDDEN.search(text))
+
+
+class _CLoader(CParser or object, _Resolver12):  # type: ignore[misc]
+    """libyaml's parser and composer with the YAML 1.2 resolver."""
+
+    def __init__(self, text: str):
+        CParser.__init__(self, text)  # type: ignore[misc]
+        _Resolver12.__init__(self)
+
+
+def load_libyaml(text: str, line_offset: int = 0) -> Document | None:
+    """``load`` through libyaml, or None whenever only the pure-Python path may answer: then
+    ``load_pure`` gives the document or the problem, with its own message and line."""
+    if not _for_libyaml(text):
+        return None
+    loader = _CLoader(text)
+    try:
+        node = loader.get_single_node()
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[Key, int] = {}
+    if node is None:
+        return Document(None, lines, line_offset + 1)
+    if _pure_would_differ(node):
+        return None
+    try:
+        value = _build(node, (), lines, line_offset)
+    except YamlProblem:
+        return None
+    return Document(value, lines, line_offset + 1)
+
+
+def _pure_would_differ(root: Node) -> bool:
+    """Whether a node lies deeper than ``MAX_DEPTH`` (the root is at depth 1, keys and values
+    of a mapping one below it, as the pure-Python composer counts), or a plain scalar inside
+    brackets holds a ``?``."""
+    stack = [(root, 1, False)]
+    while stack:
+        node, depth, flow = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, ScalarNode):
+            if flow and not node.style and "?" in node.value:  # plain: style "" or None
+                return True
+        elif isinstance(node, SequenceNode):
+            inner = flow or bool(node.flow_style)
+            stack.extend((item, depth + 1, inner) for item in node.value)
+        elif isinstance(node, MappingNode):
+            inner = flow or bool(node.flow_style)
+            for key, value in node.value:
+                stack.append((key, depth + 1, inner))
+                stack.append((value, depth + 1, inner))
+    return False
+
+
+def load_pure(text: str, line_offset: int = 0) -> Document:
+    """``load`` through PyYAML's pure-Python reader, whose composer refuses anchors, aliases
+    and deep nesting as it meets them: the authority for every message and line."""
     bad = _FORBIDDEN.search(text)
     if bad:
         # PyYAML's reader refuses these before parsing, with a position but no line: find it
@@ -225,19 +323,24 @@ def _scalar(node: ScalarNode, line: int) -> Any:
         return None
     if tag == BOOL:
         return text.lower() == "true"
-    if tag == INT:
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-    if tag == FLOAT:
-        low = text.lower()
-        if low.endswith("inf"):
-            return float("-inf") if low.startswith("-") else float("inf")
-        if low == ".nan":
-            return float("nan")
-        return float(text)
+    try:
+        if tag == INT:
+            if text.startswith("0o"):
+                return int(text[2:], 8)
+            if text.startswith("0x"):
+                return int(text[2:], 16)
+            return int(text)
+        if tag == FLOAT:
+            low = text.lower()
+            if low.endswith("inf"):
+                return float("-inf") if low.startswith("-") else float("inf")
+            if low == ".nan":
+                return float("nan")
+            return float(text)
+    except ValueError:  # only with a tag written by hand (!!int ten): plain numbers always convert
+        raise YamlProblem(
+            line, f"'{text}' is not a number, but is tagged {_short(tag)}", "remove the tag and write a plain value"
+        ) from None
     raise YamlProblem(line, f"the YAML tag {_short(tag)} is not allowed", "remove the tag and write a plain value")
 
 

@@ -1,0 +1,77 @@
+"""Each post's card rendered once per build (issue 10, C6): ``once`` in qsite/render.py, used by
+the production templates' ``post_list``. The bytes are proved unchanged by ``make proof``; these
+tests pin down when a card is reused and that page keys do not notice the reuse."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+
+from qsite.render import Once
+
+from conftest import SITE_YAML, post
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+
+
+def test_once_renders_each_item_and_arguments_once() -> None:
+    calls: list[tuple[str, int]] = []
+
+    def card(item: Item, level: int) -> str:
+        calls.append((item.title, level))
+        return f"<h{level}>{item.title}</h{level}>"
+
+    once = Once()
+    a, b = Item("A"), Item("B")
+    assert [once(card, a, 2), once(card, a, 2), once(card, a, 3), once(card, b, 2), once(card, a, 2)] == [
+        "<h2>A</h2>", "<h2>A</h2>", "<h3>A</h3>", "<h2>B</h2>", "<h2>A</h2>"
+    ]
+    assert calls == [("A", 2), ("A", 3), ("B", 2)]
+
+
+def test_once_tells_items_apart_by_identity_not_equality() -> None:
+    """Equal-looking items from another model (serve keeps one Renderer per rebuild, but
+    nothing should depend on that) are rendered anew."""
+    calls: list[Item] = []
+
+    def card(item: Item) -> str:
+        calls.append(item)
+        return item.title
+
+    once = Once()
+    first, same_value = Item("A"), Item("A")
+    once(card, first)
+    once(card, same_value)
+    assert len(calls) == 2 and calls[0] is first and calls[1] is same_value
+
+
+def test_once_has_one_fingerprint_however_much_it_holds() -> None:
+    """Page keys pickle the globals a template uses (qsite/cache.py, page_key): a Once filled
+    by rendering must not change the key of the pages that use it."""
+    empty, used = Once(), Once()
+    used(lambda item: str(item), Item("A"))
+    assert pickle.dumps(empty) == pickle.dumps(used)
+
+
+def test_pages_listing_posts_keep_their_cache_keys_across_builds(build_site) -> None:
+    """With the production templates, whose lists go through ``once``: a rebuild after a save
+    that changed no byte plans every page again and takes every one from the cache."""
+    files = {
+        "site.yaml": SITE_YAML,
+        "content/posts/a.md": post("A", "2020-04-01", tags="[huddles]"),
+        "content/posts/b.md": post("B", "2020-04-02", "[space-to-learn]"),
+    }
+    site = build_site(files)
+    home = site.read("index.html")
+    assert home.count('class="post-card"') == 2
+    saved = site.root / "content/posts/b.md"
+    stat = saved.stat()
+    os.utime(saved, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    again = build_site({})
+    assert again.result is not None and not again.result.quick
+    assert again.result.cache_hits == again.result.pages
+    assert site.read("index.html") == home
