@@ -7,6 +7,7 @@ works everywhere without templates having to remember it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Container
@@ -46,6 +47,7 @@ def slugify(text: str) -> str:
 _TAG_SYMBOLS = re.compile(r"\+|(?<=\w)#")
 
 
+@functools.lru_cache(maxsize=8192)  # a site has few tags, each on many posts: read on every build
 def tag_slug(name: str) -> str:
     """A tag's URL name: ``Café culture`` → ``cafe-culture``, as ``slugify``; ``C++`` →
     ``c-plus-plus`` and ``C#`` → ``c-sharp``; letters of scripts with no Latin spelling kept
