@@ -147,7 +147,7 @@ class FrontMatter:
     summary: str | None = None
     author: str | None = None
     authors: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
     slug: str | None = None
     draft: bool = False
     updated: datetime | None = None
@@ -156,7 +156,8 @@ class FrontMatter:
 
 
 class TagName(Text):
-    """A free-text tag; it must make a URL name (``/tags/<slug>/``) of a sensible length."""
+    """A free-text tag; it must make a URL name (``/tags/<slug>/``) of a sensible length. Read
+    as a ``Tag``, so the URL name is worked out once, here."""
 
     def __init__(self) -> None:
         super().__init__("tag {value!r} has no letters or digits to make a URL from")
@@ -168,7 +169,7 @@ class TagName(Text):
             raise Invalid(f"tag {value!r} has no letters or digits to make a URL from")
         if len(slug) > MAX_SLUG:
             raise Invalid(too_long("tag", slug), "shorten the tag")
-        return name
+        return Tag(slug, name)
 
 
 def _title(kind: str) -> Field:
@@ -337,11 +338,10 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
 
     tags: list[Tag] = []
     seen: set[str] = set()  # a set, not a scan of the list: 2,000 tags must stay fast
-    for name in fm.tags:
-        url_name = tag_slug(name)
-        if url_name not in seen:
-            seen.add(url_name)
-            tags.append(Tag(url_name, name))
+    for tag in fm.tags:
+        if tag.slug not in seen:
+            seen.add(tag.slug)
+            tags.append(tag)
 
     authors: tuple[str, ...] = ()
     if "author" in meta and "authors" in meta:
