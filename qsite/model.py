@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.markup import Rendered, plain_text, rebase_links
+from qsite.markup import Rendered, TocEntry, contents, plain_text, rebase_links
 from qsite.problems import Problems
 from qsite.schema import (
     MAX_SLUG,
@@ -72,6 +72,7 @@ class Meta:
     featured: bool
     body: str
     line: int  # where the body starts, for problems found while rendering it
+    toc: bool | None = None  # front matter's toc: true/false; None: by the number of headings
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Post:
     path: str  # site-relative URL path, "posts/<slug>/"
     url: str  # with the base path, for links
     permalink: str  # absolute, for feeds and canonical links
+    toc: tuple[TocEntry, ...] = ()  # the table of contents to show (markup.contents); () for none
 
     @property
     def html(self) -> str:
@@ -153,6 +155,7 @@ class FrontMatter:
     updated: datetime | None = None
     takeaways: tuple[str, ...] = ()
     featured: bool = False
+    toc: bool | None = None
 
 
 class TagName(Text):
@@ -258,6 +261,10 @@ POST = Schema(
             (),
         ),
         Field("featured", Bool(), "`true` to list the post among the editor's picks.", False),
+        Field(
+            "toc", Bool(), "`true` or `false` to show or hide the table of contents; without it, a post with "
+            "three or more second-level headings (`## …`) shows one.", default_doc="by the number of headings",
+        ),
     ),
     FrontMatter,
     unknown="unknown front-matter field '{key}'",
@@ -371,6 +378,7 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         featured=fm.featured,
         body=doc.body,
         line=doc.body_line,
+        toc=fm.toc,
     )
 
 
@@ -399,6 +407,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         path=path,
         url=url,
         permalink=site_urls.absolute(path),
+        toc=contents(body.toc, meta.toc),
     )
 
 
