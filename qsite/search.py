@@ -37,8 +37,10 @@ subprocess has an exit code, a timeout and captured output to quote in an error,
 service's reader task dies silently if the binary crashes, and it reads one reply per 100 ms.
 
 What gets indexed is decided by the templates: only pages with an element marked
-``data-pagefind-body`` (post and page bodies), with ``data-pagefind-filter="Theme"`` on theme
-chips so readers can search within one theme.
+``data-pagefind-body`` (post and page bodies; a digest edition's introduction and takeaways),
+with ``data-pagefind-filter="Theme"`` on theme chips so readers can search within one theme, and
+``data-pagefind-filter="Type:…"`` on each kind of page (Posts, Digest editions, Pages) so they
+can search one kind.
 """
 
 from __future__ import annotations
