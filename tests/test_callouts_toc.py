@@ -30,7 +30,7 @@ Intro paragraph.
 !!! key-finding "Trust travels with faces"
     Familiar staff got the first conversations going.
 
-!!! quote "Ruth Glassborow, Head of Q"
+!!! quote "Sam Okafor, Head of Q"
     Improvement is a team sport.
 
 Closing paragraph.
@@ -46,7 +46,7 @@ KINDS = [
 ]
 PULLQUOTE = re.compile(
     r'<figure class="pullquote">\s*<blockquote>\s*<p>Improvement is a team sport\.</p>\s*</blockquote>\s*'
-    r"<figcaption>— Ruth Glassborow, Head of Q</figcaption>\s*</figure>"
+    r"<figcaption>— Sam Okafor, Head of Q</figcaption>\s*</figure>"
 )
 
 
@@ -137,7 +137,7 @@ def test_callouts_and_pull_quote_in_the_email_edition_carry_inline_styles(build_
     assert "font-size: 20px" in _styles(email, "blockquote", "style=")[0]
     assert "color: #4a4f57" in _styles(email, "figcaption", "style=")[0]
     text = site.read("digest/2020-04/email.txt")
-    assert "Key finding" in text and "— Ruth Glassborow, Head of Q" in text
+    assert "Key finding" in text and "— Sam Okafor, Head of Q" in text
 
 
 # -- the table of contents --------------------------------------------------------------------
