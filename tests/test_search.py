@@ -217,3 +217,14 @@ def test_what_pagefind_reads_leaves_out_what_it_cannot_see() -> None:
     tricky = PAGE.replace(b"<nav>", b'<nav><meta title="a > b" data-pagefind-meta="kind:Post">')
     assert search.what_pagefind_reads(tricky) != base
     assert b'data-pagefind-meta="kind:Post"' in (search.what_pagefind_reads(tricky) or b"")
+
+
+def test_the_metadata_lists_the_theme_and_type_filters_in_order() -> None:
+    """With two filters (Theme, Type) Pagefind lists them in its metadata in a random order;
+    sorted, two indexes of the same pages are the same bytes (issue 11's type filter)."""
+    meta = ["1.5.2", [["en_1", 2]], [], [["Type", "en_c88d663"], ["Theme", "en_5ef032c"]], [], ["title"]]
+    data = search._cbor_write(meta)
+    ordered, _ = search._cbor_read(search._order_meta_filters(data), 0)
+    assert ordered[3] == [["Theme", "en_5ef032c"], ["Type", "en_c88d663"]]
+    assert ordered[:3] == meta[:3] and ordered[4:] == meta[4:]
+    assert search._order_meta_filters(b"\xff not cbor") == b"\xff not cbor"
