@@ -263,7 +263,7 @@ class _Callouts(Treeprocessor):
     """
 
     def run(self, root: Element) -> None:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}  # id → how many callouts had it, for the next one's suffix
         for parent in list(root.iter()):
             for el in list(parent):
                 classes = (el.get("class") or "").split()
@@ -278,7 +278,7 @@ class _Callouts(Treeprocessor):
         first = el[0] if len(el) else None
         return first if first is not None and first.get("class") == "admonition-title" else None
 
-    def _callout(self, el: Element, classes: list[str], seen: set[str]) -> None:
+    def _callout(self, el: Element, classes: list[str], seen: dict[str, int]) -> None:
         kind = classes[0]
         el.set("class", " ".join(["callout", f"callout-{kind}", *classes[1:]]))
         el.set("role", "note")
@@ -288,11 +288,8 @@ class _Callouts(Treeprocessor):
             return
         text = "".join(el.itertext())
         anchor = "callout-" + hashlib.sha1(text.encode()).hexdigest()[:8]
-        n = 1
-        while anchor + ("" if n == 1 else f"-{n}") in seen:
-            n += 1
+        seen[anchor] = n = seen.get(anchor, 0) + 1
         anchor += "" if n == 1 else f"-{n}"
-        seen.add(anchor)
         title.set("class", "callout-title")
         title.set("id", anchor)
         el.set("aria-labelledby", anchor)

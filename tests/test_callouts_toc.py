@@ -205,3 +205,22 @@ def test_the_production_post_page_has_a_contents_nav_linking_to_its_headings(bui
     for anchor in links:
         assert f'id="{anchor}"' in page, f"#{anchor} is a heading's own anchor"
     assert ".toc {" in site.read("static/site.css")
+
+
+def test_many_identical_callouts_cost_no_more_than_as_many_different_ones():
+    """Each title's id is unique in its document: finding the next free one must not rescan
+    the ones before (5,000 identical callouts once took over the 5-second budget)."""
+    import time
+
+    def seconds(text: str) -> float:
+        start = time.perf_counter()
+        markup.render_markdown(text, time_limit=None)
+        return time.perf_counter() - start
+
+    same = '!!! note "Same"\n    Same words.\n\n' * 3000
+    different = "".join(f'!!! note "Title {n}"\n    Words {n}.\n\n' for n in range(3000))
+    same_time = min(seconds(same) for _ in range(2))
+    different_time = min(seconds(different) for _ in range(2))
+    assert same_time < 1.5 * different_time + 0.1, (same_time, different_time)
+    html = markup.render_markdown(same).html
+    assert html.count('id="callout-') == len(set(re.findall(r'id="(callout-[^"]+)"', html))) == 3000
