@@ -242,7 +242,7 @@ def plan_digest(period_text: str, config: SiteConfig, editor: str | None) -> tup
         [
             "---",
             f"editor: {yaml_quote(name)}",
-            f"# title: {period.label}: what we learned",
+            f"# title: {yaml_quote(period.label + ': what we learned')}",
             "# summary: One sentence for the email preheader and the feed.",
             "# picks:",
             f"#   - the-slug-of-a-post-published-in-{period.key}",

@@ -98,6 +98,13 @@ def test_new_digest_writes_an_edition_file_that_builds(
         <p>Introduce this edition in a sentence or two
         """,
     )
+    # Its commented-out title and summary are valid once uncommented.
+    path = site.root / "content/digests/2020-04.md"
+    path.write_text(path.read_text().replace("# title:", "title:").replace("# summary:", "summary:"))
+    built = build_site({})
+    assert built.problems == []
+    built.assert_lines("digest/2020-04/index.html", "edition|/digest/2020-04/|Digest Group|")
+    assert "title: \"April 2020: what we learned\"" in path.read_text()
     # A second edition for the same month is refused, and the first one is kept.
     before = (site.root / "content/digests/2020-04.md").read_text()
     assert _new(site.root, "digest", "2020-04") == 1
