@@ -233,6 +233,31 @@ class _BasePathExtension(Extension):
         md.treeprocessors.register(_BasePath(md, self.base_path), "qsite_base_path", 0)
 
 
+_CALLOUT_LINE = re.compile(r"^ {0,3}!!! ?([\w-]+)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def unknown_callouts(text: str) -> list[tuple[int, str, str | None]]:
+    """(line within ``text``, from 0; the word; the nearest kind) for each ``!!! word`` naming
+    no kind qsite styles. It still renders, as a neutral callout, so the build only warns: a
+    typo (``!!! waring``) would otherwise lose its colour without anyone noticing."""
+    if "!!!" not in text:
+        return []
+    from qsite.problems import did_you_mean
+
+    known = [*CALLOUTS, *CALLOUT_ALIASES, PULLQUOTE]
+    found: list[tuple[int, str, str | None]] = []
+    fenced = False
+    for number, line in enumerate(text.splitlines()):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _CALLOUT_LINE.match(line)
+        if match and match.group(1).lower() not in known:
+            found.append((number, match.group(1), did_you_mean(match.group(1), known)))
+    return found
+
+
 class _Admonitions(AdmonitionProcessor):
     """The admonition extension's block parser, with our titles: ``!!! finding`` is titled
     "Key finding", and a pull-quote has no title unless it names whom it quotes."""

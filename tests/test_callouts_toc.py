@@ -224,3 +224,15 @@ def test_many_identical_callouts_cost_no_more_than_as_many_different_ones():
     assert same_time < 1.5 * different_time + 0.1, (same_time, different_time)
     html = markup.render_markdown(same).html
     assert html.count('id="callout-') == len(set(re.findall(r'id="(callout-[^"]+)"', html))) == 3000
+
+
+def test_an_unknown_callout_kind_is_a_warning_at_its_line_with_did_you_mean(build_site: BuildSite):
+    body = "Intro.\n\n!!! waring \"Careful\"\n    Text.\n\n```\n!!! not-a-callout-in-code\n```\n\n!!! zebra\n    Odd.\n"
+    site = build_site({**TINY_BASE, "content/posts/2020-04-01-a.md": post("A", "2020-04-01", body=body)})
+    assert site.messages() == [
+        "content/posts/2020-04-01-a.md:8: warning: '!!! waring' is not a kind of callout, so it is shown plainly"
+        "\n    fix: did you mean '!!! warning'?",
+        "content/posts/2020-04-01-a.md:15: warning: '!!! zebra' is not a kind of callout, so it is shown plainly"
+        "\n    fix: use one of: note, tip, warning, finding, quote",
+    ]
+    assert 'class="callout callout-waring"' in site.read("posts/a/index.html")
