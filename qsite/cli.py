@@ -164,7 +164,10 @@ def run_clean(args: argparse.Namespace) -> int:
 
 
 def new_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("title", help='the post\'s title, in quotes: "What we learned from huddles"')
+    parser.add_argument(
+        "title", help='the post\'s title, in quotes: "What we learned from huddles"; or "comment" (then POST)'
+    )
+    parser.add_argument("target", nargs="?", metavar="POST", help="after 'comment': the slug of the post it is on")
     parser.add_argument(
         "--theme",
         "-t",
@@ -179,9 +182,32 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--draft", action="store_true", help="mark it as a draft, so it is not published")
     parser.add_argument("--slug", metavar="NAME", help="the URL name, if not made from the title")
+    parser.add_argument("--reply-to", metavar="NAME", help="comment: the file name (no .md) of the comment it answers")
+    parser.add_argument("--role", metavar="TEXT", help="comment: shown beside the commenter's name")
+
+
+def run_new_comment(args: argparse.Namespace) -> int:
+    """``qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]`` (qsite/new.py)."""
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewComment, new_comment
+
+    if len(args.author) != 1:
+        print_problems([Problem("--author", None, "give the commenter's name once: --author NAME")])
+        return EXIT_USAGE
+    config = configure(args.source)
+    today = now_for(Options()).astimezone(config.tz).date()
+    comment = NewComment(args.target, args.author[0], args.reply_to, args.role)
+    print(new_comment(args.source, config, comment, today).as_posix())
+    return EXIT_OK
 
 
 def run_new(args: argparse.Namespace) -> int:
+    if args.title == "comment" and args.target is not None:
+        return run_new_comment(args)
+    if args.target is not None or args.reply_to is not None or args.role is not None:
+        print_problems([Problem("qsite new", None, "a post takes one title, in quotes; --reply-to and --role are for "
+                                "comments", 'qsite new "Title" or qsite new comment POST --author NAME')])
+        return EXIT_USAGE
     from qsite.build import Options, configure, now_for
     from qsite.new import NewPost, new_post
     from qsite.theme_prompt import ask_themes
@@ -350,9 +376,10 @@ COMMANDS = (
     ),
     Command(
         "new",
-        "start a new post in content/posts/",
+        "start a new post in content/posts/, or a comment",
         "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path. "
-        "It never overwrites a file.",
+        "'qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]' writes a comment on the post "
+        "with that slug in content/comments/POST/ instead. It never overwrites a file.",
         run_new,
         (source_option,),
         new_arguments,
