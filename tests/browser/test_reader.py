@@ -23,10 +23,12 @@ PAGE_KINDS: list[tuple[str, str]] = [
     ("themes", "/themes/"),
     ("theme", "/themes/staff-wellbeing/"),
     ("post-with-image-and-comments", "/posts/running-virtual-huddles/"),
-    ("post-with-code", "/posts/run-charts-for-small-teams/"),
+    ("post-with-code-and-a-reply", "/posts/run-charts-for-small-teams/"),  # a profiled author, a thread
     ("post-with-table", "/posts/second-wave-what-we-kept/"),
     ("tags", "/tags/"),
     ("tag", "/tags/huddles/"),
+    ("authors", "/authors/"),
+    ("author", "/authors/qi-hub/"),
     ("archive", "/archive/"),
     ("search", "/search/"),
     ("search-results", "/search/?q=huddle"),
