@@ -159,3 +159,26 @@ def test_editing_a_profile_rebuilds_the_bylines_that_show_it(build_site):
     assert "(Head of Q)" in site.read("posts/a/index.html")
     site = build_site({**files, "content/authors/penny.md": PENNY.replace("Head of Q", "Director")})
     assert "(Director)" in site.read("posts/a/index.html")
+
+
+def test_a_profile_picture_is_shown_with_its_alt_text_and_must_be_on_the_site(build_site):
+    picture = "image: /images/penny.png\nimage_alt: Penny at a whiteboard\n"
+    site = build_site(
+        {
+            **BASE,
+            "content/images/penny.png": b"\x89PNG\r\n\x1a\n",
+            "content/authors/penny.md": PENNY.replace("---\nname:", "---\n" + picture + "name:"),
+        }
+    )
+    site.assert_lines(
+        "authors/penny/index.html",
+        '<img class="author-image" src="/images/penny.png" alt="Penny at a whiteboard" width="96" height="96">',
+    )
+    failed = build_site(
+        {**TINY_BASE, "content/authors/penny.md": "---\nname: Penny\nimage: https://cdn.example.com/p.png\nimage_alt: P\n---\n"},
+        expect_ok=False,
+    )
+    assert (
+        "content/authors/penny.md:3: error: image should be a path on this site starting with '/', "
+        "not 'https://cdn.example.com/p.png'"
+    ) in "\n".join(failed.messages())
