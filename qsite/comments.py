@@ -66,6 +66,11 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener noreferrer"
 
+# Levels of replies shown nested; the replies below the last level are listed side by side in
+# it. Deeper nesting helps nobody reading on a phone, and each level costs the templates and the
+# build cache a level of recursion.
+MAX_DEPTH = 6
+
 
 @dataclass(frozen=True)
 class CommentFields:
@@ -345,8 +350,7 @@ def _thread(
 
     made: list[Comment] = []
 
-    def make(r: _Read, parent: str | None) -> Comment:
-        replies = tuple(make(child, r.fields.author) for child in children[r.name] if child.name != r.name)
+    def make(r: _Read, parent: str | None, replies: tuple[Comment, ...]) -> Comment:
         comment = Comment(
             source=r.doc.rel,
             post_slug=r.post_slug,
@@ -365,25 +369,41 @@ def _thread(
         made.append(comment)
         return comment
 
+    def nest(r: _Read, parent: str | None, depth: int) -> Comment:
+        if depth < MAX_DEPTH:
+            return make(r, parent, tuple(nest(c, r.fields.author, depth + 1) for c in children[r.name]))
+        # The deepest level shown: everything below it lines up beside each other, in thread
+        # order, each still saying whom it answers (found without recursion: a chain of
+        # replies can be as long as the public makes it).
+        below: list[Comment] = []
+        stack = [(c, r.fields.author) for c in reversed(children[r.name])]
+        while stack:
+            child, answers = stack.pop()
+            below.append(make(child, answers, ()))
+            stack += [(c, child.fields.author) for c in reversed(children[child.name])]
+        return make(r, parent, tuple(below))
+
     for root in children[None]:
-        make(root, None)
+        nest(root, None, 1)
     return tuple(sorted(made, key=lambda c: c.sort_key))
 
 
 def _report_loops(items: list[_Read], by_name: Mapping[str, _Read], problems: Problems) -> None:
     """Comments that reply to each other in a circle have no place in a thread: each one on a
     loop is reported once, at its ``reply_to`` line, with the whole loop spelled out."""
-    on_loop: set[str] = set()
+    done: set[str] = set()  # walked already, so each comment is walked once however long the thread
     for r in items:
         chain: list[str] = []
+        seen: set[str] = set()
         name: str | None = r.name
-        while name is not None and name in by_name and name not in chain and name not in on_loop:
+        while name is not None and name in by_name and name not in seen and name not in done:
             chain.append(name)
+            seen.add(name)
             name = by_name[name].fields.reply_to
-        if name is None or name not in chain:
+        done.update(chain)
+        if name is None or name not in seen:
             continue
         loop = chain[chain.index(name):]
-        on_loop.update(loop)
         for member in loop:
             m = by_name[member]
             problems.add(

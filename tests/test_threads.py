@@ -130,3 +130,19 @@ def test_each_thread_mistake_is_an_error_at_its_line(build_site):
     for message in expected:
         assert message in text
     assert site.error is not None and site.error.exit_code == 1
+
+
+def test_a_very_long_chain_of_replies_nests_only_so_deep_and_builds(build_site):
+    """Each reply answering the one before, 300 times: nested as deep as MAX_DEPTH, then side
+    by side, each still naming whom it answers; no recursion limit is reached anywhere."""
+    from qsite.comments import MAX_DEPTH
+
+    chain = {"c0": comment("Person 0", "2020-04-10")}
+    for i in range(1, 300):
+        chain[f"c{i}"] = comment(f"Person {i}", "2020-04-10", reply_to=f"c{i - 1}")
+    site = build_site(thread_files(**chain))
+    lines = site.read("posts/huddles/index.html").splitlines()
+    assert lines[0] == "c0|Person 0|None|None||None|"
+    assert lines[MAX_DEPTH - 1] == "  " * (MAX_DEPTH - 1) + f"c{MAX_DEPTH - 1}|Person {MAX_DEPTH - 1}|None|Person {MAX_DEPTH - 2}||None|"
+    assert lines[299] == "  " * MAX_DEPTH + "c299|Person 299|None|Person 298||None|"
+    assert lines[-1] == "count=300"
