@@ -316,6 +316,21 @@ def run_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- qsite diff ---------------------------------------------------------------------------------
+
+
+def diff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old", type=Path, metavar="OLD_OUTPUT", help="the output folder before the change")
+    parser.add_argument("new", type=Path, metavar="NEW_OUTPUT", help="the output folder after it")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from qsite.diff import compare, markdown
+
+    print(markdown(compare(args.old, args.new)), end="")
+    return EXIT_OK
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -387,6 +402,11 @@ COMMANDS = (
         (source_option, site_options, output_option),
         digest_arguments,
     ),
+    Command("diff", "list the pages two builds differ in, as Markdown",
+            "Compare two output folders (before and after a change) and print, as Markdown, the pages added, "
+            "changed and removed, with their titles and addresses: the pull-request preview's summary. "
+            "Exit 0 (also when they differ); 2 if a folder is missing.",
+            run_diff, (), diff_arguments),
 )
 
 
