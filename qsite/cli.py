@@ -23,11 +23,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qsite import __version__, summaries
 from qsite.interrupt import STOP_SIGNALS, exit_status, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
+
+if TYPE_CHECKING:  # imported by the commands that need them, not at start-up
+    from qsite.build import BuildResult
+    from qsite.digest import Edition
+    from qsite.mailer import Smtp
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -336,7 +341,7 @@ def run_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _digest_smtp(args: argparse.Namespace) -> Any:
+def _digest_smtp(args: argparse.Namespace) -> Smtp | None:
     """The mail server for --send (from the environment), after refusing what cannot be sent."""
     if args.again and not args.send:
         raise ConfigError([Problem("--again", None, "--again only goes with --send")])
@@ -350,7 +355,7 @@ def _digest_smtp(args: argparse.Namespace) -> Any:
     return mailer.smtp_from_env()
 
 
-def _mail_digest(args: argparse.Namespace, result: Any, edition: Any, smtp: Any) -> int:
+def _mail_digest(args: argparse.Namespace, result: BuildResult, edition: Edition, smtp: Smtp | None) -> int:
     from datetime import UTC, datetime
 
     from qsite import email, mailer
@@ -369,6 +374,7 @@ def _mail_digest(args: argparse.Namespace, result: Any, edition: Any, smtp: Any)
         if sent and not args.again:
             raise ConfigError([Problem(mailer.SENT_FILE, None, f"the {edition.label} edition was already sent "
                                        f"({sent[-1].sent}, to {sent[-1].to})", "add --again to send it once more")])
+        assert smtp is not None  # _digest_smtp made it for --send
         mailer.send(message, smtp)
         record = mailer.Sending(edition.key, now.isoformat(timespec="seconds"), message["To"], message["Message-ID"])
         path = mailer.record_sent(args.source, record)
