@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from qsite import cli
 from qsite.mailer import SENT_FILE, read_sent
@@ -280,3 +283,58 @@ def test_a_damaged_record_stops_sending(site: Path, inbox: Inbox, capsys: pytest
     assert cli.main(["digest", "2020-04", "--send", "--source", str(site)]) == 2
     assert f"{SENT_FILE}:2: error: each sending needs sent, to and message_id" in capsys.readouterr().err
     assert inbox.envelopes == []
+
+
+@pytest.fixture
+def certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server certificate for 127.0.0.1 that this test's clients trust (through SSL_CERT_FILE,
+    which ssl.create_default_context reads): TLS is verified exactly as against a real server."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def _editor_only(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"editor", b"pw-1")
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_send_over_tls_with_a_login(site: Path, certificate: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str], security: str) -> None:
+    box = Inbox(free_port())
+    # (aiosmtpd offers AUTH over implicit TLS only if told not to wait for STARTTLS)
+    tls: dict[str, Any] = ({"tls_context": certificate, "require_starttls": True, "auth_require_tls": True}
+                           if security == "starttls" else {"ssl_context": certificate, "auth_require_tls": False})
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, authenticator=_editor_only, **tls)
+    controller.start()
+    try:
+        for name, value in {"HOST": "127.0.0.1", "PORT": str(box.port), "SECURITY": security,
+                            "USER": "editor", "PASSWORD": "wrong"}.items():
+            monkeypatch.setenv(f"QSITE_SMTP_{name}", value)
+        assert cli.main(["digest", "2020-04", "--send", "--source", str(site)]) == 2
+        assert "the mail server did not take the digest" in capsys.readouterr().err
+        assert box.envelopes == [] and not (site / SENT_FILE).exists()
+
+        monkeypatch.setenv("QSITE_SMTP_PASSWORD", "pw-1")
+        assert cli.main(["digest", "2020-04", "--send", "--source", str(site)]) == 0
+        assert len(box.envelopes) == 1 and [s.period for s in read_sent(site)] == ["2020-04"]
+    finally:
+        controller.stop()
+
+
+def test_starttls_never_falls_back_to_plain_text(site: Path, inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("QSITE_SMTP_SECURITY", "starttls")  # the inbox server offers no STARTTLS
+    monkeypatch.setenv("QSITE_SMTP_USER", "editor")
+    monkeypatch.setenv("QSITE_SMTP_PASSWORD", "pw-1")
+    assert cli.main(["digest", "2020-04", "--send", "--source", str(site)]) == 2
+    assert "STARTTLS extension not supported by server" in capsys.readouterr().err
+    assert inbox.envelopes == [] and not (site / SENT_FILE).exists()
