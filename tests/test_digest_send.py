@@ -338,3 +338,9 @@ def test_starttls_never_falls_back_to_plain_text(site: Path, inbox: Inbox, monke
     assert cli.main(["digest", "2020-04", "--send", "--source", str(site)]) == 2
     assert "STARTTLS extension not supported by server" in capsys.readouterr().err
     assert inbox.envelopes == [] and not (site / SENT_FILE).exists()
+
+
+def test_qsite_digest_says_how_to_send_the_edition(site: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["digest", "2020-04", "--source", str(site), "--output", str(tmp_path / "out")]) == 0
+    assert "send it:     qsite digest 2020-04 --send  (or --eml FILE for a mail client)" in capsys.readouterr().out
