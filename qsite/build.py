@@ -28,11 +28,24 @@ from qsite.digest import Digest
 from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
 from qsite.incremental import Engine, valid_until
-from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
+from qsite.model import (
+    Meta,
+    Page,
+    Post,
+    SeriesDef,
+    Site,
+    check_collisions,
+    check_shared_slugs,
+    is_published,
+    make_page,
+    make_post,
+    read_meta,
+)
 from qsite.parallel import Workers
 from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
+from qsite.series import check_series, read_series
 from qsite.urls import Urls
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover, remove_output
 
@@ -122,6 +135,7 @@ class Content:
     assets: list[Asset]
     warnings: list[Problem]
     seen: list[str]  # every source file, for the engine to forget deleted ones
+    series: dict[str, SeriesDef] = field(default_factory=dict)  # content/series/ (qsite/series.py)
 
 
 def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
@@ -150,11 +164,15 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     problems = found.problems
     docs = engine.documents(found.sources, _parse_chunk, workers, problems)
     metas = engine.metas(  # digest editions and comments are read below, by their own steps
-        [d for d in docs if d is not None and d.kind not in ("digest", "comment")],
+        [d for d in docs if d is not None and d.kind not in ("digest", "comment", "series")],
         lambda doc, mine: read_meta(doc, config, mine),
         problems,
     )
-    check_collisions(metas, problems)
+    check_collisions(metas, problems, config.permalinks.post)
+    series_docs = [d for d in docs if d is not None and d.kind == "series"]
+    series = read_series(series_docs, config.base_path, config.markdown_time_limit, problems, engine.html)
+    check_series(metas, series, problems)
+    check_shared_slugs(metas, [d for d in docs if d is not None], problems)
     curations = read_curations(
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future,
@@ -173,7 +191,7 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         raise ContentError(problems.items)
     clock.lap("markdown")
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen)
+    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen, series)
 
 
 def make_site(config: SiteConfig, options: Options, content: Content, engine: Engine) -> Site:
@@ -184,12 +202,12 @@ def make_site(config: SiteConfig, options: Options, content: Content, engine: En
     pairs = [(m, b) for m, b in zip(content.published, content.bodies, strict=True) if b is not None]
     for m, b in pairs:
         if m.kind == "post":
-            post = make_post(m, b, urls, now)
+            post = make_post(m, b, urls, now, config.permalinks.post)
             engine.made_post(post, m)
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)
     pages: list[Page] = sorted((make_page(m, b, urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
-    return Site(config, tuple(posts), tuple(pages), urls, content.comments)
+    return Site(config, tuple(posts), tuple(pages), urls, content.comments, content.series)
 
 
 def group_site(site: Site, content: Content, options: Options, engine: Engine) -> tuple[Groups, Digest]:
