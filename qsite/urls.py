@@ -128,8 +128,8 @@ ALIAS_FILE_ENDINGS = (".html", ".htm")
 def alias_path(text: str) -> str:
     """An editor's old address (``/2019/03/old-name`` or ``/old.html``) → the site-relative
     path of its redirect page (``2019/03/old-name/``, ``old.html``); raises ValueError with a
-    message saying what is wrong. A folder address always ends in ``/``, so ``/old`` and
-    ``/old/`` are one alias (a static host answers ``/old`` from ``old/index.html``)."""
+    message saying what is wrong. A folder address always ends in ``/``, so ``/old``, ``/old/``
+    and ``/old/index.html`` are one alias (a static host answers all three from ``old/index.html``)."""
     if not text.startswith("/"):
         raise ValueError(f"the alias {text!r} must start with / (an address on this site, from its root)")
     if any(c in text for c in "?#\\") or any(c.isspace() or ord(c) < 32 for c in text):
@@ -140,6 +140,8 @@ def alias_path(text: str) -> str:
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"the alias {text!r} has an empty, . or .. part")
     last = parts[-1]
+    if last == "index.html" and len(parts) > 1:  # /old/index.html is the folder /old/: one page
+        return "/".join(parts[:-1]) + "/"
     if not text.endswith("/") and "." in last:
         if not last.lower().endswith(ALIAS_FILE_ENDINGS):
             raise ValueError(

@@ -198,7 +198,7 @@ def test_bad_aliases_are_errors_at_their_lines(build_site: BuildSite) -> None:
         **TINY_BASE,
         "content/posts/2020-04-09-huddles.md": post(
             "Huddles", "2020-04-09",
-            aliases="\n  - old/huddles/\n  - /a/../b/\n  - /huddles.php\n  - /x?y=1\n  - /same/\n  - /same",
+            aliases="\n  - old/huddles/\n  - /a/../b/\n  - /huddles.php\n  - /x?y=1\n  - /same/\n  - /same\n  - /same/index.html",
         ),
     }, expect_ok=False)
     assert [p.location() + ": " + p.message for p in site.problems] == [
@@ -209,6 +209,7 @@ def test_bad_aliases_are_errors_at_their_lines(build_site: BuildSite) -> None:
         "only a folder (/old/) or an .html file",
         "content/posts/2020-04-09-huddles.md:9: the alias '/x?y=1' can only be a path: no spaces, ?, # or \\",
         "content/posts/2020-04-09-huddles.md:11: the alias /same is listed twice",
+        "content/posts/2020-04-09-huddles.md:12: the alias /same/index.html is listed twice",
     ]
 
 
