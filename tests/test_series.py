@@ -4,6 +4,8 @@ series, ``series.html`` (conftest) prints the parts in order."""
 
 from __future__ import annotations
 
+import shutil
+
 from conftest import BASE, TINY_BASE, BuildSite, post
 
 NIGHTS = "---\ntitle: Learning from night shifts\n---\nThree teams on **nights**.\n\nMore detail.\n"
@@ -53,6 +55,7 @@ def test_the_series_page_lists_its_parts_in_order_and_the_list_names_it(build_si
     assert site.read("series/index.html") == "/series/nights/|Learning from night shifts|3|\n"
     site.assert_lines("sitemap.xml", "https://example.org/series/\nhttps://example.org/series/nights/")
     # a site without series has no empty list of them
+    shutil.rmtree(site.root / "content")
     plain = build_site({**TINY_BASE, "content/posts/2021-03-04-breaks.md": post("Breaks", "2021-03-04")})
     assert not plain.exists("series/index.html")
     assert "series" not in plain.read("sitemap.xml")
