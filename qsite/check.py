@@ -23,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from qsite import search, urls
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
+from qsite.render import THEME_PATH, template_path
 from qsite.urls import url_path
 
 # Attributes that reference another file of the site, by element.
@@ -134,18 +135,43 @@ def check_site(root: Path, options: Options | None = None) -> Report:
     try:
         result = render_site(config, options)
     except ContentError as exc:
-        return Report(list(exc.problems), rendered=False)
-    problems = list(result.warnings)
+        return Report(list(exc.problems) + placeholders(config.root), rendered=False)
+    problems = list(result.warnings) + placeholders(config.root)
     pages, links, found = check_outputs(result)
     problems += found
     return Report(problems, pages, links)
+
+
+def placeholders(root: Path) -> list[Problem]:
+    """A warning at each line still holding the text ``qsite new`` wrote for the editor to
+    replace (``new.PLACEHOLDERS``): it builds, so only ``--strict`` (CI) stops it going live."""
+    from qsite.content import find_content
+    from qsite.new import PLACEHOLDERS
+
+    found: list[Problem] = []
+    for path, rel, _kind in find_content(root).sources:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if not any(p in text for p in PLACEHOLDERS):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if any(p in line for p in PLACEHOLDERS):
+                found.append(
+                    Problem(
+                        rel, number, "this is still the placeholder text that 'qsite new' wrote",
+                        "replace it with your own words", severity="warning",
+                    )
+                )
+    return found
 
 
 def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:
     """(output file → the post, page or edition file it shows, output file → the template that
     rendered it), as each output's job recorded them: nothing is planned again."""
     sources = {o.path: o.source for o in result.outputs if o.source is not None}
-    templates = {o.path: f"templates/{o.template}" for o in result.outputs if o.template is not None}
+    root = result.config.root  # the site's own template, or the default theme's (render.template_path)
+    names = {o.template for o in result.outputs if o.template is not None}
+    where = {name: template_path(root, name) for name in names}
+    templates = {o.path: where[o.template] for o in result.outputs if o.template is not None}
     return sources, templates
 
 
@@ -327,8 +353,9 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
         where, line = _written_in(written, root, finder, plain)
         if where is None:  # made by a template expression, not typed: name the likeliest
             shared = len({templates.get(p) for p in pages}) > 1  # several templates: their base
-            base = (root / "templates/base.html").is_file()
-            where = "templates/base.html" if shared and base else templates.get(first.page, "templates")
+            base = template_path(root, "base.html")  # the default theme's pages all extend its base
+            own = base.startswith("templates/") or templates.get(first.page, "").startswith(THEME_PATH)
+            where = base if shared and own else templates.get(first.page, "templates")
         message = first.message
         if len(pages) > 1:
             message += f" (on {len(pages)} pages, e.g. {result.config.base_path}{url_path(pages[0])})"
