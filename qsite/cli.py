@@ -316,6 +316,32 @@ def run_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- qsite theme ---------------------------------------------------------------------------------
+
+
+def theme_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("copy", "list"), help="copy templates into templates/, or list them")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="templates or folders to copy: post.html, partials… (default: all)"
+    )
+
+
+def run_theme(args: argparse.Namespace) -> int:
+    from qsite import scaffold
+
+    if args.action == "list":
+        mine = scaffold.overridden(args.source, scaffold.theme_files())
+        for rel in scaffold.theme_files():
+            print(f"{rel}  (overridden by templates/{rel})" if rel in mine else rel)
+        return EXIT_OK
+    written = scaffold.copy_theme(args.source, args.names)
+    for rel in written.created:
+        print(f"Copied {rel}")
+    for rel in written.kept:
+        print(f"Kept {rel}: it exists, and qsite theme copy never overwrites a file", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -386,6 +412,16 @@ COMMANDS = (
         run_digest,
         (source_option, site_options, output_option),
         digest_arguments,
+    ),
+    Command(
+        "theme",
+        "copy the default theme's templates into templates/ to customise them",
+        "qsite theme copy [NAME ...]: copy templates of qsite's default theme (all of them without a NAME) "
+        "into the site's templates/, where each file replaces the theme's of the same name. Existing files "
+        "are never overwritten. qsite theme list: every template, and which the site overrides.",
+        run_theme,
+        (source_option,),
+        theme_arguments,
     ),
 )
 
