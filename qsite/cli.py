@@ -415,7 +415,7 @@ COMMANDS = (
     ),
     Command(
         "theme",
-        "copy the default theme's templates into templates/ to customise them",
+        "copy default templates into templates/ to customise them",
         "qsite theme copy [NAME ...]: copy templates of qsite's default theme (all of them without a NAME) "
         "into the site's templates/, where each file replaces the theme's of the same name. Existing files "
         "are never overwritten. qsite theme list: every template, and which the site overrides.",
