@@ -342,6 +342,39 @@ def run_theme(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- qsite init ----------------------------------------------------------------------------------
+
+
+def init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                        help="where to start the site (default: the current folder)")
+    parser.add_argument("--title", default="", help="the site's name")
+    parser.add_argument("--base-url", default="", metavar="ADDRESS", help="the address it will be published at")
+    parser.add_argument("--theme", action="append", default=[], metavar='"SLUG=Title"',
+                        help="a theme of the site; repeat for several")
+    parser.add_argument("--contact", default="", metavar="EMAIL_OR_URL",
+                        help="where readers report an accessibility problem (default: the About page)")
+    parser.add_argument("--force", action="store_true",
+                        help="add the missing files to a folder that is not empty (nothing is overwritten)")
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from qsite import scaffold
+    from qsite.build import Options, now_for
+
+    site = scaffold.NewSite(args.title, args.base_url, tuple(scaffold.parse_theme(t) for t in args.theme), args.contact)
+    if not (site.title and site.base_url and site.themes) and sys.stdin is not None and sys.stdin.isatty():
+        site = scaffold.ask_new_site(site, input, print)
+    today = now_for(Options()).astimezone(scaffold.TIMEZONE).date()  # site.yaml's timezone
+    written = scaffold.init_site(args.folder, site, today, force=args.force)
+    for rel in written.created:
+        print(f"Created {(args.folder / rel).as_posix()}")
+    for rel in written.kept:
+        print(f"Kept {(args.folder / rel).as_posix()}: it exists; qsite init never overwrites a file", file=sys.stderr)
+    print(f"Next: cd {args.folder} && qsite serve (preview), then read README.md to publish on GitHub Pages.")
+    return EXIT_OK
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -359,6 +392,17 @@ class Command:
 
 
 COMMANDS = (
+    Command(
+        "init",
+        "start a new site in a folder",
+        "Write a new site: site.yaml (commented), a welcome post per theme, an About page, .gitignore, "
+        "requirements.txt pinning this qsite, the GitHub workflows that check and publish it, and a README "
+        "for its editors. Asks on a terminal for what the options leave out. Refuses a folder that is not "
+        "empty unless --force, and never overwrites a file.",
+        run_init,
+        (),
+        init_arguments,
+    ),
     Command(
         "build",
         "build the site into the output folder",
