@@ -191,7 +191,7 @@ ACCESSIBILITY = Schema(
                 "Email address or URL where readers report an accessibility problem, or a page of the site "
                 "(`/about/#contact`). `qsite check --strict` warns while it is unset.", ""),
         Field("reviewed", Day(), "Date the statement was last reviewed, YYYY-MM-DD.", None),
-        Field("standard", Text(), "The standard the site is tested against.", "WCAG 2.2 level AA"),
+        Field("standard", Text(), "The standard the site aims to meet.", "WCAG 2.2 level AA"),
         Field("known_issues", ListOf(Text("each of {name} should be a line of text")),
                 "Parts of the site known not to meet the standard, one line each.", ()),
         Field("testing", Text(collapse=True),
