@@ -113,7 +113,7 @@ class NewSite:
 
 def parse_theme(value: str) -> tuple[str, str]:
     """``--theme "slug=Title"`` (or just ``"Title"``, slug made from it) → (slug, title)."""
-    from qsite.urls import slugify
+    from qsite.urls import SLUG_RE, slugify
 
     slug, sep, title = value.partition("=")
     if not sep:
@@ -122,6 +122,9 @@ def parse_theme(value: str) -> tuple[str, str]:
     if not slug or not title:
         raise ConfigError([Problem("--theme", None, f"{value!r} is not a theme",
                                    'write it as slug=Title, e.g. --theme "mental-health=Mental health"')])
+    if not SLUG_RE.fullmatch(slug):
+        raise ConfigError([Problem("--theme", None, f"{slug!r} is not a valid theme slug (its address, "
+                                   "/themes/<slug>/)", f'use --theme "{slugify(slug) or "theme"}={title}"')])
     return slug, title
 
 

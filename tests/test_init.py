@@ -86,7 +86,8 @@ def test_init_refuses_a_folder_that_is_not_empty_and_force_never_overwrites(tmp_
 
 
 @pytest.mark.parametrize(("args", "where"), [
-    (["--title", "T", "--base-url", "https://example.org/", "--theme", "Bad Slug!=Bad"], "site.yaml"),
+    (["--title", "T", "--base-url", "https://example.org/", "--theme", "Bad Slug!=Bad"], "--theme"),
+    (["--title", "T", "--base-url", "https://example.org/", "--theme", "a=A", "--theme", "a=B"], "site.yaml"),
     (["--title", "T", "--base-url", "ftp://example.org/", "--theme", "a=A"], "--base-url"),
     (["--base-url", "https://example.org/", "--theme", "a=A"], "--title"),
     (["--title", "T", "--base-url", "https://example.org/"], "--theme"),
