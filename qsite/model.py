@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.markup import Rendered, plain_text, rebase_links
+from qsite.markup import Rendered, TocEntry, contents, plain_text, rebase_links
 from qsite.problems import Problems
 from qsite.schema import (
     MAX_SLUG,
@@ -72,6 +72,51 @@ class Meta:
     featured: bool
     body: str
     line: int  # where the body starts, for problems found while rendering it
+    toc: bool | None = None  # front matter's toc: true/false; None: by the number of headings
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One name in a post's byline. ``url`` is the author's page (None for a free-text name);
+    ``kind`` is the schema.org type: the profile's ``type``, or for a free-text name a guess."""
+
+    name: str
+    role: str | None = None
+    url: str | None = None
+    kind: str = "Person"
+    website: str | None = None  # for JSON-LD: the profile's own url, else its page's permalink
+    id: str | None = None
+
+
+PERSON = "person"
+
+
+@dataclass(frozen=True)
+class Author:
+    """An author profile (``content/authors/<id>.md``, read by qsite/authors.py), complete:
+    its page's addresses and its bio rendered."""
+
+    id: str
+    name: str
+    role: str | None
+    organisation: str | None
+    type: str  # "person" or "organisation"
+    website: str | None  # the profile's own ``url``
+    image: str | None  # with the site's base path
+    image_alt: str | None
+    bio_html: str
+    source: str
+    path: str  # "authors/<id>/"
+    url: str
+    feed_url: str
+    permalink: str
+
+    @property
+    def schema_type(self) -> str:
+        return "Person" if self.type == PERSON else "Organization"
+
+    def credit(self) -> Credit:
+        return Credit(self.name, self.role, self.url, self.schema_type, self.website or self.permalink, self.id)
 
 
 @dataclass(frozen=True)
@@ -94,6 +139,8 @@ class Post:
     path: str  # site-relative URL path, "posts/<slug>/"
     url: str  # with the base path, for links
     permalink: str  # absolute, for feeds and canonical links
+    toc: tuple[TocEntry, ...] = ()  # the table of contents to show (markup.contents); () for none
+    credits: tuple[Credit, ...] = ()  # one per name of ``authors``, from content/authors/ (qsite/authors.py)
 
     @property
     def html(self) -> str:
@@ -133,6 +180,7 @@ class Site:
     pages: tuple[Page, ...]
     urls: Urls
     comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
+    authors: Mapping[str, Author] = field(default_factory=dict)  # profile id → profile (content/authors/)
 
 
 @dataclass(frozen=True)
@@ -153,6 +201,7 @@ class FrontMatter:
     updated: datetime | None = None
     takeaways: tuple[str, ...] = ()
     featured: bool = False
+    toc: bool | None = None
 
 
 class TagName(Text):
@@ -258,6 +307,10 @@ POST = Schema(
             (),
         ),
         Field("featured", Bool(), "`true` to list the post among the editor's picks.", False),
+        Field(
+            "toc", Bool(), "`true` or `false` to show or hide the table of contents; without it, a post with "
+            "three or more second-level headings (`## …`) shows one.", default_doc="by the number of headings",
+        ),
     ),
     FrontMatter,
     unknown="unknown front-matter field '{key}'",
@@ -321,6 +374,7 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     if doc.kind == "post":
         if meta.get("date") is not None:
             when = fm.date  # None if the schema reported it
+            _warn_date_mismatch(rel, name_match, when, doc.line("date"), problems)
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
@@ -371,10 +425,29 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         featured=fm.featured,
         body=doc.body,
         line=doc.body_line,
+        toc=fm.toc,
     )
 
 
-def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Post:
+def _warn_date_mismatch(
+    rel: str, name_match: re.Match[str] | None, when: datetime | None, line: int | None, problems: Problems
+) -> None:
+    """A file named 2020-04-09-… whose ``date:`` says another day: lists sort by one, the
+    editor's folder by the other, so say which line disagrees (a warning: either may be right)."""
+    if name_match is None or when is None or name_match.group(1) == when.date().isoformat():
+        return
+    problems.add(
+        rel,
+        line,
+        f"the file name says {name_match.group(1)} but 'date:' says {when.date().isoformat()}",
+        f"rename the file to {when.date().isoformat()}-{name_match.group(2)}.md, or correct the date",
+        severity="warning",
+    )
+
+
+def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime, credits: tuple[Credit, ...] = ()) -> Post:
+    """``credits``: the byline's names as ``authors.credits`` resolves them (profiles); the
+    names the post shows (``authors``) are theirs."""
     assert meta.date is not None  # read_meta guarantees it for posts
     path = urls.post_path(meta.slug)
     url = site_urls.url(path)
@@ -388,7 +461,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         updated=meta.updated,
         themes=meta.themes,
         tags=meta.tags,
-        authors=meta.authors,
+        authors=tuple(c.name for c in credits) if credits else meta.authors,
         summary=summary,
         summary_html=summary_html,
         draft=meta.draft,
@@ -399,6 +472,8 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         path=path,
         url=url,
         permalink=site_urls.absolute(path),
+        toc=contents(body.toc, meta.toc),
+        credits=credits,
     )
 
 
@@ -422,6 +497,23 @@ def _escape(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | None], metas: list[Meta]) -> set[str]:
+    """The slugs of posts whose own front matter (or YAML) was rejected: the slug of the file
+    name and any ``slug:`` it gives. A comment or digest pick naming one of them is not told
+    again that the post does not exist: the post's own error says what to fix (one error, at
+    its cause)."""
+    names: set[str] = set()
+    for (_path, rel, kind), doc in zip(sources, docs, strict=True):
+        if kind != "post":
+            continue
+        stem = PurePosixPath(rel).stem
+        match = FILENAME_DATE.match(stem)
+        names.add(slugify(match.group(2) if match else stem))
+        if doc is not None and isinstance(doc.meta.get("slug"), str):
+            names.add(doc.meta["slug"])
+    return names - {m.slug for m in metas if m.kind == "post"}
 
 
 def check_collisions(metas: list[Meta], problems: Problems) -> None:

@@ -1,4 +1,10 @@
-"""``qsite new``: write the skeleton of a post, so an editor starts from valid front matter.
+"""``qsite new``: write the skeleton of a post (or a digest edition), so an editor starts from
+valid front matter.
+
+``qsite new [KIND] WORDS…``: the first word picks a kind of file from ``KINDS`` (``post`` when it
+names none), so ``qsite new "What we learned"`` stays the way to start a post and each kind adds
+one entry. The text each kind writes for the editor to replace is listed in ``PLACEHOLDERS``:
+``qsite check --strict`` fails while any of it is left in a file.
 
 Titles come from the command line and can hold anything (``Huddles: what "we" learned``,
 ``Café``, ``123``, ``yes``), so every text value is written as a double-quoted YAML scalar:
@@ -15,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from qsite.config import SiteConfig
 from qsite.problems import ConfigError, ContentError, Problem, did_you_mean
@@ -23,6 +29,8 @@ from qsite.schema import MAX_SLUG, short_slug, too_long
 from qsite.urls import SLUG_RE, slugify, tag_slug
 
 POSTS = Path("content") / "posts"
+DIGESTS = Path("content") / "digests"
+KINDS = ("post", "digest", "comment")  # `qsite new KIND …`; "post" when the first word is none of these
 
 # Characters YAML does not allow raw in a document (its "printable" set, YAML 1.1 §5.1 as
 # PyYAML's reader enforces it), plus the line breaks a double-quoted scalar would fold.
@@ -30,8 +38,12 @@ _NOT_PRINTABLE = re.compile(
     "[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
 )
 
-BODY = """\
-Start with a sentence or two saying what this post is about: lists and link previews show this
+POST_PLACEHOLDER = "Start with a sentence or two saying what this post is about"
+DIGEST_PLACEHOLDER = "Introduce this edition in a sentence or two"
+PLACEHOLDERS = (POST_PLACEHOLDER, DIGEST_PLACEHOLDER)  # `qsite check --strict` fails while one is left
+
+BODY = f"""\
+{POST_PLACEHOLDER}: lists and link previews show this
 first paragraph, unless you write a 'summary:' in the front matter.
 
 ## What we did
@@ -206,10 +218,48 @@ def plan_post(post: NewPost, config: SiteConfig, day: date) -> tuple[Path, str]:
     return rel, front_matter(checked, day)
 
 
+def kind_of(words: Sequence[str]) -> tuple[str, list[str]]:
+    """(kind, the words after it) for ``qsite new WORDS…``; a lone ``digest`` is not a title."""
+    if len(words) > 1 and words[0] in KINDS:
+        return words[0], list(words[1:])
+    if list(words) == ["digest"]:
+        raise ConfigError(
+            [Problem("qsite new digest", None, "which period is the edition for?", "qsite new digest 2020-04")]
+        )
+    return "post", list(words)
+
+
+def plan_digest(period_text: str, config: SiteConfig, editor: str | None) -> tuple[Path, str]:
+    """(path, text) of a new edition file for ``period_text`` (``2020-04``, or ``2020-W16`` with
+    weekly digests): the editor, the optional fields as comments, a placeholder introduction."""
+    from qsite.periods import parse_period, period_kind
+
+    period = parse_period(period_text, period_kind(config))
+    if isinstance(period, str):
+        raise ConfigError([Problem("qsite new digest", None, period)])
+    name = one_line(editor or config.author or "", "--author") or "Digest Editorial Group"
+    text = "\n".join(
+        [
+            "---",
+            f"editor: {yaml_quote(name)}",
+            f"# title: {yaml_quote(period.label + ': what we learned')}",
+            "# summary: One sentence for the email preheader and the feed.",
+            "# picks:",
+            f"#   - the-slug-of-a-post-published-in-{period.key}",
+            "---",
+            f"{DIGEST_PLACEHOLDER}: what connects this {period.kind}'s posts, and what readers should",
+            "not miss. The edition lists every post published in it, by theme.",
+            "",
+        ]
+    )
+    return DIGESTS / f"{period.key}.md", text
+
+
 def write_post(root: Path, rel: Path, text: str) -> Path:
-    """Create ``root/rel`` inside ``content/posts/``; never replaces a file, never follows the
-    posts folder out of the site (a symlinked ``content/posts`` pointing elsewhere is refused)."""
-    posts = root / POSTS
+    """Create ``root/rel`` inside its folder (``content/posts/``, ``content/digests/``); never
+    replaces a file, never follows the folder out of the site (a symlinked ``content/posts``
+    pointing elsewhere is refused)."""
+    posts = root / rel.parent
     target = root / rel
     real_root = root.resolve()
     posts.mkdir(parents=True, exist_ok=True)
@@ -218,22 +268,23 @@ def write_post(root: Path, rel: Path, text: str) -> Path:
         raise ConfigError(
             [
                 Problem(
-                    str(POSTS),
+                    rel.parent.as_posix(),
                     None,
-                    "content/posts/ leads outside the site folder; qsite new will not write there",
+                    f"{rel.parent.as_posix()}/ leads outside the site folder; qsite new will not write there",
                 )
             ]
         )
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
+        post = rel.parent == POSTS
         raise ContentError(
             [
                 Problem(
                     rel.as_posix(),
                     None,
-                    "this post already exists; qsite new never overwrites a file",
-                    "open it to edit it, or choose a different title or --slug",
+                    f"this {'post' if post else 'edition'} already exists; qsite new never overwrites a file",
+                    "open it to edit it" + (", or choose a different title or --slug" if post else ""),
                 )
             ]
         ) from None
@@ -250,4 +301,108 @@ def new_post(root: Path, config: SiteConfig, post: NewPost, day: date) -> Path:
     """Plan and write the post; returns its path relative to ``root``."""
     rel, text = plan_post(post, config, day)
     write_post(root, rel, text)
+    return rel
+
+
+# -- qsite new comment ---------------------------------------------------------------------------
+
+COMMENTS = Path("content") / "comments"
+
+# What a new comment says until an editor pastes the commenter's words in (``check --strict``
+# can look for it: a comment still saying this was never finished).
+COMMENT_PLACEHOLDER = "Replace this line with the comment, exactly as the commenter wrote it."
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What ``qsite new comment`` was asked for."""
+
+    post: str  # the post's slug: the folder under content/comments/
+    author: str
+    reply_to: str | None = None
+    role: str | None = None
+
+
+def _usage(what: str, message: str, fix: str | None = None) -> ConfigError:
+    return ConfigError([Problem(what, None, message, fix)])
+
+
+def post_slugs(root: Path, config: SiteConfig) -> set[str]:
+    """The slug of every post, as the build reads it (``slug:`` or the file name)."""
+    from qsite.content import load_content
+    from qsite.model import FILENAME_DATE, read_meta
+    from qsite.problems import Problems
+
+    slugs: set[str] = set()
+    for doc in load_content(root, {"posts": "post"}).docs:
+        meta = read_meta(doc, config, Problems())
+        if meta is not None:
+            slugs.add(meta.slug)
+        else:  # a post with mistakes still has the folder its comments go in
+            stem = PurePosixPath(doc.rel).stem
+            match = FILENAME_DATE.match(stem)
+            slugs.add(slugify(match.group(2) if match else stem))
+    return slugs
+
+
+def plan_comment(root: Path, comment: NewComment, config: SiteConfig, day: date) -> tuple[Path, str]:
+    """(path relative to the site, text) for the new comment, or a usage error with a
+    did-you-mean for a post or a comment that does not exist. An ``--author`` naming a
+    profile (by id or name) writes its name and ``author_id``."""
+    from qsite.content import load_content
+
+    slugs = post_slugs(root, config)
+    if comment.post not in slugs:
+        guess = did_you_mean(comment.post, slugs)
+        raise _usage("POST", f"there is no post '{comment.post}'",
+                     f"did you mean '{guess}'?" if guess else "give the post's URL name, as in /posts/<name>/")
+    author = one_line(comment.author, "--author")
+    if not author:
+        raise _usage("--author", "a comment needs the commenter's name", 'qsite new comment POST --author "Sam Okafor"')
+    folder = COMMENTS / comment.post
+    existing = sorted(p.stem for p in (root / folder).glob("*.md")) if (root / folder).is_dir() else []
+    if comment.reply_to is not None and comment.reply_to not in existing:
+        guess = did_you_mean(comment.reply_to, existing)
+        raise _usage(
+            "--reply-to", f"there is no comment '{comment.reply_to}' on '{comment.post}'",
+            f"did you mean '{guess}'?" if guess else
+            (f"the comments on it are: {', '.join(existing)}" if existing else "that post has no comments yet"),
+        )
+    profiles = {PurePosixPath(d.rel).stem: d.meta.get("name") for d in load_content(root, {"authors": "author"}).docs}
+    author_id = author if author in profiles else next((i for i, n in profiles.items() if n == author), None)
+    if author_id is not None and isinstance(profiles[author_id], str):
+        author = profiles[author_id]
+    lines = ["---", f"author: {yaml_quote(author)}", f"date: {day.isoformat()}"]
+    if author_id is not None:
+        lines.append(f"author_id: {author_id}")
+    if comment.reply_to is not None:
+        lines.append(f"reply_to: {yaml_quote(comment.reply_to)}")
+    role = one_line(comment.role, "--role") if comment.role else ""
+    lines.append(f"role: {yaml_quote(role)}" if role else "# role: What they do, shown beside their name")
+    lines += ["---", COMMENT_PLACEHOLDER]
+    base = f"{day.isoformat()}-{slugify(author) or 'comment'}"[:MAX_SLUG]
+    name, n = base, 1
+    while name in existing:
+        n += 1
+        name = f"{base}-{n}"
+    return folder / f"{name}.md", "\n".join(lines) + "\n"
+
+
+def new_comment(root: Path, config: SiteConfig, comment: NewComment, day: date) -> Path:
+    """Plan and write the comment (never over another file); returns its path relative to ``root``."""
+    rel, text = plan_comment(root, comment, config, day)
+    folder = root / rel.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise _usage(rel.parent.as_posix(), "this folder leads outside the site; qsite new will not write there")
+    try:
+        fd = os.open(root / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ContentError(
+            [Problem(rel.as_posix(), None, "this comment already exists; qsite new never overwrites a file")]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([Problem(rel.as_posix(), None, f"cannot create the file: {exc.strerror}")]) from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
     return rel
