@@ -95,3 +95,16 @@ def test_the_css_and_the_email_use_the_configured_colours_for_any_slugs(tmp_path
     assert 'class="theme-mental-health" href="https://example.org/themes/mental-health/" style="color: #1d4f91;"' in html
     social = config.themes[2].color
     assert f'href="https://example.org/themes/social-care/" style="color: {social};"' in html
+
+
+def test_every_custom_property_the_stylesheet_uses_is_defined() -> None:
+    """No colour of the default theme may hang on a theme slug (issue 13): each var(--x) in
+    site.css is set in site.css itself or, for --theme, by themes.css from site.yaml."""
+    import re
+
+    from qsite import THEME
+
+    css = (THEME / "static/site.css").read_text(encoding="utf-8")
+    defined = set(re.findall(r"(--[a-z-]+)\s*:", css + (THEME / "themes.css").read_text(encoding="utf-8")))
+    used = set(re.findall(r"var\((--[a-z-]+)", css))
+    assert used - defined == set()
