@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test lint clean bench bench-pelican proof proof-record
+.PHONY: build test lint clean bench bench-pelican proof proof-record lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[test]'
+# The tests (and CI) run on the exact versions in requirements.lock, each checked by its hash.
+$(VENV)/.installed-test: pyproject.toml requirements.lock $(VENV)/.installed
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
 build: $(VENV)/.installed
@@ -29,6 +31,13 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf output .qsite-cache
+
+# Pins every dependency of qsite and its tests, with hashes (pip-tools): run it after changing
+# pyproject.toml's dependencies, or to take newer versions, and commit requirements.lock.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra test -o requirements.lock pyproject.toml
 
 # Times cold and incremental builds of generated 1,000- and 5,000-post sites (a few minutes).
 bench: $(VENV)/.installed

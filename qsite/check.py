@@ -22,6 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from qsite import search, urls
 from qsite.build import BuildResult, Options, configure, render_site
+from qsite.config import SiteConfig
 from qsite.problems import ContentError, Problem
 from qsite.render import THEME_PATH, template_path
 from qsite.urls import url_path
@@ -136,10 +137,23 @@ def check_site(root: Path, options: Options | None = None) -> Report:
         result = render_site(config, options)
     except ContentError as exc:
         return Report(list(exc.problems) + placeholders(config.root), rendered=False)
-    problems = list(result.warnings) + placeholders(config.root)
+    problems = list(result.warnings) + placeholders(config.root) + _statement_problems(config)
     pages, links, found = check_outputs(result)
     problems += found
     return Report(problems, pages, links)
+
+
+def _statement_problems(config: SiteConfig) -> list[Problem]:
+    """The accessibility statement must say whom readers can tell about a problem (issue 13)."""
+    if config.accessibility.contact:
+        return []
+    return [Problem(
+        "site.yaml", None,
+        "accessibility.contact is not set: the accessibility statement cannot tell readers where to report a problem",
+        "add it under accessibility: an email address, a web address or a page of the site, "
+        "e.g. contact: accessibility@example.org",
+        "warning",
+    )]
 
 
 def placeholders(root: Path) -> list[Problem]:

@@ -437,6 +437,62 @@ def run_diff(args: argparse.Namespace) -> int:
     from qsite.diff import compare, markdown
 
     print(markdown(compare(args.old, args.new)), end="")
+# -- qsite theme ---------------------------------------------------------------------------------
+
+
+def theme_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("copy", "list"), help="copy templates into templates/, or list them")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="templates or folders to copy: post.html, partials… (default: all)"
+    )
+
+
+def run_theme(args: argparse.Namespace) -> int:
+    from qsite import scaffold
+
+    if args.action == "list":
+        mine = scaffold.overridden(args.source, scaffold.theme_files())
+        for rel in scaffold.theme_files():
+            print(f"{rel}  (overridden by templates/{rel})" if rel in mine else rel)
+        return EXIT_OK
+    written = scaffold.copy_theme(args.source, args.names)
+    for rel in written.created:
+        print(f"Copied {rel}")
+    for rel in written.kept:
+        print(f"Kept {rel}: it exists, and qsite theme copy never overwrites a file", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- qsite init ----------------------------------------------------------------------------------
+
+
+def init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                        help="where to start the site (default: the current folder)")
+    parser.add_argument("--title", default="", help="the site's name")
+    parser.add_argument("--base-url", default="", metavar="ADDRESS", help="the address it will be published at")
+    parser.add_argument("--theme", action="append", default=[], metavar='"SLUG=Title"',
+                        help="a theme of the site; repeat for several")
+    parser.add_argument("--contact", default="", metavar="EMAIL_OR_URL",
+                        help="where readers report an accessibility problem (default: the About page)")
+    parser.add_argument("--force", action="store_true",
+                        help="add the missing files to a folder that is not empty (nothing is overwritten)")
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from qsite import scaffold
+    from qsite.build import Options, now_for
+
+    site = scaffold.NewSite(args.title, args.base_url, tuple(scaffold.parse_theme(t) for t in args.theme), args.contact)
+    if not (site.title and site.base_url and site.themes) and sys.stdin is not None and sys.stdin.isatty():
+        site = scaffold.ask_new_site(site, input, print)
+    today = now_for(Options()).astimezone(scaffold.TIMEZONE).date()  # site.yaml's timezone
+    written = scaffold.init_site(args.folder, site, today, force=args.force)
+    for rel in written.created:
+        print(f"Created {(args.folder / rel).as_posix()}")
+    for rel in written.kept:
+        print(f"Kept {(args.folder / rel).as_posix()}: it exists; qsite init never overwrites a file", file=sys.stderr)
+    print(f"Next: cd {args.folder} && qsite serve (preview), then read README.md to publish on GitHub Pages.")
     return EXIT_OK
 
 
@@ -457,6 +513,17 @@ class Command:
 
 
 COMMANDS = (
+    Command(
+        "init",
+        "start a new site in a folder",
+        "Write a new site: site.yaml (commented), a welcome post per theme, an About page, .gitignore, "
+        "requirements.txt pinning this qsite, the GitHub workflows that check and publish it, and a README "
+        "for its editors. Asks on a terminal for what the options leave out. Refuses a folder that is not "
+        "empty unless --force, and never overwrites a file.",
+        run_init,
+        (),
+        init_arguments,
+    ),
     Command(
         "build",
         "build the site into the output folder",
@@ -518,6 +585,16 @@ COMMANDS = (
             "changed and removed, with their titles and addresses: the pull-request preview's summary. "
             "Exit 0 (also when they differ); 2 if a folder is missing.",
             run_diff, (), diff_arguments),
+    Command(
+        "theme",
+        "copy default templates into templates/ to customise them",
+        "qsite theme copy [NAME ...]: copy templates of qsite's default theme (all of them without a NAME) "
+        "into the site's templates/, where each file replaces the theme's of the same name. Existing files "
+        "are never overwritten. qsite theme list: every template, and which the site overrides.",
+        run_theme,
+        (source_option,),
+        theme_arguments,
+    ),
 )
 
 

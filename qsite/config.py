@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qsite import strict_yaml, urls
+from qsite import colours, strict_yaml, urls
 from qsite.problems import ConfigError, Problem, Problems
 from qsite.schema import (
     URL,
@@ -45,7 +45,13 @@ class ThemeDef:
     slug: str
     title: str
     description: str = ""
+    color: str = ""  # after parse_config, always set: site.yaml's or the palette's (qsite/colours.py)
     line: int = field(default=0, compare=False)
+
+    @property
+    def dark_color(self) -> str:
+        """The colour in the dark scheme: the same hue, light enough on near-black."""
+        return colours.dark_variant(self.color)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class AccessibilitySettings:
     reviewed: date | None = None
     standard: str = "WCAG 2.2 level AA"
     known_issues: tuple[str, ...] = ()
+    testing: str = ""  # how the site is tested; unset, the statement claims no testing
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,10 @@ THEME = Schema(
         Field("title", Text("'{key}' in {top} should be non-empty text"), "The theme's name.", "", required=True),
         Field("description", Text("'{key}' in {top} should be non-empty text"),
                 "A sentence shown on the theme's page and the themes list."),
+        Field("color", colours.ThemeColour(),
+                "The theme's colour, `\"#RRGGBB\"` in quotes, for its chips and headings; it must meet WCAG 2.2 AA "
+                "contrast (a failing one is reported with a passing one). Default: a distinct colour from "
+                "qsite's palette.", "", default_doc="from the palette"),
     ),
     ThemeDef,
     unknown="unknown key '{key}' in {parent}",
@@ -214,11 +225,16 @@ DIGEST = Schema(
 ACCESSIBILITY = Schema(
     "accessibility",
     (
-        Field("contact", Text(), "Email address or URL where readers report an accessibility problem.", ""),
+        Field("contact", Text(),
+                "Email address or URL where readers report an accessibility problem, or a page of the site "
+                "(`/about/#contact`). `qsite check --strict` warns while it is unset.", ""),
         Field("reviewed", Day(), "Date the statement was last reviewed, YYYY-MM-DD.", None),
-        Field("standard", Text(), "The standard the site is tested against.", "WCAG 2.2 level AA"),
+        Field("standard", Text(), "The standard the site aims to meet.", "WCAG 2.2 level AA"),
         Field("known_issues", ListOf(Text("each of {name} should be a line of text")),
                 "Parts of the site known not to meet the standard, one line each.", ()),
+        Field("testing", Text(collapse=True),
+                "How the site is tested for accessibility, in a sentence or two, printed as written. Without it "
+                "the statement says the site has not been tested, rather than claim a test nobody ran.", ""),
     ),
     AccessibilitySettings,
     listing="known: {names}",
@@ -317,7 +333,7 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
         markdown_time_limit=values.markdown_time_limit,
         output_dir=out if out.is_absolute() else root / out,
         nav=values.nav,
-        themes=values.themes,
+        themes=colours.assign(values.themes),
         digest=values.digest,
         accessibility=values.accessibility,
         comments=values.comments,

@@ -98,6 +98,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
     entries = sitemap_entries(site, groups) + digest_entries
     jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": entries}))
     jobs.append(Job("robots.txt", "robots.txt", {}))
+    jobs.append(Job("themes.css", "static/themes.css", {}))  # theme colours, from site.yaml (issue 13)
     jobs += plan_series(groups)
     jobs += plan_redirects(site)
     check_addresses(jobs + digest_jobs)

@@ -255,10 +255,8 @@ class Renderer:
         except RefusedLink as exc:
             raise ContentError([exc.problem]) from None
         except jinja2.TemplateNotFound as exc:
-            problem = Problem(
-                f"templates/{job.template}", None, f"template not found: {exc.name}", "restore it from git"
-            )
-            raise ContentError([problem]) from None
+            filename, line = _template_frame(exc.__traceback__, self.templates)
+            raise ContentError([_missing_template(job.template, exc.name, filename, line, self.templates)]) from None
         except Exception as exc:  # any error raised inside a template is the template's to fix
             filename, line = _template_frame(exc.__traceback__, self.templates)
             message = f"{type(exc).__name__}: {exc}"
@@ -316,6 +314,30 @@ def _template_problem(filename: str | None, line: int | None, message: str, temp
     elif not name.startswith("templates"):
         name = template_path(templates.parent, name)
     return Problem(name, line, f"template error: {message}")
+
+
+def _missing_template(
+    name: str, missing: str | None, filename: str | None, line: int | None, templates: Path
+) -> Problem:
+    """``missing`` is in neither the site's templates/ nor the default theme. Named by who asked
+    for it: a site's own template (a typo, or a partial it has not copied yet), or the default
+    theme itself (an incomplete installation of qsite, which git cannot restore)."""
+    missing = missing or name
+    asked_by = (
+        _template_problem(filename, None, "", templates).path if filename else template_path(templates.parent, name)
+    )
+    message = f"template not found: {missing}"
+    if asked_by.startswith("templates/"):
+        return Problem(
+            asked_by, line, message,
+            f"correct the name, or create templates/{missing} (`qsite theme copy NAME` copies one of the "
+            "default theme's templates into templates/ to start from)",
+        )
+    return Problem(
+        asked_by, line, message,
+        f"qsite's default theme has no {missing}: reinstall qsite (pip install --force-reinstall qsite), "
+        f"or put your own {missing} in templates/",
+    )
 
 
 def _template_frame(tb: TracebackType | None, templates: Path) -> tuple[str | None, int | None]:

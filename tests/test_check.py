@@ -24,7 +24,14 @@ from qsite.check import (
     scan_html,
 )
 
-from conftest import BASE, NOW, SITE_YAML, TINY_BASE, copy_templates, post, write_files
+import conftest
+from conftest import NOW, copy_templates, post, write_files
+
+# With a contact for the accessibility statement: without one `check --strict` warns (issue 13,
+# tests/test_statement.py), and these sites are about links.
+SITE_YAML = conftest.SITE_YAML + "accessibility:\n  contact: accessibility@example.org\n"
+BASE = {**conftest.BASE, "site.yaml": SITE_YAML}
+TINY_BASE = {**conftest.TINY_BASE, "site.yaml": SITE_YAML}
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
@@ -301,7 +308,7 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypa
 
     bad_config = make_site(tmp_path / "config", {**TINY_BASE, "site.yaml": SITE_YAML + "post_per_page: 3\n"})
     assert cli.main(["check", "--source", str(bad_config)]) == 2
-    assert "site.yaml:18: error: unknown setting 'post_per_page'" in capsys.readouterr().err
+    assert "site.yaml:20: error: unknown setting 'post_per_page'" in capsys.readouterr().err
 
 
 def test_github_annotations(
@@ -378,7 +385,7 @@ def test_a_broken_nav_link_is_reported_at_its_line_in_site_yaml(tmp_path: Path) 
     }
     report = check(tmp_path, files)
     [problem] = report.problems
-    assert (problem.path, problem.line) == ("site.yaml", 20)
+    assert (problem.path, problem.line) == ("site.yaml", 22)
     assert problem.message.startswith("the page or file /about-us/ does not exist (on ")
 
 

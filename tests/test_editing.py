@@ -132,7 +132,8 @@ def test_new_digest_follows_the_site_period_and_refuses_another(
 def test_check_strict_fails_while_the_placeholder_text_of_new_is_left(
     tmp_path: Path, today_is_now: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_files(tmp_path, TINY_BASE)
+    contact = "accessibility:\n  contact: a@example.org\n"  # without it --strict warns (issue 13)
+    write_files(tmp_path, {**TINY_BASE, "site.yaml": TINY_BASE["site.yaml"] + contact})
     assert _new(tmp_path, "Huddles", "--theme", "staff-wellbeing") == 0
     assert _new(tmp_path, "digest", "2021-12") == 0
     capsys.readouterr()
