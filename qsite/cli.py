@@ -437,6 +437,7 @@ def run_diff(args: argparse.Namespace) -> int:
     from qsite.diff import compare, markdown
 
     print(markdown(compare(args.old, args.new)), end="")
+    return EXIT_OK
 # -- qsite theme ---------------------------------------------------------------------------------
 
 

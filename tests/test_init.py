@@ -130,8 +130,8 @@ def _uses(job: dict[str, Any]) -> list[str]:
     return [step["uses"] for step in job["steps"] if "uses" in step]
 
 
-CURRENT = {"actions/checkout": 6, "actions/setup-python": 6, "actions/cache": 5,
-           "actions/upload-pages-artifact": 4, "actions/deploy-pages": 4, "actions/configure-pages": 5}
+CURRENT = {"actions/checkout": 7, "actions/setup-python": 7, "actions/cache": 6,
+           "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5, "actions/configure-pages": 6}
 
 
 def _current(uses: list[str]) -> None:

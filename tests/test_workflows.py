@@ -105,7 +105,9 @@ def venv_link(workspace: Path, name: str) -> None:
 
 
 def site_files(*posts: tuple[str, str]) -> dict[str, str]:
-    return {**BASE, **{f"content/posts/{name}.md": text for name, text in posts}}
+    # with an accessibility contact: without one `check --strict` warns (issue 13)
+    site = {**BASE, "site.yaml": BASE["site.yaml"] + "accessibility:\n  contact: accessibility@example.org\n"}
+    return {**site, **{f"content/posts/{name}.md": text for name, text in posts}}
 
 
 def write_site(root: Path, files: dict[str, str]) -> Path:
@@ -140,9 +142,11 @@ def test_pip_downloads_are_cached_keyed_on_the_dependencies(name: str) -> None:
         assert setup["with"]["python-version"]
         assert setup["with"]["cache"] == "pip"
         keyed = setup["with"]["cache-dependency-path"]
-        assert keyed.endswith("pyproject.toml")
+        assert keyed.endswith("requirements.lock")  # the pinned versions with hashes (make lock)
         checkout = next(s for s in steps(job) if s.get("uses", "").startswith("actions/checkout"))
-        assert keyed == str(Path(checkout.get("with", {}).get("path", ".")) / "pyproject.toml").removeprefix("./")
+        assert keyed == str(Path(checkout.get("with", {}).get("path", ".")) / "requirements.lock").removeprefix("./")
+        installs = [s.get("run", "") for s in steps(job) if "pip install" in s.get("run", "")]
+        assert all("--require-hashes -r" in run for run in installs)  # make test installs from it too
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -357,3 +361,13 @@ def test_send_digest_is_run_by_hand_with_secrets_and_records_the_sending() -> No
     assert steps(job).index(send) < steps(job).index(record)
     assert f"git add {SENT_FILE}" in record["run"] and "git push" in record["run"]
     assert "secrets." not in record["run"] and "env" not in record
+
+
+def test_actionlint_finds_nothing_wrong_in_the_workflows_qsite_init_writes(tmp_path: Path) -> None:
+    """The starter workflows a new community gets (qsite/starter/) are held to the same bar."""
+    actionlint = shutil.which("actionlint", path=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    assert actionlint, "actionlint is a test extra (pip install -e '.[test]')"
+    starter = REPO / "qsite" / "starter"
+    files = [str(starter / n) for n in ("check.yml", "publish.yml")]
+    done = subprocess.run([actionlint, "-no-color", *files], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
