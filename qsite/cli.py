@@ -316,6 +316,21 @@ def run_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- qsite import -------------------------------------------------------------------------------
+
+
+def import_arguments(parser: argparse.ArgumentParser) -> None:
+    from qsite.importers.command import add_arguments
+
+    add_arguments(parser)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from qsite.importers.command import run
+
+    return run(args, print)
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -386,6 +401,16 @@ COMMANDS = (
         run_digest,
         (source_option, site_options, output_option),
         digest_arguments,
+    ),
+    Command(
+        "import",
+        "move posts, pages, comments and authors in from WordPress or Jekyll",
+        "Read a WordPress export (WXR) or a Jekyll site folder and write its posts, pages, comments and "
+        "authors into content/, keeping every old address as an alias. Never overwrites a file; with --force "
+        "it replaces only files an earlier import wrote. Exit 1 for malformed input (nothing is written).",
+        run_import,
+        (source_option,),
+        import_arguments,
     ),
 )
 

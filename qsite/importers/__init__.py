@@ -1,0 +1,1 @@
+"""Importers: move an existing blog into qsite (``qsite import``)."""

@@ -1,0 +1,49 @@
+"""The arguments of ``qsite import`` and what it prints: kept here so that ``qsite/cli.py``
+holds only its row in the command table."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from qsite.importers import jekyll, wordpress
+from qsite.importers.run import Options, check_theme, parse_theme_map, read_site
+from qsite.importers.run import run as run_import
+from qsite.problems import ConfigError, Problem
+
+READERS = {"wordpress": wordpress.plan, "jekyll": jekyll.plan}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=sorted(READERS), help="what the old blog ran on")
+    parser.add_argument("path", type=Path, help="the WordPress export file (.xml), or the Jekyll site's folder")
+    parser.add_argument(
+        "--theme-map", action="append", default=[], metavar='"CATEGORY=THEME"',
+        help='put posts of a category under a theme: --theme-map "Staff wellbeing=staff-wellbeing"; repeat',
+    )
+    parser.add_argument("--default-theme", metavar="SLUG", help="the theme for posts no --theme-map names")
+    parser.add_argument("--force", action="store_true", help="replace files an earlier import wrote (never others)")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be imported, and write nothing")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="also write the report as Markdown to FILE")
+
+
+def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    if not args.path.exists():
+        raise ConfigError([Problem(str(args.path), None, "there is no such file or folder")])
+    site = read_site(args.source)
+    options = Options(
+        theme_map=parse_theme_map(args.theme_map, site.themes),
+        default_theme=check_theme(args.default_theme, site.themes, "--default-theme") if args.default_theme else None,
+        force=args.force,
+        dry_run=args.dry_run,
+    )
+    report = run_import(args.kind, args.path, args.source, options, READERS[args.kind])
+    if args.dry_run:
+        say("Dry run: nothing was written.")
+    for line in report.summary():
+        say(line)
+    if args.report:
+        args.report.write_text(report.markdown(), encoding="utf-8")
+        say(f"Report written to {args.report}")
+    return 0
