@@ -404,7 +404,7 @@ COMMANDS = (
     ),
     Command(
         "import",
-        "move posts, pages, comments and authors in from WordPress or Jekyll",
+        "bring posts, comments and authors in from WordPress or Jekyll",
         "Read a WordPress export (WXR) or a Jekyll site folder and write its posts, pages, comments and "
         "authors into content/, keeping every old address as an alias. Never overwrites a file; with --force "
         "it replaces only files an earlier import wrote. Exit 1 for malformed input (nothing is written).",

@@ -36,10 +36,10 @@ from qsite.importers.writer import Doc, Raw, Slugs, existing_slugs, slug_for
 from qsite.problems import ContentError, Problem
 from qsite.urls import tag_slug
 
-_NAMESPACES = {
+_NAMESPACES = {  # checked in order: the excerpt namespace is inside the export's
+    "/excerpt/": "excerpt",
     "wordpress.org/export/": "wp",
     "purl.org/rss/1.0/modules/content/": "content",
-    "/excerpt/": "excerpt",
     "purl.org/dc/elements/1.1/": "dc",
 }
 _NO_DATE = ("", "0000-00-00 00:00:00")
@@ -73,7 +73,7 @@ def parse(text: bytes, rel: str) -> Element:
     try:
         root = SafeTree.fromstring(text, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        where = re.search(rb"<!ENTITY|<!DOCTYPE", text)
+        where = re.search(rb"<!ENTITY", text) or re.search(rb"<!DOCTYPE", text)
         line = text.count(b"\n", 0, where.start()) + 1 if where else None
         message = f"the export declares XML entities, which are refused ({type(exc).__name__})"
         fix = "a WordPress export never declares entities: export the site again"
@@ -200,6 +200,8 @@ class _Import:
             self.report.renamed.append((rel, wanted, slug))
         new_url = self.site.post_url(date, slug) if kind == "post" else f"/{slug}/"
         link = None if draft else alias_path(_text(item, "link"))
+        if link and kind == "page" and link == f"/{wanted}/" and slug != wanted:
+            link = None  # the old address is the address of the site's own page of that name
         aliases = [link] if link and link != new_url else []
         self.report.aliases += len(aliases)
         if not draft and post_id:

@@ -1,0 +1,161 @@
+"""``qsite import jekyll`` (issue 12) on a small Jekyll site written by hand for these tests
+(tests/fixtures/import/jekyll/), plus inline sites for the permalink styles and mistakes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from test_import_wordpress import files, front
+
+from qsite.cli import main
+from qsite.importers.jekyll import _Source, old_url
+
+from conftest import SITE_YAML
+
+FIXTURE = Path(__file__).parent / "fixtures" / "import" / "jekyll"
+MAP = ["--theme-map", "Wellbeing=staff-wellbeing", "--theme-map", "access=health-inequalities"]
+
+
+def import_jekyll(site: Path, folder: Path = FIXTURE, *extra: str) -> int:
+    return main(["import", "jekyll", str(folder), "--source", str(site), *MAP, *extra])
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def imported(site: Path) -> Path:
+    assert import_jekyll(site, FIXTURE, "--report", str(site / "report.md")) == 0
+    return site
+
+
+def write_tree(top: Path, tree: dict[str, str]) -> Path:
+    for rel, text in tree.items():
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(text, encoding="utf-8")
+    return top
+
+
+def test_posts_drafts_and_pages_become_files(imported: Path) -> None:
+    written = files(imported)
+    drafts = {name for name in written if name.endswith("-an-idea.md")}
+    assert len(drafts) == 1  # from _drafts/, dated the day its file was last changed
+    assert written - drafts == {
+        "content/posts/2020-04-02-huddles-that-stuck.md",
+        "content/posts/2020-05-01-cafe.md",
+        "content/posts/2021-05-01-cafe-2.md",  # same name, a year later
+        "content/posts/2020-06-01-not-yet.md",  # published: false
+        "content/posts/2020-07-01-night-notes.md",  # notes/_posts/: category "notes"
+        "content/pages/about.md",
+        "content/pages/team.md",  # an HTML page, converted
+    }  # not index.html (qsite makes its own home page), nor README.md (no front matter)
+    assert front(imported / drafts.pop())[0]["draft"] is True
+    assert front(imported / "content/posts/2020-06-01-not-yet.md")[0]["draft"] is True
+
+
+def test_post_front_matter(imported: Path) -> None:
+    meta, _ = front(imported / "content/posts/2020-04-02-huddles-that-stuck.md")
+    assert meta == {
+        "title": "Huddles that stuck",
+        "date": date(2020, 4, 2),
+        "themes": ["staff-wellbeing"],
+        "author": "Rukhsana Noor",
+        "tags": ["Wellbeing", "huddles", "night shifts"],
+        "summary": "Ten minutes, standing, every morning.",
+        "aliases": ["/wellbeing/2020/04/02/huddles-that-stuck/", "/huddles/", "/old/huddles.html"],
+    }
+    meta, _ = front(imported / "content/posts/2020-05-01-cafe.md")
+    assert meta["title"] == "Café – santé: a walk-in clinic"  # non-ASCII, with ': ' (quoted when written)
+    assert meta["date"] == "2020-05-01 14:00"
+    assert meta["tags"] == ["access", "news"]  # `category: access news`, Jekyll's space-separated form
+
+
+def test_old_addresses_from_the_permalink_setting_and_the_posts_own(imported: Path) -> None:
+    assert front(imported / "content/posts/2020-05-01-cafe.md")[0]["aliases"] == ["/access/news/2020/05/01/cafe/"]
+    assert front(imported / "content/posts/2021-05-01-cafe-2.md")[0]["aliases"] == ["/access/2021/05/01/cafe/"]
+    assert front(imported / "content/posts/2020-07-01-night-notes.md")[0]["aliases"] == ["/night/night-notes/"]
+    assert "aliases" not in front(imported / "content/pages/about.md")[0]  # /about/ then and now
+
+
+def test_liquid_converted_where_plain_and_reported_otherwise(imported: Path) -> None:
+    _, body = front(imported / "content/posts/2020-04-02-huddles-that-stuck.md")
+    assert "![The huddle board](/assets/board.jpg)" in body  # {{ site.baseurl }} dropped
+    assert "[the café clinic](/posts/cafe/)" in body  # {% link _posts/… %}
+    assert "[the later one](/posts/cafe-2/)" in body  # {% post_url … %}, after the rename
+    assert "Template text like {{ page.title }} stays as written." in body  # {% raw %}
+    assert "```python\nprint(\"huddle\")\n```" in body  # {% highlight %}
+    assert "{% include signup.html %}" in body
+    report = (imported / "report.md").read_text(encoding="utf-8")
+    liquid = report.split("### Liquid tags left as text", 1)[1].split("###", 1)[0]
+    assert "`{% include signup.html %}`" in liquid and "page.title" not in liquid and "raw" not in liquid
+
+
+def test_html_pages_are_converted(imported: Path) -> None:
+    meta, body = front(imported / "content/pages/team.md")
+    assert meta == {"title": "Our team"}
+    assert body.strip() == "Nurses, *healthcare assistants* and a ward clerk."
+
+
+def test_report_counts_and_images(imported: Path) -> None:
+    report = (imported / "report.md").read_text(encoding="utf-8")
+    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- written: 8", "Aliases written: 6.",
+                 "- home, 404 and feed pages (qsite makes its own): 1"):
+        assert line in report
+    images = report.split("### Images still on the old site", 1)[1]
+    assert "`/assets/board.jpg`" in images and "`https://photos.example.org/ward.jpg`" in images
+    assert "`content/posts/2020-07-01-night-notes.md`" in report.split("### No theme", 1)[1].split("###")[0]
+    assert "`cafe` → `cafe-2`" in report
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("date", "/wellbeing/2020/04/02/huddles.html"),
+        ("pretty", "/wellbeing/2020/04/02/huddles/"),
+        ("ordinal", "/wellbeing/2020/093/huddles.html"),
+        ("weekdate", "/wellbeing/2020/W14/Thu/huddles.html"),
+        ("none", "/wellbeing/huddles.html"),
+        ("/blog/:year/:i_month/:i_day/:slug/", "/blog/2020/4/2/huddles/"),
+    ],
+)
+def test_jekyll_permalink_styles(style: str, expected: str) -> None:
+    post = _Source(Path("x"), "_posts/2020-04-02-huddles.md", {"categories": ["Wellbeing"]}, "", 1, "post",
+                   date=datetime(2020, 4, 2, 9, 30), name="huddles")
+    assert old_url(style, post, "huddles") == expected
+
+
+def test_a_permalink_that_fits_qsites_is_suggested(site: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    blog = write_tree(tmp_path_factory.mktemp("blog"), {
+        "_config.yml": "permalink: /:year/:month/:day/:title/\n",
+        "_posts/2020-04-02-one.md": "---\ntitle: One\ncategories: [Wellbeing]\n---\nOne.\n",
+        "_posts/2020-05-03-two.md": "---\ntitle: Two\ncategories: [Wellbeing]\n---\nTwo.\n",
+    })
+    assert import_jekyll(site, blog, "--report", str(site / "report.md")) == 0
+    assert 'post: "/:year/:month/:day/:slug/"' in (site / "report.md").read_text(encoding="utf-8")
+    assert front(site / "content/posts/2020-04-02-one.md")[0]["aliases"] == ["/2020/04/02/one/"]
+
+
+def test_malformed_front_matter_names_file_and_line_and_writes_nothing(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blog = write_tree(tmp_path_factory.mktemp("blog"), {
+        "_posts/2020-04-02-good.md": "---\ntitle: Good\n---\nFine.\n",
+        "_posts/2020-04-03-bad.md": "---\ntitle: Bad\ntags: [one, two\nauthor: Someone\n---\nBody.\n",
+    })
+    assert import_jekyll(site, blog) == 1
+    err = capsys.readouterr().err
+    assert "_posts/2020-04-03-bad.md:4: error: the front matter is not valid YAML" in err
+    assert not (site / "content").exists()
+
+
+def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = {p: p.read_bytes() for p in (imported / "content").rglob("*.md")}
+    capsys.readouterr()
+    assert import_jekyll(imported) == 0
+    assert {p: p.read_bytes() for p in (imported / "content").rglob("*.md")} == before
+    assert "Files: 0 written, 8 already imported" in capsys.readouterr().out
