@@ -35,6 +35,7 @@ from pathlib import Path
 from bench import pelican
 from bench.corpus import generate
 from bench.serve import measure_serve, ms
+from qsite import THEME
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     comparisons: list[str] = []
     cpu_rows: list[str] = []
     for size in args.sizes:
-        site = generate(work / f"posts-{size}", size, seed=args.seed, templates=REPO / "templates")
+        site = generate(work / f"posts-{size}", size, seed=args.seed, templates=THEME)
         print(f"Generated {size} posts in {site}", file=sys.stderr)
         if exe is not None:
             project = pelican.convert(site, work / f"pelican-{size}")
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             print(row)
     if args.serve_size:
         folder = work / f"posts-{args.serve_size}"
-        site = generate(folder, args.serve_size, seed=args.seed, templates=REPO / "templates")
+        site = generate(folder, args.serve_size, seed=args.seed, templates=THEME)
         serve = measure_serve(site, args.serve_edits)
         print(f"\n`qsite serve` with {args.serve_size:,} posts, median of {args.serve_edits} edits (min–max): "
               f"saving a post to the reload event {ms(serve['event'])}, "

@@ -24,7 +24,7 @@ from pathlib import Path
 from yaml.cyaml import CParser
 
 from bench.corpus import generate
-from qsite import strict_yaml
+from qsite import THEME, strict_yaml
 from qsite.render import make_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def front_matter(site: Path, runs: int) -> str:
 def template_lookup(runs: int) -> str:
     results = []
     for auto_reload in (True, False):
-        env = make_env(REPO / "templates")  # qsite's environment, with its filters
+        env = make_env(THEME)  # qsite's environment, with its filters
         env.auto_reload = auto_reload
         env.get_template("post.html")
         results.append(best_of(runs, lambda env=env: [env.get_template("post.html") for _ in range(2000)]))

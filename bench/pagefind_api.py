@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import generate
+from qsite import THEME
 
 REPO = Path(__file__).resolve().parent.parent
 EXCLUDE = ".heading-anchor"  # as qsite/search.py: the "#" links beside headings are not words
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if site is None:
         site = args.work / "posts-1000"
         if not (site / "output" / "index.html").is_file():
-            generate(site, 1000, seed=2020, templates=REPO / "templates")
+            generate(site, 1000, seed=2020, templates=THEME)
             subprocess.run([sys.executable, "-m", "qsite", "build", "--quiet", "--no-search", "--source", str(site)],
                            check=True)
     out = site / "output"

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import generate
+from qsite import THEME
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
 
     site = args.work / f"posts-{size}"
     if not (site / "site.yaml").is_file():
-        generate(site, size, seed=args.seed, templates=REPO / "templates")
+        generate(site, size, seed=args.seed, templates=THEME)
     options = Options(jobs=args.jobs, search=not args.no_search)
     posts = sorted((site / "content" / "posts").glob("*.md"))
     edits = [0]

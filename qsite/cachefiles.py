@@ -13,8 +13,8 @@ and ``note`` turns the list of such files into the one line the CLI prints. No c
 can stop or change a build.
 
 ``ENGINE`` hashes qsite's version, its own source files (the Markdown settings in markup.py
-among them), the Python version and the versions of the libraries qsite depends on: anything
-that changes stamps every cache file as someone else's.
+among them) and default theme (``qsite/theme/``), the Python version and the versions of the
+libraries qsite depends on: anything that changes stamps every cache file as someone else's.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ def _engine() -> str:
     package = Path(__file__).resolve().parent
     for source in sorted(package.glob("*.py")):
         h.update(source.name.encode() + source.read_bytes())
+    # The default theme is an input of every site that does not override all of it: its bytes
+    # (about 150 KB) key every cache file too, so an edited theme never leaves a stale page.
+    for source in sorted(p for p in (package / "theme").rglob("*") if p.is_file()):
+        h.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
     return h.hexdigest()
 
 

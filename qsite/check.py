@@ -23,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from qsite import search, urls
 from qsite.build import BuildResult, Options, configure, render_site
 from qsite.problems import ContentError, Problem
+from qsite.render import THEME_PATH, template_path
 from qsite.urls import url_path
 
 # Attributes that reference another file of the site, by element.
@@ -134,7 +135,10 @@ def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:
     """(output file → the post, page or edition file it shows, output file → the template that
     rendered it), as each output's job recorded them: nothing is planned again."""
     sources = {o.path: o.source for o in result.outputs if o.source is not None}
-    templates = {o.path: f"templates/{o.template}" for o in result.outputs if o.template is not None}
+    root = result.config.root  # the site's own template, or the default theme's (render.template_path)
+    names = {o.template for o in result.outputs if o.template is not None}
+    where = {name: template_path(root, name) for name in names}
+    templates = {o.path: where[o.template] for o in result.outputs if o.template is not None}
     return sources, templates
 
 
@@ -289,8 +293,9 @@ def _attribute(findings: list[_Finding], result: BuildResult) -> list[Problem]:
         where, line = _written_in(written, root, finder, plain)
         if where is None:  # made by a template expression, not typed: name the likeliest
             shared = len({templates.get(p) for p in pages}) > 1  # several templates: their base
-            base = (root / "templates/base.html").is_file()
-            where = "templates/base.html" if shared and base else templates.get(first.page, "templates")
+            base = template_path(root, "base.html")  # the default theme's pages all extend its base
+            own = base.startswith("templates/") or templates.get(first.page, "").startswith(THEME_PATH)
+            where = base if shared and own else templates.get(first.page, "templates")
         message = first.message
         if len(pages) > 1:
             message += f" (on {len(pages)} pages, e.g. {result.config.base_path}{url_path(pages[0])})"

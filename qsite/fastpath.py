@@ -3,7 +3,7 @@ then do nothing. Part of the incremental engine (``qsite/incremental.py`` record
 it for a build; ``qsite build`` asks ``quick`` before importing the pipeline).
 
 A build's output is a function of its inputs: the files under ``content/`` and ``templates/``,
-``site.yaml``, qsite itself and the libraries it renders with (``cache.ENGINE``), the options
+``site.yaml``, qsite itself, its default theme and the libraries it renders with (``cache.ENGINE``), the options
 that change output (drafts, future, base URL, output folder, search), and "now", which decides
 whether a scheduled post is published yet and whether a digest edition is complete. After each
 full build, ``record`` keeps all of these, plus the stamp (size, mtime, inode) of every file

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from pygments.formatters import HtmlFormatter
 
-from qsite import __version__, email, sharing, urls
+from qsite import THEME, __version__, email, sharing, urls
 from qsite.content import link_problem, walk
 from qsite.grouping import MONTHS, Groups
 from qsite.model import Site
@@ -70,12 +70,17 @@ class RefusedLink(jinja2.TemplateNotFound):
 
 
 class SiteLoader(jinja2.FileSystemLoader):
-    """Jinja's FileSystemLoader follows any symlink; this one first applies the site's rule for
-    links (``content.link_problem``) to the template's file and every folder on its way, so a
-    template or partial linked from outside the site, or from ``.git/``, is never read."""
+    """The site's own ``templates/`` first, then the default theme (``qsite/theme/``): a site
+    overrides the theme file by file, as Hugo's layouts override a theme's and MkDocs'
+    ``custom_dir`` overrides its theme's.
+
+    Jinja's FileSystemLoader follows any symlink; this one first applies the site's rule for
+    links (``content.link_problem``) to the site's template and every folder on its way, so a
+    template or partial linked from outside the site, or from ``.git/``, is never read (nor
+    silently replaced by the theme's). The theme's files are qsite's own."""
 
     def __init__(self, templates: Path):
-        super().__init__(str(templates))
+        super().__init__([str(templates), str(THEME)])
         self.templates = templates
 
     def get_source(
@@ -89,6 +94,16 @@ class SiteLoader(jinja2.FileSystemLoader):
                 if problem is not None:
                     raise RefusedLink(problem)
         return super().get_source(environment, template)
+
+
+# How problems name a template of the default theme (the site's own are "templates/NAME").
+THEME_PATH = "qsite/theme"
+
+
+def template_path(root: Path, name: str) -> str:
+    """Where the site at ``root`` takes template ``name`` from, as problems name it: its own
+    ``templates/NAME`` if it has one, else the default theme's ``qsite/theme/NAME``."""
+    return f"templates/{name}" if (root / "templates" / name).is_file() else f"{THEME_PATH}/{name}"
 
 
 def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
@@ -274,34 +289,42 @@ def forbidden_in_xml(text: str) -> tuple[int, str] | None:
 
 def _template_problem(filename: str | None, line: int | None, message: str, templates: Path) -> Problem:
     name = filename or "templates"
-    try:
-        name = Path(name).resolve().relative_to(templates.resolve().parent).as_posix()
-    except ValueError:
-        name = f"templates/{name}" if not name.startswith("templates") else name
+    resolved = Path(name).resolve()
+    if resolved.is_relative_to(templates.resolve()):
+        name = resolved.relative_to(templates.resolve().parent).as_posix()
+    elif resolved.is_relative_to(THEME):
+        name = f"{THEME_PATH}/{resolved.relative_to(THEME).as_posix()}"
+    elif not name.startswith("templates"):
+        name = template_path(templates.parent, name)
     return Problem(name, line, f"template error: {message}")
 
 
 def _template_frame(tb: TracebackType | None, templates: Path) -> tuple[str | None, int | None]:
     """Jinja rewrites tracebacks so template frames carry the template's file and line."""
     found: tuple[str | None, int | None] = (None, None)
-    root = str(templates.resolve())
+    roots = (str(templates.resolve()), str(THEME))
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.startswith(root) or filename.endswith((".html", ".xml", ".txt")):
+        if filename.startswith(roots) or filename.endswith((".html", ".xml", ".txt")):
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
 
 
 def static_outputs(root: Path, assets: Iterable[Any]) -> list[Output]:
-    """The CSS/JS shipped in templates/static, the code-highlighting CSS, and content's files."""
-    outputs: list[Output] = []
+    """The CSS/JS of the default theme's static/ and the site's templates/static/ (a site's
+    file replaces the theme's of the same name), the code-highlighting CSS, and content's files."""
+    files: dict[str, Path] = {}
+    theme = THEME / "static"
+    for path in walk(THEME, theme, Problems()):
+        files[path.relative_to(theme).as_posix()] = path
     static = root / "templates" / "static"
     problems = Problems()
     for path in walk(root, static, problems):  # the site's rule for links (content.link_problem)
-        outputs.append(Output("static/" + path.relative_to(static).as_posix(), path.read_bytes()))
+        files[path.relative_to(static).as_posix()] = path
     if problems.items:
         raise ContentError(problems.items)
+    outputs = [Output("static/" + rel, path.read_bytes()) for rel, path in files.items()]
     outputs.append(Output("static/pygments.css", pygments_css().encode()))
     for asset in assets:
         outputs.append(Output(asset.out, asset.source.read_bytes()))

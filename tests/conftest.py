@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from qsite import THEME
 from qsite.build import BuildResult, Options, build
 from qsite.problems import Problem, QsiteError
 
@@ -159,7 +160,7 @@ def copy_templates(root: Path) -> None:
     import shutil
 
     if not (root / "templates").exists():
-        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(THEME, root / "templates")
 
 
 BuildSite = Callable[..., BuiltSite]

@@ -70,13 +70,16 @@ def test_edits_are_followed_after_content_is_deleted_and_made_again(tmp_path: Pa
         wait_until(lambda: "Second text." in page(state, "posts/a/index.html"), "the recreated post shown")
         save(root / "content/posts/a.md", post("Huddles", "2020-04-01", body="Third text."))
         wait_until(lambda: "Third text." in page(state, "posts/a/index.html"), "an edit in the new folder shown")
-        # the same for templates/
+        # the same for templates/: without it the default theme is used, with it its override
+        base = root / "templates/base.html"
+        save(base, base.read_text(encoding="utf-8").replace("</body>", "<p>site-override</p></body>"))
+        wait_until(lambda: "site-override" in page(state, "posts/a/index.html"), "the override shown")
         saved = tmp_path / "templates-copy"
         shutil.move(root / "templates", saved)
-        wait_until(lambda: failed(state), "the templates' removal noticed")
+        wait_until(lambda: "site-override" not in page(state, "posts/a/index.html"), "the templates' removal noticed")
+        assert not failed(state)  # the default theme took over
         shutil.move(saved, root / "templates")
-        base = root / "templates/base.html"
-        wait_until(lambda: not failed(state), "the templates back")
+        wait_until(lambda: "site-override" in page(state, "posts/a/index.html"), "the templates back")
         save(base, base.read_text(encoding="utf-8").replace("</body>", "<p>marker-after-restore</p></body>"))
         wait_until(lambda: "marker-after-restore" in page(state, "posts/a/index.html"), "a template edit shown")
     finally:
