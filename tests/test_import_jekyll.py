@@ -11,6 +11,7 @@ from test_import_wordpress import files, front
 
 from qsite.cli import main
 from qsite.importers.jekyll import _Source, old_url
+from qsite.importers.run import alias_path
 
 from conftest import SITE_YAML
 
@@ -159,3 +160,20 @@ def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFi
     assert import_jekyll(imported) == 0
     assert {p: p.read_bytes() for p in (imported / "content").rglob("*.md")} == before
     assert "Files: 0 written, 8 already imported" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "alias"),
+    [
+        ("https://old.example/2020/04/x/", "/2020/04/x/"),
+        ("https://old.example/2020/04/x", "/2020/04/x/"),  # a static host answers it from x/index.html
+        ("/2020/04/02/x.html", "/2020/04/02/x.html"),
+        ("/access news/x/", "/access%20news/x/"),  # no spaces in an address
+        ("https://old.example/?p=12", None),  # a query: no static host can redirect it
+        ("/feed.xml", None),  # a redirect page can only be a folder or an .html file
+        ("https://old.example/", None),
+        ("/a/../b/", None),
+    ],
+)
+def test_old_addresses_become_aliases_a_static_host_can_serve(old: str, alias: str | None) -> None:
+    assert alias_path(old) == alias

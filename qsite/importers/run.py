@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -128,19 +129,21 @@ def themes_for(categories: list[str], options: Options) -> list[str]:
 
 def alias_path(url_or_path: str) -> str | None:
     """An old address → the path an alias names: ``https://old.example/2020/04/x/`` →
-    ``/2020/04/x/``. None for a query link (``/?p=12``), which no static host can redirect."""
+    ``/2020/04/x/``. None where no redirect page can stand: a query link (``/?p=12``, which a
+    static host answers with the home page) or a file other than ``.html`` (``/feed.xml``)."""
     text = url_or_path.strip()
     text = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]+", "", text, flags=re.I)
     if not text or "?" in text:
         return None
-    text = text.split("#", 1)[0]
+    text = quote(text.split("#", 1)[0], safe="/%:@!$&'()*+,;=-._~")
     if not text.startswith("/"):
         text = "/" + text
-    if text == "/":
+    if text == "/" or any(part in (".", "..") for part in text.split("/")):
         return None
-    if not re.search(r"\.[a-z0-9]+$", text, re.I) and not text.endswith("/"):
-        text += "/"
-    return text
+    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if not text.endswith("/") and "." in last:
+        return text if last.lower().endswith((".html", ".htm")) else None
+    return text if text.endswith("/") else text + "/"
 
 
 def run(kind: str, source: Path, root: Path, options: Options, reader: Any) -> Report:
