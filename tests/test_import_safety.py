@@ -153,5 +153,5 @@ def test_hostile_post_names_stay_inside_content(site: Path) -> None:
 def test_a_dry_run_says_what_it_would_write_and_writes_nothing(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert import_wp(site, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert out.startswith("Dry run: nothing was written.\n") and "Files: 13 written." in out
+    assert out.startswith("Dry run: nothing was written.\n") and "Files: 13 would be written." in out
     assert not (site / "content").exists()

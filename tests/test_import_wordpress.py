@@ -152,6 +152,13 @@ def test_block_editor_comments_removed_figures_kept(imported: Path) -> None:
     assert "## Who came" in body and "Forty people & their families." in body
 
 
+def test_links_between_imported_posts_lead_to_their_new_addresses(imported: Path) -> None:
+    _, body = front(imported / "content/posts/2020-05-14-cafe-conversations.md")
+    assert "[our huddles](/posts/huddles/#what-we-asked)" in body  # its permalink on the old site
+    assert "[the later update](/posts/update-2/)" in body  # a ?p=ID link
+    assert "[the guide](https://nhs.example/guide/)" in body  # another site's: as it was
+
+
 def test_report_lists_shortcodes_images_and_themeless_posts(imported: Path) -> None:
     report = (imported / "report.md").read_text(encoding="utf-8")
     needs = report.split("## Needs an editor", 1)[1]

@@ -27,6 +27,7 @@ class Report:
     permalinks: str | None = None  # a `permalinks.post` that reproduces every old post address
     notes: list[str] = field(default_factory=list)
     written: Written = field(default_factory=Written)
+    dry_run: bool = False  # then "written" and "replaced" are what a real run would do
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] += count
@@ -44,9 +45,10 @@ class Report:
         if self.skipped:
             lines.append("Skipped: " + _counts(self.skipped))
         w = self.written
-        files = f"Files: {len(w.written)} written"
+        would = "would be " if self.dry_run else ""
+        files = f"Files: {len(w.written)} {would}written"
         if w.replaced:
-            files += f", {len(w.replaced)} replaced (--force)"
+            files += f", {len(w.replaced)} {would}replaced (--force)"
         if w.kept_ours:
             files += f", {len(w.kept_ours)} already imported and left as they are (--force replaces them)"
         if w.kept_theirs:

@@ -153,4 +153,5 @@ def run(kind: str, source: Path, root: Path, options: Options, reader: Any) -> R
     mark = marker(kind, source.resolve().name)
     plan: Plan = reader(source, site, options, mark)
     plan.report.written = write_all(root, plan.docs, mark, force=options.force, dry_run=options.dry_run)
+    plan.report.dry_run = options.dry_run
     return plan.report

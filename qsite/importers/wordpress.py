@@ -23,7 +23,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -143,6 +143,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     for item in items:
         if state.wanted(item):
             state.add(item)
+    state.relink()
     report = state.report
     report.permalinks = suggest_permalinks(state.old_addresses)
     unused = sorted(set(options.theme_map) - state.categories)
@@ -169,6 +170,9 @@ class _Import:
         }
         self.categories: set[str] = set()  # lower case, for the note on unused --theme-map items
         self.old_addresses: list[tuple[str, datetime, str]] = []  # (old path, date, slug) of each post
+        self.moved: dict[str, str] = {}  # old path (or /?p=ID) → new address, for links between posts
+        urls = (_text(channel, name) for name in ("link", "wp:base_site_url", "wp:base_blog_url"))
+        self.hosts = {urlsplit(url).netloc for url in urls} - {""}
 
     def wanted(self, item: Element) -> bool:
         """Posts and pages are imported; everything else is counted (attachments listed)."""
@@ -204,8 +208,12 @@ class _Import:
             link = None  # the old address is the address of the site's own page of that name
         aliases = [link] if link and link != new_url else []
         self.report.aliases += len(aliases)
+        if link:
+            self.moved[link] = new_url
         if not draft and post_id:
-            self.report.query_links.append((f"/?{'p' if kind == 'post' else 'page_id'}={post_id}", new_url))
+            query = f"/?{'p' if kind == 'post' else 'page_id'}={post_id}"
+            self.report.query_links.append((query, new_url))
+            self.moved[query] = new_url
         if kind == "post" and link and not draft:
             self.old_addresses.append((link, date, wanted))
         meta: dict[str, Any] = {"title": title}
@@ -224,6 +232,26 @@ class _Import:
         comments = _comments(item, slug, kind, self.authors, self.report)
         self.docs += comments
         self.report.imported["comments"] += len(comments)
+
+    def relink(self) -> None:
+        """Links from one imported post to another, written with the old site's address
+        (``https://old.example/2020/04/x/`` or ``…/?p=12``), → the new address, so they work
+        before and after the old domain is pointed at the new site."""
+        if not self.moved:
+            return
+        hosts = "|".join(re.escape(host) for host in sorted(self.hosts)) or "(?!)"
+        link = re.compile(rf'(\]\(|href=")((?:https?:)?//(?:{hosts}))?(/[^)\s"#]*)(#[^)\s"]*)?')
+
+        def new(match: re.Match[str]) -> str:
+            path = match.group(3)
+            target = self.moved.get(path) or self.moved.get(path + "/")
+            if target is None:
+                return match.group(0)
+            return match.group(1) + target + (match.group(4) or "")
+
+        for doc in self.docs:
+            if doc.rel.startswith(("content/posts/", "content/pages/")):
+                doc.body = link.sub(new, doc.body)
 
     def _post_fields(self, item: Element, meta: dict[str, Any], date: datetime, rel: str, notes: list[str]) -> bool:
         """A post's date, themes, author, tags and summary; True if it has no theme (a draft)."""
