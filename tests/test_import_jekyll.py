@@ -177,3 +177,12 @@ def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFi
 )
 def test_old_addresses_become_aliases_a_static_host_can_serve(old: str, alias: str | None) -> None:
     assert alias_path(old) == alias
+
+
+def test_the_excerpt_separator_becomes_qsites_summary_marker(site: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    blog = write_tree(tmp_path_factory.mktemp("blog"), {
+        "_config.yml": "excerpt_separator: <!--cut-->\n",
+        "_posts/2020-04-02-one.md": "---\ntitle: One\ncategories: [Wellbeing]\n---\nThe summary.\n<!--cut-->\nThe rest.\n",
+    })
+    assert import_jekyll(site, blog) == 0
+    assert front(site / "content/posts/2020-04-02-one.md")[1] == "The summary.\n\n<!-- more -->\n\nThe rest.\n"

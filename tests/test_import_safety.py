@@ -37,7 +37,7 @@ def test_a_second_import_writes_nothing(site: Path, capsys: pytest.CaptureFixtur
     assert import_wp(site) == 0
     assert snapshot(site) == before
     out = capsys.readouterr().out
-    assert "Files: 0 written, 13 already imported and left as they are (--force replaces them)." in out
+    assert "Files: 0 written, 15 already imported and left as they are (--force replaces them)." in out
 
 
 def test_force_replaces_only_files_the_import_wrote(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,7 +54,7 @@ def test_force_replaces_only_files_the_import_wrote(site: Path, capsys: pytest.C
     assert front(marked)[0]["title"] == "Ten-minute huddles that stuck"  # replaced
     assert unmarked.read_text(encoding="utf-8") == kept  # never replaced
     out = capsys.readouterr().out
-    assert "Files: 0 written, 12 replaced (--force), 1 not written because a file of yours is at the same path." in out
+    assert "Files: 0 written, 14 replaced (--force), 1 not written because a file of yours is at the same path." in out
     assert "Not written, a file of yours is there: content/comments/huddles/2020-04-03-sam-okafor-11.md" in out
 
 
@@ -153,5 +153,5 @@ def test_hostile_post_names_stay_inside_content(site: Path) -> None:
 def test_a_dry_run_says_what_it_would_write_and_writes_nothing(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert import_wp(site, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert out.startswith("Dry run: nothing was written.\n") and "Files: 13 would be written." in out
+    assert out.startswith("Dry run: nothing was written.\n") and "Files: 15 would be written." in out
     assert not (site / "content").exists()

@@ -57,8 +57,10 @@ def test_each_item_becomes_the_right_file_and_internal_items_none(imported: Path
         "content/posts/2021-06-01-update-2.md",  # same slug as the one before
         "content/posts/2020-09-01-notes-for-the-autumn.md",  # draft without a post_name
         "content/posts/2020-10-01-rota.md",  # private
+        "content/posts/2020-10-02-staff-rota.md",  # published behind a password
         "content/posts/2020-12-01-thoughts.md",  # uncategorised
         "content/pages/about-us.md",
+        "content/pages/archive-2.md",  # /archive/ is qsite's own
         "content/comments/huddles/2020-04-03-sam-okafor-11.md",
         "content/comments/huddles/2020-04-03-rukhsana-noor-12.md",
         "content/comments/huddles/2020-04-04-sam-okafor-13.md",
@@ -69,6 +71,7 @@ def test_drafts_and_private_posts_are_drafts_published_ones_are_not(imported: Pa
     posts = imported / "content" / "posts"
     assert front(posts / "2020-09-01-notes-for-the-autumn.md")[0]["draft"] is True
     assert front(posts / "2020-10-01-rota.md")[0]["draft"] is True
+    assert front(posts / "2020-10-02-staff-rota.md")[0]["draft"] is True  # readers needed a password
     assert "draft" not in front(posts / "2020-04-02-huddles.md")[0]
     assert "aliases" not in front(posts / "2020-10-01-rota.md")[0]  # never had a public address
 
@@ -81,6 +84,7 @@ def test_post_front_matter_from_the_export(imported: Path) -> None:
         "themes": ["health-inequalities"],  # mapped without regard to case
         "author": "tom-whitfield",
         "tags": ["Access & Equity", "News"],
+        "featured": True,  # sticky
         "aliases": ["/2020/05/cafe-conversations/"],
     }
     meta, _ = front(imported / "content/posts/2020-04-02-huddles.md")
@@ -117,16 +121,16 @@ def test_spam_pingbacks_and_internal_items_are_counted(site: Path, capsys: pytes
     report = (site / "report.md").read_text(encoding="utf-8")
     for line in ("- spam comments: 1", "- pingbacks: 1", "- comments: 3", "- trashed posts and pages: 1",
                  "- revisions: 1", "- menu items: 1", "- attachments (listed in the report): 1",
-                 "- posts: 3", "- draft posts: 4", "- pages: 1", "- authors: 2", "- written: 13"):
+                 "- posts: 3", "- draft posts: 5", "- pages: 2", "- authors: 2", "- written: 15"):
         assert line in report
     assert "- https://log.millbrook.example/wp-content/uploads/2020/04/board.jpg" in report  # the attachment
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].endswith("wordpress.xml): 2 authors, 1 pages, 3 comments, 3 posts, 4 draft posts")
+    assert printed[0].endswith("wordpress.xml): 2 authors, 2 pages, 3 comments, 3 posts, 5 draft posts")
     assert printed[1] == (
         "Skipped: 1 menu items, 1 revisions, 1 attachments (listed in the report), 1 spam comments, "
         "1 pingbacks, 1 trashed posts and pages"
     )
-    assert printed[2] == "Files: 13 written."
+    assert printed[2] == "Files: 15 written."
 
 
 def test_classic_body_paragraphs_caption_more_code_and_shortcodes(imported: Path) -> None:
@@ -146,7 +150,7 @@ def test_classic_body_paragraphs_caption_more_code_and_shortcodes(imported: Path
 
 def test_block_editor_comments_removed_figures_kept(imported: Path) -> None:
     _, body = front(imported / "content/posts/2020-05-14-cafe-conversations.md")
-    assert "wp:" not in body
+    assert "wp:" not in body and "script" not in body
     assert body.startswith("We held a *walk-in* clinic at the community café.\n")
     assert '<figure class="wp-block-image"><img alt="Tables set out for the clinic"' in body
     assert "## Who came" in body and "Forty people & their families." in body
@@ -164,6 +168,8 @@ def test_report_lists_shortcodes_images_and_themeless_posts(imported: Path) -> N
     needs = report.split("## Needs an editor", 1)[1]
     assert "`[gallery ids=\"140,141\"]`" in needs and "`[contact-form-7 id=\"9\" title=\"Feedback\"]`" in needs
     assert "`[caption" not in needs
+    scripts = needs.split("### Scripts removed", 1)[1].split("###", 1)[0]
+    assert "`content/posts/2020-05-14-cafe-conversations.md`\n  - `https://social.example/widgets.js`" in scripts
     assert "https://log.millbrook.example/wp-content/uploads/2020/05/cafe.jpg" in needs
     no_theme = needs.split("### No theme", 1)[1].split("###", 1)[0]
     assert "content/posts/2020-06-01-update.md" in no_theme and "content/posts/2020-12-01-thoughts.md" in no_theme
@@ -192,6 +198,7 @@ def test_same_slug_gets_a_suffix_and_keeps_its_old_address(imported: Path) -> No
 def test_old_addresses_and_the_permalinks_that_fit_them(imported: Path) -> None:
     assert front(imported / "content/posts/2020-04-02-huddles.md")[0]["aliases"] == ["/2020/04/huddles/"]
     assert front(imported / "content/pages/about-us.md")[0] == {"title": "About the practice"}  # same address
+    assert front(imported / "content/pages/archive-2.md")[0] == {"title": "Archive"}  # /archive/ is qsite's own
     report = (imported / "report.md").read_text(encoding="utf-8")
     assert 'post: "/:year/:month/:slug/"' in report
     assert "| `/?p=101` | `/posts/huddles/` |" in report and "| `/?page_id=120` | `/about-us/` |" in report
@@ -215,4 +222,4 @@ def test_a_wxr_1_1_export_reads_the_same(site: Path, tmp_path_factory: pytest.Te
     older = tmp_path_factory.mktemp("wxr") / "old.xml"
     older.write_text(FIXTURE.read_text(encoding="utf-8").replace("export/1.2/", "export/1.1/"), encoding="utf-8")
     assert import_wp(site, export=older) == 0
-    assert len(files(site)) == 13
+    assert len(files(site)) == 15

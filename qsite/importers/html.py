@@ -52,6 +52,7 @@ class Notes:
 
     shortcodes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)  # removed: embeds that need redoing
 
 
 def is_block_editor(text: str) -> bool:
@@ -148,6 +149,9 @@ def html_to_markdown(text: str, notes: Notes, *, classic: bool | None = None) ->
         src = image.get("src")
         if src and src not in notes.images:
             notes.images.append(str(src))
+    for script in soup.find_all("script"):
+        notes.scripts.append(str(script.get("src") or "inline script"))
+        script.decompose()
     kept: list[str] = []
     for element in soup.find_all(KEEP_AS_HTML):
         if element.find_parent(KEEP_AS_HTML) is not None:

@@ -257,6 +257,11 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     for item, rel, _new_url, aliases in planned:
         leftovers: list[str] = []
         body = convert_liquid(item.body, links, leftovers)
+        separator = str(config.get("excerpt_separator") or "")
+        if separator.strip():
+            head, found, tail = body.partition(separator)
+            if found:  # qsite's summary marker, on a line of its own
+                body = head.rstrip("\n") + "\n\n<!-- more -->\n\n" + tail.lstrip("\n")
         notes = convert.Notes()
         if item.path.suffix.lower() == ".html":
             body = convert.html_to_markdown(body, notes, classic=False)

@@ -20,6 +20,7 @@ class Report:
     shortcodes: dict[str, list[str]] = field(default_factory=dict)  # file → shortcodes left as text
     liquid: dict[str, list[str]] = field(default_factory=dict)  # file → Liquid tags left as text
     images: dict[str, list[str]] = field(default_factory=dict)  # file → image URLs on the old host
+    scripts: dict[str, list[str]] = field(default_factory=dict)  # file → scripts removed (embeds)
     attachments: list[str] = field(default_factory=list)  # media library URLs (not downloaded)
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (file, wanted slug, slug given)
     query_links: list[tuple[str, str]] = field(default_factory=list)  # ("/?p=12", new URL)
@@ -31,13 +32,6 @@ class Report:
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] += count
-
-    @property
-    def needs_editor(self) -> int:
-        return (
-            len(self.no_theme) + len(self.shortcodes) + len(self.liquid) + len(self.images)
-            + len(self.written.kept_theirs)
-        )
 
     def summary(self) -> list[str]:
         """The lines printed after an import: counts first, then what needs an editor."""
@@ -64,6 +58,7 @@ class Report:
             (self.shortcodes, "files keep WordPress shortcodes as text"),
             (self.liquid, "files keep Liquid tags as text"),
             (self.images, "files show images from the old site (copy them into content/images/)"),
+            (self.scripts, "files had scripts, removed (embeds to redo as links or HTML)"),
         ]
         for items, words in todo:
             if items:
@@ -101,6 +96,7 @@ class Report:
             ("Shortcodes left as text", self.shortcodes),
             ("Liquid tags left as text", self.liquid),
             ("Images still on the old site: copy each into content/images/ and change its address", self.images),
+            ("Scripts removed: redo each embed as a link, or as HTML without a script", self.scripts),
         ]
         for title, items in sections:
             if not items:

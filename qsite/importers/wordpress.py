@@ -193,6 +193,9 @@ class _Import:
     def add(self, item: Element) -> None:
         kind = _text(item, "wp:post_type")
         draft = _text(item, "wp:status") in ("draft", "pending", "private")
+        if _text(item, "wp:post_password") and not draft:
+            draft = True  # readers needed a password: never publish it by importing it
+            self.report.notes.append(f"Password-protected, so imported as a draft: {_text(item, 'title')!r}")
         post_id = _text(item, "wp:post_id")
         title = convert.plain(_text(item, "title")) or f"Untitled ({kind} {post_id})"
         date = (_date(_text(item, "wp:post_date")) or _date(_text(item, "wp:post_date_gmt"))
@@ -229,6 +232,8 @@ class _Import:
             self.report.shortcodes[rel] = found.shortcodes
         if found.images:
             self.report.images[rel] = found.images
+        if found.scripts:
+            self.report.scripts[rel] = found.scripts
         comments = _comments(item, slug, kind, self.authors, self.report)
         self.docs += comments
         self.report.imported["comments"] += len(comments)
@@ -270,6 +275,7 @@ class _Import:
         meta["author"] = self.authors.byline(creator) if creator else None
         meta["tags"] = _tags(categories + tags)
         meta["summary"] = convert.plain(_text(item, "excerpt:encoded")) or None
+        meta["featured"] = True if _text(item, "wp:is_sticky") == "1" else None  # sticky: the editor's pick
         return not themes
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from qsite import urls
 from qsite.problems import ConfigError, Problem
 from qsite.urls import slugify
 
@@ -99,8 +100,9 @@ class Slugs:
 
 def existing_slugs(root: Path, folder: str, mark: str) -> set[str]:
     """The URL names of the posts (or pages) already in ``content/<folder>``, except files this
-    same import wrote earlier: a second run plans the same names and skips those files."""
-    found: set[str] = set()
+    same import wrote earlier: a second run plans the same names and skips those files. For
+    pages, also the addresses qsite keeps for its own pages (``/search/``, ``/tags/`` …)."""
+    found: set[str] = set(urls.RESERVED) if folder == "pages" else set()
     top = root / "content" / folder
     if not top.is_dir():
         return found
