@@ -223,3 +223,48 @@ def test_a_wxr_1_1_export_reads_the_same(site: Path, tmp_path_factory: pytest.Te
     older.write_text(FIXTURE.read_text(encoding="utf-8").replace("export/1.2/", "export/1.1/"), encoding="utf-8")
     assert import_wp(site, export=older) == 0
     assert len(files(site)) == 15
+
+
+def wxr(items: str) -> str:
+    """A minimal export around ``items``, for a test about one detail."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<channel><title>T</title><link>https://old.example</link><wp:wxr_version>1.2</wp:wxr_version>\n"
+        f"{items}\n</channel></rss>\n"
+    )
+
+
+def comment(cid: int, parent: int, date: str, author: str = "Ana") -> str:
+    return (
+        f"<wp:comment><wp:comment_id>{cid}</wp:comment_id><wp:comment_author>{author}</wp:comment_author>"
+        f"<wp:comment_date>{date}</wp:comment_date><wp:comment_content>Comment {cid}.</wp:comment_content>"
+        f"<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
+        f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"
+    )
+
+
+def test_comments_dated_before_their_post_or_parent_are_dated_after_and_loops_are_cut(site: Path) -> None:
+    """A post re-dated in WordPress can leave comments "before" it, which qsite refuses."""
+    export = site / "export.xml"
+    export.write_text(wxr(
+        "<item><title>Moved</title><link>https://old.example/moved/</link><wp:post_id>1</wp:post_id>"
+        "<wp:post_date>2021-03-01 10:00:00</wp:post_date><wp:post_name>moved</wp:post_name>"
+        "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>"
+        '<category domain="category">Wellbeing</category>'
+        + comment(5, 0, "2021-02-01 09:00:00")  # before the post
+        + comment(6, 5, "2021-03-02 09:00:00")
+        + comment(7, 8, "2021-03-03 09:00:00") + comment(8, 7, "2021-03-04 09:00:00")  # each the other's parent
+        + "</item>"
+    ), encoding="utf-8")
+    assert import_wp(site, "--report", str(site / "report.md"), export=export) == 0
+    folder = site / "content/comments/moved"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2021-03-01-ana-5.md", "2021-03-02-ana-6.md", "2021-03-03-ana-7.md", "2021-03-04-ana-8.md",
+    ]
+    assert front(folder / "2021-03-01-ana-5.md")[0]["date"] == "2021-03-01 10:00"
+    assert front(folder / "2021-03-02-ana-6.md")[0]["reply_to"] == "2021-03-01-ana-5"
+    assert "reply_to" not in front(folder / "2021-03-03-ana-7.md")[0]  # the loop's earliest starts the thread
+    assert front(folder / "2021-03-04-ana-8.md")[0]["reply_to"] == "2021-03-03-ana-7"
+    assert "Comment 5 on 'moved' was dated before its post; dated 2021-03-01 10:00 instead" in (
+        site / "report.md").read_text(encoding="utf-8")

@@ -234,7 +234,7 @@ class _Import:
             self.report.images[rel] = found.images
         if found.scripts:
             self.report.scripts[rel] = found.scripts
-        comments = _comments(item, slug, kind, self.authors, self.report)
+        comments = _comments(item, slug, kind, date, self.authors, self.report)
         self.docs += comments
         self.report.imported["comments"] += len(comments)
 
@@ -294,10 +294,16 @@ def _tags(names: list[str]) -> list[str]:
     return tags
 
 
-def _comments(item: Element, post_slug: str, kind: str, authors: _Authors, report: Report) -> list[Doc]:
+def _comments(
+    item: Element, post_slug: str, kind: str, post_date: datetime, authors: _Authors, report: Report
+) -> list[Doc]:
     """Approved comments → files; a reply names its parent's file (``reply_to``). A reply to
-    a comment that was not imported (spam, say) becomes a comment of its own."""
-    kept: dict[str, tuple[Element, str]] = {}  # comment id → (element, file stem)
+    a comment that was not imported (spam, say) becomes a comment of its own.
+
+    qsite refuses a comment dated before its post or a reply dated before its parent (issue
+    11), which a post re-dated in WordPress can leave behind: such a comment is dated with its
+    post (or parent) and the report says so. A loop of parents (a damaged export) is cut."""
+    kept: dict[str, tuple[Element, datetime]] = {}  # comment id → (element, date)
     for comment in _children(item, "wp:comment"):
         ctype = _text(comment, "wp:comment_type")
         approved = _text(comment, "wp:comment_approved")
@@ -314,20 +320,45 @@ def _comments(item: Element, post_slug: str, kind: str, authors: _Authors, repor
         elif not convert.plain(_text(comment, "wp:comment_content")):
             report.skip("empty comments")
         else:
-            date = _date(_text(comment, "wp:comment_date")) or datetime(1970, 1, 1)
-            author = convert.plain(_text(comment, "wp:comment_author")) or "Anonymous"
-            cid = _text(comment, "wp:comment_id")
-            stem = f"{date:%Y-%m-%d}-{slug_for(author, fallback='comment')[:40].strip('-')}-{cid}"
-            kept[cid] = (comment, stem)
+            kept[_text(comment, "wp:comment_id")] = (comment, _date(_text(comment, "wp:comment_date")) or post_date)
+    parents = {cid: _text(comment, "wp:comment_parent") for cid, (comment, _) in kept.items()}
+    for cid in kept:  # a loop of parents: its earliest comment starts the thread
+        seen: list[str] = []
+        while cid in kept and cid not in seen:
+            seen.append(cid)
+            cid = parents[cid]
+        if cid in seen:
+            loop = seen[seen.index(cid):]
+            parents[min(loop, key=lambda c: (kept[c][1], _int(c)))] = "0"
+    placed: dict[str, tuple[str, datetime]] = {}  # comment id → (file stem, date)
     docs: list[Doc] = []
-    for comment, stem in kept.values():
-        parent = _text(comment, "wp:comment_parent")
-        meta: dict[str, Any] = {
-            "author": convert.plain(_text(comment, "wp:comment_author")) or "Anonymous",
-            "date": _when(_date(_text(comment, "wp:comment_date")) or datetime(1970, 1, 1)),
-            "reply_to": kept[parent][1] if parent in kept else None,
-            "author_id": authors.by_user_id.get(_text(comment, "wp:comment_user_id")),
-        }
-        body = convert.comment_to_markdown(_text(comment, "wp:comment_content"))
-        docs.append(Doc(f"content/comments/{post_slug}/{stem}.md", meta, body))
+
+    def place(cid: str) -> None:
+        chain: list[str] = []  # this comment and its unplaced ancestors, child first
+        while cid in kept and cid not in placed:
+            chain.append(cid)
+            cid = parents[cid]
+        for current in reversed(chain):
+            comment, date = kept[current]
+            above = placed.get(parents[current])
+            earliest = max(post_date, above[1]) if above else post_date
+            if date < earliest:
+                what = "parent" if above and above[1] > post_date else "post"
+                report.notes.append(f"Comment {current} on '{post_slug}' was dated before its {what}; "
+                                    f"dated {earliest:%Y-%m-%d %H:%M} instead")
+                date = earliest
+            author = convert.plain(_text(comment, "wp:comment_author")) or "Anonymous"
+            stem = f"{date:%Y-%m-%d}-{slug_for(author, fallback='comment')[:40].strip('-')}-{current}"
+            placed[current] = (stem, date)
+            meta: dict[str, Any] = {
+                "author": author,
+                "date": _when(date),
+                "reply_to": above[0] if above else None,
+                "author_id": authors.by_user_id.get(_text(comment, "wp:comment_user_id")),
+            }
+            body = convert.comment_to_markdown(_text(comment, "wp:comment_content"))
+            docs.append(Doc(f"content/comments/{post_slug}/{stem}.md", meta, body))
+
+    for cid in kept:
+        place(cid)
     return docs
