@@ -47,6 +47,7 @@ def test_posts_drafts_and_pages_become_files(imported: Path) -> None:
     drafts = {name for name in written if name.endswith("-an-idea.md")}
     assert len(drafts) == 1  # from _drafts/, dated the day its file was last changed
     assert written - drafts == {
+        "content/authors/rnoor.md",  # from _data/authors.yml
         "content/posts/2020-04-02-huddles-that-stuck.md",
         "content/posts/2020-05-01-cafe.md",
         "content/posts/2021-05-01-cafe-2.md",  # same name, a year later
@@ -65,7 +66,7 @@ def test_post_front_matter(imported: Path) -> None:
         "title": "Huddles that stuck",
         "date": date(2020, 4, 2),
         "themes": ["staff-wellbeing"],
-        "author": "Rukhsana Noor",
+        "author": "rnoor",  # a key of _data/authors.yml: its profile's id
         "tags": ["Wellbeing", "huddles", "night shifts"],
         "summary": "Ten minutes, standing, every morning.",
         "aliases": ["/wellbeing/2020/04/02/huddles-that-stuck/", "/huddles/", "/old/huddles.html"],
@@ -96,6 +97,15 @@ def test_liquid_converted_where_plain_and_reported_otherwise(imported: Path) -> 
     assert "`{% include signup.html %}`" in liquid and "page.title" not in liquid and "raw" not in liquid
 
 
+def test_authors_of_data_authors_yml_become_profiles_others_stay_names(imported: Path) -> None:
+    meta, bio = front(imported / "content/authors/rnoor.md")
+    assert meta == {"name": "Rukhsana Noor", "role": "Ward manager", "type": "person",
+                    "url": "https://eastmoor.example/people/rnoor/"}
+    assert bio == "Runs the ward and its morning huddle.\n"
+    assert front(imported / "content/posts/2021-05-01-cafe-2.md")[0]["author"] == "Tom Whitfield"
+    assert "Authors kept as names: Tom Whitfield." in (imported / "report.md").read_text(encoding="utf-8")
+
+
 def test_html_pages_are_converted(imported: Path) -> None:
     meta, body = front(imported / "content/pages/team.md")
     assert meta == {"title": "Our team"}
@@ -104,7 +114,7 @@ def test_html_pages_are_converted(imported: Path) -> None:
 
 def test_report_counts_and_images(imported: Path) -> None:
     report = (imported / "report.md").read_text(encoding="utf-8")
-    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- written: 8", "Aliases written: 6.",
+    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- authors: 1", "- written: 9", "Aliases written: 6.",
                  "- home, 404 and feed pages (qsite makes its own): 1"):
         assert line in report
     images = report.split("### Images still on the old site", 1)[1]
@@ -159,7 +169,7 @@ def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert import_jekyll(imported) == 0
     assert {p: p.read_bytes() for p in (imported / "content").rglob("*.md")} == before
-    assert "Files: 0 written, 8 already imported" in capsys.readouterr().out
+    assert "Files: 0 written, 9 already imported" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -252,8 +252,8 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         aliases = _aliases([_page_url(page, style), *_words(page.meta.get("redirect_from"))], new_url)
         links[page.rel] = new_url
         planned.append((page, rel, new_url, aliases))
+    authors = _Authors(source)
     docs: list[Doc] = []
-    authors: set[str] = set()
     for item, rel, _new_url, aliases in planned:
         leftovers: list[str] = []
         body = convert_liquid(item.body, links, leftovers)
@@ -287,10 +287,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
                 draft = True
                 report.no_theme.append(rel)
                 doc_notes.append(f"no theme: add 'themes: [...]' with one or more of: {', '.join(site.themes)}")
-            names = _words(item.meta.get("author")) if isinstance(item.meta.get("author"), list) else \
-                [str(item.meta["author"])] if item.meta.get("author") else []
-            names += [str(a) for a in item.meta.get("authors") or [] if isinstance(item.meta.get("authors"), list)]
-            authors.update(names)
+            names = [authors.credit(name) for name in _names(item.meta)]
             if len(names) == 1:
                 meta["author"] = names[0]
             elif names:
@@ -306,13 +303,72 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         docs.append(Doc(rel, meta, body, doc_notes))
         kind = "posts" if item.kind == "post" else "pages"
         report.imported[f"draft {kind}" if draft else kind] += 1
-    if authors:
-        report.notes.append("Authors are kept as names: " + ", ".join(sorted(authors)) +
+    profiles = authors.docs()
+    docs[:0] = profiles
+    if profiles:
+        report.imported["authors"] = len(profiles)
+    if authors.names:
+        report.notes.append("Authors kept as names: " + ", ".join(sorted(authors.names)) +
                             ". Make a profile in content/authors/<id>.md for each, and name its id in the posts.")
     if config.get("baseurl"):
         report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
     report.permalinks = suggest_permalinks(old_addresses)
     return Plan(docs, report)
+
+
+def _names(meta: dict[str, Any]) -> list[str]:
+    """A post's ``author`` (a name, or a list) and ``authors`` (a list), in order."""
+    found: list[str] = []
+    for key in ("author", "authors"):
+        value = meta.get(key)
+        for name in value if isinstance(value, list) else [value] if value else []:
+            if str(name).strip() and str(name).strip() not in found:
+                found.append(str(name).strip())
+    return found
+
+
+class _Authors:
+    """Jekyll themes name a post's author by free text or by a key of ``_data/authors.yml``
+    (``rnoor: {name: …, bio: …}``). Keys become profiles (``content/authors/<id>.md``) and the
+    posts name their ids; free-text names stay names, listed in the report."""
+
+    def __init__(self, folder: Path):
+        self.data: dict[str, Any] = {}
+        path = folder / "_data" / "authors.yml"
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise ContentError([Problem("_data/authors.yml", mark.line + 1 if mark else None,
+                                            "_data/authors.yml is not valid YAML",
+                                            "fix it in the Jekyll site, then import again")]) from None
+            self.data = {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
+        self.used: dict[str, str] = {}  # key → profile id
+        self.names: set[str] = set()
+
+    def credit(self, name: str) -> str:
+        if name not in self.data:
+            self.names.add(name)
+            return name
+        if name not in self.used:
+            self.used[name] = slug_for(name, fallback="author")
+        return self.used[name]
+
+    def docs(self) -> list[Doc]:
+        docs: list[Doc] = []
+        for key, ident in self.used.items():
+            entry = self.data[key] if isinstance(self.data[key], dict) else {"name": self.data[key]}
+            url = str(entry.get("url") or entry.get("web") or entry.get("website") or "")
+            meta = {
+                "name": str(entry.get("name") or entry.get("display_name") or key),
+                "role": str(entry["role"]) if entry.get("role") else None,
+                "type": "person",
+                "url": url if url.startswith(("https://", "http://")) else None,
+            }
+            bio = str(entry.get("bio") or entry.get("description") or "")
+            docs.append(Doc(f"content/authors/{ident}.md", meta, bio))
+        return docs
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
