@@ -122,6 +122,21 @@ def test_the_wordpress_thread_renders_nested_with_its_authors(tmp_path: Path) ->
     assert "Tom Whitfield" in read(site, "authors/index.html")
 
 
+@needs_profiles
+def test_the_jekyll_staticman_thread_renders_nested(tmp_path: Path) -> None:
+    site = imported(tmp_path / "site", "jekyll", JEKYLL, "--default-theme", "space-to-learn")
+    without_i11(site, ("aliases",))  # this test needs reply_to and profiles (issue 11, people)
+    assert main(["build", "--source", str(site), "-q"]) == 0
+    page = read(site, "posts/huddles-that-stuck/index.html")
+    first = page.index('id="comment-2020-04-03-sam-okafor-04400000"')
+    second = page.index('id="comment-2020-04-03-rukhsana-noor-12500000"')
+    third = page.index('id="comment-2020-04-04-sam-okafor-90800000"')
+    assert first < second < third
+    assert page[first:second].count('<ol class="comment-list comment-replies">') == 1
+    assert page[second:third].count('<ol class="comment-list comment-replies">') == 1
+    assert 'href="/authors/rnoor/"' in page and "Ward manager" in read(site, "authors/rnoor/index.html")
+
+
 def redirects_to(site: Path, old: str, new: str) -> None:
     rel = old.strip("/") + ("" if old.endswith(".html") else "/index.html")
     page = read(site, rel)

@@ -46,7 +46,9 @@ def test_posts_drafts_and_pages_become_files(imported: Path) -> None:
     written = files(imported)
     drafts = {name for name in written if name.endswith("-an-idea.md")}
     assert len(drafts) == 1  # from _drafts/, dated the day its file was last changed
-    assert written - drafts == {
+    comments = {name for name in written if name.startswith("content/comments/")}
+    assert len(comments) == 3  # from _data/comments/ (Staticman), below
+    assert written - drafts - comments == {
         "content/authors/rnoor.md",  # from _data/authors.yml
         "content/posts/2020-04-02-huddles-that-stuck.md",
         "content/posts/2020-05-01-cafe.md",
@@ -114,7 +116,7 @@ def test_html_pages_are_converted(imported: Path) -> None:
 
 def test_report_counts_and_images(imported: Path) -> None:
     report = (imported / "report.md").read_text(encoding="utf-8")
-    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- authors: 1", "- written: 9", "Aliases written: 6.",
+    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- authors: 1", "- written: 12", "Aliases written: 6.",
                  "- home, 404 and feed pages (qsite makes its own): 1"):
         assert line in report
     images = report.split("### Images still on the old site", 1)[1]
@@ -169,7 +171,7 @@ def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert import_jekyll(imported) == 0
     assert {p: p.read_bytes() for p in (imported / "content").rglob("*.md")} == before
-    assert "Files: 0 written, 9 already imported" in capsys.readouterr().out
+    assert "Files: 0 written, 12 already imported" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -196,3 +198,19 @@ def test_the_excerpt_separator_becomes_qsites_summary_marker(site: Path, tmp_pat
     })
     assert import_jekyll(site, blog) == 0
     assert front(site / "content/posts/2020-04-02-one.md")[1] == "The summary.\n\n<!-- more -->\n\nThe rest.\n"
+
+
+def test_staticman_comments_keep_their_thread(imported: Path) -> None:
+    folder = imported / "content/comments/huddles-that-stuck"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2020-04-03-rukhsana-noor-12500000.md", "2020-04-03-sam-okafor-04400000.md", "2020-04-04-sam-okafor-90800000.md",
+    ]  # the hidden one is not imported
+    first, body = front(folder / "2020-04-03-sam-okafor-04400000.md")
+    assert first == {"author": "Sam Okafor", "date": "2020-04-03 09:00"} and body == "Did the night team join too?\n"
+    second, body = front(folder / "2020-04-03-rukhsana-noor-12500000.md")
+    assert second["reply_to"] == "2020-04-03-sam-okafor-04400000" and body == "They did, from week **two**.\n"
+    assert front(folder / "2020-04-04-sam-okafor-90800000.md")[0]["reply_to"] == "2020-04-03-rukhsana-noor-12500000"
+    report = (imported / "report.md").read_text(encoding="utf-8")
+    assert "- comments: 3" in report and "- hidden comments: 1" in report
+    assert "- comment folders for no imported post: 1" in report
+    assert "0bc83cb5" not in "".join(p.read_text(encoding="utf-8") for p in folder.iterdir())  # no e-mail hashes

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from datetime import date as Day
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     links: dict[str, str] = {}  # Jekyll file (and post_url name) → new URL
     planned: list[tuple[_Source, str, str, list[str]]] = []  # source, rel path, new URL, aliases
     old_addresses: list[tuple[str, datetime, str]] = []
+    threads: dict[str, tuple[str, datetime]] = {}  # a post's Jekyll names → (its slug, its date)
     for post in sorted(posts, key=lambda p: (p.date, p.rel)):
         title_part = str(post.meta.get("slug") or post.name)
         wanted = slug_for(title_part, str(post.meta.get("title") or ""), fallback="post")
@@ -236,6 +237,8 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         links[post.rel] = new_url
         links[Path(post.rel).stem] = new_url
         planned.append((post, rel, new_url, aliases))
+        for name in (Path(post.rel).stem, post.name, title_part):
+            threads.setdefault(name, (slug, post.date))
     for page in pages:
         if (page.rel.count("/") == 0 and page.path.stem.lower() in _SKIP_PAGES) or page.rel.endswith("/index.html"):
             report.skip("home, 404 and feed pages (qsite makes its own)")
@@ -303,6 +306,10 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         docs.append(Doc(rel, meta, body, doc_notes))
         kind = "posts" if item.kind == "post" else "pages"
         report.imported[f"draft {kind}" if draft else kind] += 1
+    comments = staticman_comments(source, threads, report)
+    docs += comments
+    if comments:
+        report.imported["comments"] = len(comments)
     profiles = authors.docs()
     docs[:0] = profiles
     if profiles:
@@ -314,6 +321,54 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
     report.permalinks = suggest_permalinks(old_addresses)
     return Plan(docs, report)
+
+
+def _stamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value), UTC).replace(tzinfo=None)
+    return _as_datetime(value.removesuffix("Z").split(".")[0].replace("T", " ") if isinstance(value, str) else value)
+
+
+def staticman_comments(folder: Path, threads: dict[str, tuple[str, datetime]], report: Report) -> list[Doc]:
+    """Comments that Staticman committed to ``_data/comments/<post>/*.yml`` (``name``,
+    ``message`` in Markdown, ``date``, and for threads ``_id`` with ``replying_to_uid``) →
+    qsite comment files, replies keeping ``reply_to``. Hidden ones are skipped and counted;
+    e-mail addresses are never written."""
+    top = folder / "_data" / "comments"
+    if not top.is_dir():
+        return []
+    docs: list[Doc] = []
+    for thread in sorted(p for p in top.iterdir() if p.is_dir()):
+        if thread.name not in threads:
+            report.skip("comment folders for no imported post")
+            continue
+        post_slug, post_date = threads[thread.name]
+        entries: list[tuple[datetime, str, dict[str, Any]]] = []
+        for path in sorted(thread.glob("*.y*ml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                rel = path.relative_to(folder).as_posix()
+                raise ContentError([Problem(rel, mark.line + 1 if mark else None, "this comment is not valid YAML",
+                                            "fix it in the Jekyll site, then import again")]) from None
+            if not isinstance(data, dict) or not str(data.get("message") or "").strip():
+                report.skip("empty comments")
+            elif data.get("hidden") not in (None, "", False):
+                report.skip("hidden comments")
+            else:
+                entries.append((max(_stamp(data.get("date")) or post_date, post_date), path.stem, data))
+        stems: dict[str, str] = {}  # _id → file stem
+        for date, name, data in sorted(entries, key=lambda e: (e[0], e[1])):
+            author = str(data.get("name") or "Anonymous").strip()
+            who = slug_for(author, fallback="comment")[:40].strip("-")
+            stem = f"{date:%Y-%m-%d}-{who}-{slug_for(name, fallback='c')[-8:].strip('-')}"
+            parent = str(data.get("replying_to_uid") or "")
+            meta = {"author": author, "date": Raw(f"{date:%Y-%m-%d %H:%M}"), "reply_to": stems.get(parent)}
+            if data.get("_id"):
+                stems[str(data["_id"])] = stem
+            docs.append(Doc(f"content/comments/{post_slug}/{stem}.md", meta, str(data["message"]).strip()))
+    return docs
 
 
 def _names(meta: dict[str, Any]) -> list[str]:
