@@ -255,13 +255,16 @@ def test_comments_dated_before_their_post_or_parent_are_dated_after_and_loops_ar
         + comment(5, 0, "2021-02-01 09:00:00")  # before the post
         + comment(6, 5, "2021-03-02 09:00:00")
         + comment(7, 8, "2021-03-03 09:00:00") + comment(8, 7, "2021-03-04 09:00:00")  # each the other's parent
+        + comment(9, 9, "2021-03-05 09:00:00")  # its own parent
         + "</item>"
     ), encoding="utf-8")
     assert import_wp(site, "--report", str(site / "report.md"), export=export) == 0
     folder = site / "content/comments/moved"
     assert sorted(p.name for p in folder.iterdir()) == [
         "2021-03-01-ana-5.md", "2021-03-02-ana-6.md", "2021-03-03-ana-7.md", "2021-03-04-ana-8.md",
+        "2021-03-05-ana-9.md",
     ]
+    assert "reply_to" not in front(folder / "2021-03-05-ana-9.md")[0]
     assert front(folder / "2021-03-01-ana-5.md")[0]["date"] == "2021-03-01 10:00"
     assert front(folder / "2021-03-02-ana-6.md")[0]["reply_to"] == "2021-03-01-ana-5"
     assert "reply_to" not in front(folder / "2021-03-03-ana-7.md")[0]  # the loop's earliest starts the thread

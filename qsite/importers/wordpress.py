@@ -322,6 +322,7 @@ def _comments(
         else:
             kept[_text(comment, "wp:comment_id")] = (comment, _date(_text(comment, "wp:comment_date")) or post_date)
     parents = {cid: _text(comment, "wp:comment_parent") for cid, (comment, _) in kept.items()}
+    parents = {cid: "" if parent == "0" else parent for cid, parent in parents.items()}  # "0": no parent
     for cid in kept:  # a loop of parents: its earliest comment starts the thread
         seen: list[str] = []
         while cid in kept and cid not in seen:
@@ -329,13 +330,13 @@ def _comments(
             cid = parents[cid]
         if cid in seen:
             loop = seen[seen.index(cid):]
-            parents[min(loop, key=lambda c: (kept[c][1], _int(c)))] = "0"
+            parents[min(loop, key=lambda c: (kept[c][1], _int(c)))] = ""  # no comment has the id ""
     placed: dict[str, tuple[str, datetime]] = {}  # comment id → (file stem, date)
     docs: list[Doc] = []
 
     def place(cid: str) -> None:
         chain: list[str] = []  # this comment and its unplaced ancestors, child first
-        while cid in kept and cid not in placed:
+        while cid in kept and cid not in placed and cid not in chain:
             chain.append(cid)
             cid = parents[cid]
         for current in reversed(chain):
