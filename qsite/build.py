@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import digest, fastpath, markup, parallel, search
+from qsite import digest, fastpath, markup, model, parallel, search
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import read_and_parse
 from qsite.cache import remove as remove_cache
@@ -142,6 +142,19 @@ def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -
             )
 
 
+def _warn_unknown_callouts(docs: list[SourceDoc | None], problems: Problems) -> None:
+    """``!!! waring``: shown as a neutral callout, so a warning at its line (markup.CALLOUTS)."""
+    kinds = ", ".join([*markup.CALLOUTS, markup.PULLQUOTE])
+    for doc in docs:
+        if doc is None or doc.kind not in ("post", "page", "digest"):
+            continue
+        for line, word, guess in markup.unknown_callouts(doc.body):
+            problems.add(
+                doc.rel, doc.body_line + line, f"'!!! {word}' is not a kind of callout, so it is shown plainly",
+                f"did you mean '!!! {guess}'?" if guess else f"use one of: {kinds}", severity="warning",
+            )
+
+
 def read_content(config: SiteConfig, options: Options, engine: Engine, workers: Workers, clock: _Clock) -> Content:
     """Content: find, parse and validate every file, then render the published ones' Markdown.
     Raises ContentError (exit 1) with every problem found."""
@@ -155,13 +168,16 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         problems,
     )
     check_collisions(metas, problems)
+    rejected = model.rejected_posts(found.sources, docs, metas)  # their errors are reported once, above
     curations = read_curations(
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
-        now=now, drafts=options.drafts, future=options.future,
+        now=now, drafts=options.drafts, future=options.future, rejected=rejected,
     )
     _warn_forbidden_in_feeds(docs, problems)
+    _warn_unknown_callouts(docs, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
-    comments = read_comments(comment_docs, {m.slug for m in metas if m.kind == "post"}, config, problems, engine)
+    post_slugs = {m.slug for m in metas if m.kind == "post"} | rejected
+    comments = read_comments(comment_docs, post_slugs, config, problems, engine)
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]

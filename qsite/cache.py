@@ -71,6 +71,7 @@ from qsite.cachefiles import (
     optional,
 )
 from qsite.content import SourceDoc
+from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
 from qsite.markup import Rendered
 
 SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
@@ -602,7 +603,7 @@ class Cache:
 
     @staticmethod
     def markdown_key(body: str, base_path: str) -> str:
-        return _hash("markdown", ENGINE, base_path, body)
+        return _hash("markdown", ENGINE, MARKDOWN_SETTINGS, base_path, body)  # settings: markup.SETTINGS
 
     def get_rendered(self, key: str) -> Rendered | None:
         """Rendered Markdown kept under ``key`` (comments.RenderedStore)."""

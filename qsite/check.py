@@ -124,11 +124,33 @@ def check_site(root: Path, options: Options | None = None) -> Report:
     try:
         result = render_site(config, options)
     except ContentError as exc:
-        return Report(list(exc.problems), rendered=False)
-    problems = list(result.warnings)
+        return Report(list(exc.problems) + placeholders(config.root), rendered=False)
+    problems = list(result.warnings) + placeholders(config.root)
     pages, links, found = check_outputs(result)
     problems += found
     return Report(problems, pages, links)
+
+
+def placeholders(root: Path) -> list[Problem]:
+    """A warning at each line still holding the text ``qsite new`` wrote for the editor to
+    replace (``new.PLACEHOLDERS``): it builds, so only ``--strict`` (CI) stops it going live."""
+    from qsite.content import find_content
+    from qsite.new import PLACEHOLDERS
+
+    found: list[Problem] = []
+    for path, rel, _kind in find_content(root).sources:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if not any(p in text for p in PLACEHOLDERS):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if any(p in line for p in PLACEHOLDERS):
+                found.append(
+                    Problem(
+                        rel, number, "this is still the placeholder text that 'qsite new' wrote",
+                        "replace it with your own words", severity="warning",
+                    )
+                )
+    return found
 
 
 def _owners(result: BuildResult) -> tuple[dict[str, str], dict[str, str]]:

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from qsite import __version__, summaries
@@ -163,8 +164,19 @@ def run_clean(args: argparse.Namespace) -> int:
 # -- qsite new ----------------------------------------------------------------------------------
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
 def new_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("title", help='the post\'s title, in quotes: "What we learned from huddles"')
+    parser.add_argument(
+        "words", nargs="+", metavar="[post|digest] TITLE|PERIOD",
+        help='a post\'s title, in quotes: "What we learned from huddles"; or digest and its period: digest 2020-04',
+    )
+    parser.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="date the post this day (default: today)")
     parser.add_argument(
         "--theme",
         "-t",
@@ -183,15 +195,20 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_new(args: argparse.Namespace) -> int:
     from qsite.build import Options, configure, now_for
-    from qsite.new import NewPost, new_post
+    from qsite.new import NewPost, kind_of, new_post, plan_digest, write_post
     from qsite.theme_prompt import ask_themes
 
+    kind, words = kind_of(args.words)
     config = configure(args.source)
+    if kind == "digest":
+        rel, text = plan_digest(" ".join(words), config, args.author[0] if args.author else None)
+        print(write_post(args.source, rel, text).relative_to(args.source).as_posix())
+        return EXIT_OK
     terminal = sys.stdin is not None and sys.stdin.isatty()  # None: started with standard input closed
     choices = [(t.slug, t.title) for t in config.themes]
     themes: list[str] = args.theme or ask_themes(choices, input if terminal else None, print)
-    today = now_for(Options()).astimezone(config.tz).date()
-    post = NewPost(args.title, tuple(themes), tuple(args.tag), tuple(args.author), args.draft, args.slug)
+    today = args.date or now_for(Options()).astimezone(config.tz).date()
+    post = NewPost(" ".join(words), tuple(themes), tuple(args.tag), tuple(args.author), args.draft, args.slug)
     print(new_post(args.source, config, post, today).as_posix())
     return EXIT_OK
 
@@ -365,9 +382,9 @@ COMMANDS = (
     ),
     Command(
         "new",
-        "start a new post in content/posts/",
-        "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path. "
-        "It never overwrites a file.",
+        "start a new post in content/posts/ (or a digest edition)",
+        "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path; "
+        "'qsite new digest 2020-04' writes content/digests/2020-04.md. It never overwrites a file.",
         run_new,
         (source_option,),
         new_arguments,

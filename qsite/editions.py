@@ -7,7 +7,7 @@ pick is reported with every other problem. Assembling the editions stays in :mod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import PurePosixPath
@@ -131,11 +131,13 @@ def read_curations(
     now: datetime,
     drafts: bool = False,
     future: bool = False,
+    rejected: Collection[str] = (),
 ) -> list[Curation]:
     """Validate every edition file; each mistake goes to ``problems`` at the line of its field.
 
     ``metas`` are *all* valid posts and pages, published or not, so that a pick naming a draft
-    is told apart from a pick naming no post at all.
+    is told apart from a pick naming no post at all. A pick of a post whose own front matter
+    was rejected (``rejected``) is left to that post's error.
     """
     kind = period_kind(config)
     tz = config.tz
@@ -148,7 +150,7 @@ def read_curations(
     seen: dict[Period, str] = {}
     result: list[Curation] = []
     for doc in docs:
-        curation = _read_curation(doc, kind, tz, posts, problems, now, drafts, future)
+        curation = _read_curation(doc, kind, tz, posts, problems, now, drafts, future, rejected)
         if curation is None:
             continue
         if curation.period in seen:
@@ -181,6 +183,7 @@ def _read_curation(
     now: datetime,
     drafts: bool,
     future: bool,
+    rejected: Collection[str] = (),
 ) -> Curation | None:
     rel = doc.rel
     before = len(problems.errors)
@@ -205,6 +208,8 @@ def _read_curation(
     for pick in fields.picks:
         slug = pick.slug
         post = posts.get(slug)
+        if post is None and slug in rejected:
+            continue
         if post is None:
             guess = did_you_mean(slug, posts)
             problems.add(

@@ -7,11 +7,17 @@ Python-Markdown is not linear on every input: 20 KB of ``[`` took 55 s, 10,000 f
 references 83 s, and lists nested a thousand deep exhaust the recursion limit. So each
 document converts under a time budget (``time_budget``) and both failures become a
 ``MarkdownError`` that the build reports against the file, instead of a hung build or a traceback.
+
+Callouts and pull-quotes are Python-Markdown's ``admonition`` blocks (``!!! note "Title"``,
+``!!! quote "Name, role"``), rewritten by ``_Callouts`` into accessible markup (see there).
+The settings of the converter are one value, ``SETTINGS``, part of every Markdown cache key.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import json
 import re
 import signal
 import threading
@@ -24,6 +30,7 @@ from xml.etree.ElementTree import Element
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.treeprocessors import Treeprocessor
 
 MORE = "<!-- more -->"
@@ -32,7 +39,28 @@ WORDS_PER_MINUTE = 200
 # Seconds one document may take to convert; site.yaml's ``markdown_time_limit`` overrides it.
 DEFAULT_TIME_LIMIT = 5.0
 
-EXTENSIONS_VERSION = "1"  # bump when the settings below change: it is part of cache keys
+# The callout kinds an editor can type after ``!!!``, and the title each gets when none is given.
+# Another word (``!!! danger``) still makes a callout, in the neutral style, titled with the word.
+CALLOUTS = {"note": "Note", "tip": "Tip", "warning": "Warning", "finding": "Key finding"}
+CALLOUT_ALIASES = {"key-finding": "finding"}
+PULLQUOTE = "quote"  # ``!!! quote "Name, role"``: a pull-quote, the title its attribution
+
+TOC_MIN_SECTIONS = 3  # second-level headings from which a post shows its contents
+
+_EXTENSIONS = (
+    "tables", "fenced_code", "footnotes", "attr_list", "sane_lists", "codehilite", "toc", "admonition",
+)
+_EXTENSION_CONFIGS = {
+    "codehilite": {"css_class": "highlight", "guess_lang": False},
+    "toc": {"permalink": "#", "permalink_class": "heading-anchor", "permalink_title": "Link to this section"},
+    "footnotes": {"BACKLINK_TITLE": "Back to the text of footnote %d"},
+}
+# Everything that decides the HTML of a given text, as one string: part of the Markdown cache
+# key (``cache.Cache.markdown_key``), so HTML cached under other settings is never reused.
+# Bump the first item when qsite's own tree processors below change what they write.
+SETTINGS = json.dumps(
+    ["callouts-1", _EXTENSIONS, _EXTENSION_CONFIGS, CALLOUTS, CALLOUT_ALIASES, PULLQUOTE], sort_keys=True
+)
 
 
 class MarkdownError(Exception):
@@ -152,6 +180,32 @@ class Rendered:
         return max(1, -(-self.words // WORDS_PER_MINUTE))
 
 
+@dataclass(frozen=True)
+class TocEntry:
+    """One line of a post's table of contents: a second-level heading and the third-level
+    headings under it."""
+
+    anchor: str
+    text: str
+    children: tuple[TocEntry, ...] = ()
+
+
+def contents(toc: tuple[tuple[int, str, str], ...], wanted: bool | None) -> tuple[TocEntry, ...]:
+    """The table of contents a post shows, from the headings its Markdown already has (and
+    their anchors): shown from ``TOC_MIN_SECTIONS`` second-level headings on, unless the front
+    matter's ``toc`` (``wanted``) says otherwise. Empty when there is none to show."""
+    sections: list[tuple[str, str, list[TocEntry]]] = []
+    for level, anchor, text in toc:
+        if level == 2:
+            sections.append((anchor, text, []))
+        elif level == 3 and sections:
+            sections[-1][2].append(TocEntry(anchor, text))
+    show = wanted if wanted is not None else len(sections) >= TOC_MIN_SECTIONS
+    if not show:
+        return ()
+    return tuple(TocEntry(anchor, text, tuple(children)) for anchor, text, children in sections)
+
+
 class _BasePath(Treeprocessor):
     """Editors link to ``/posts/x/`` and ``/images/a.png``; on a sub-path site these need the
     base path in front, or every such link breaks once published."""
@@ -179,6 +233,113 @@ class _BasePathExtension(Extension):
         md.treeprocessors.register(_BasePath(md, self.base_path), "qsite_base_path", 0)
 
 
+_CALLOUT_LINE = re.compile(r"^ {0,3}!!! ?([\w-]+)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def unknown_callouts(text: str) -> list[tuple[int, str, str | None]]:
+    """(line within ``text``, from 0; the word; the nearest kind) for each ``!!! word`` naming
+    no kind qsite styles. It still renders, as a neutral callout, so the build only warns: a
+    typo (``!!! waring``) would otherwise lose its colour without anyone noticing."""
+    if "!!!" not in text:
+        return []
+    from qsite.problems import did_you_mean
+
+    known = [*CALLOUTS, *CALLOUT_ALIASES, PULLQUOTE]
+    found: list[tuple[int, str, str | None]] = []
+    fenced = False
+    for number, line in enumerate(text.splitlines()):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _CALLOUT_LINE.match(line)
+        if match and match.group(1).lower() not in known:
+            found.append((number, match.group(1), did_you_mean(match.group(1), known)))
+    return found
+
+
+class _Admonitions(AdmonitionProcessor):
+    """The admonition extension's block parser, with our titles: ``!!! finding`` is titled
+    "Key finding", and a pull-quote has no title unless it names whom it quotes."""
+
+    def get_class_and_title(self, match: re.Match[str]) -> tuple[str, str | None]:
+        klass = self.RE_SPACES.sub(" ", match.group(1).lower())
+        kind = klass.split(" ", 1)[0]
+        kind = CALLOUT_ALIASES.get(kind, kind)
+        title = match.group(2)
+        if title is None:
+            title = None if kind == PULLQUOTE else CALLOUTS.get(kind, kind.replace("-", " ").capitalize())
+        return kind, title or None
+
+
+class _Callouts(Treeprocessor):
+    """``<div class="admonition note">`` → accessible callouts and pull-quotes.
+
+    A callout is ``<div class="callout callout-KIND" role="note">`` named by its title
+    (``aria-labelledby``). ``role=note`` rather than ``<aside>``: a callout is part of the
+    argument where it stands (a warning, a key finding), not content aside from it, and an
+    ``aside`` inside the page's ``main`` is a complementary *landmark* when named, so every
+    callout would crowd the list of landmarks screen-reader users jump between. The title's id
+    is made from the callout's text, so two posts shown on one page (a digest) keep distinct ids.
+
+    A pull-quote is ``<figure class="pullquote"><blockquote>…</blockquote><figcaption>— Name,
+    role</figcaption></figure>``: the figure's caption is its accessible name and says whom it
+    quotes, and the class sits on the figure, never on an inner paragraph.
+    """
+
+    def run(self, root: Element) -> None:
+        seen: dict[str, int] = {}  # id → how many callouts had it, for the next one's suffix
+        for parent in list(root.iter()):
+            for el in list(parent):
+                classes = (el.get("class") or "").split()
+                if el.tag == "div" and classes[:1] == ["admonition"] and len(classes) > 1:
+                    if classes[1] == PULLQUOTE:
+                        self._pullquote(parent, el)
+                    else:
+                        self._callout(el, classes[1:], seen)
+
+    @staticmethod
+    def _title(el: Element) -> Element | None:
+        first = el[0] if len(el) else None
+        return first if first is not None and first.get("class") == "admonition-title" else None
+
+    def _callout(self, el: Element, classes: list[str], seen: dict[str, int]) -> None:
+        kind = classes[0]
+        el.set("class", " ".join(["callout", f"callout-{kind}", *classes[1:]]))
+        el.set("role", "note")
+        title = self._title(el)
+        if title is None:
+            el.set("aria-label", CALLOUTS.get(kind, kind.replace("-", " ").capitalize()))
+            return
+        text = "".join(el.itertext())
+        anchor = "callout-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+        seen[anchor] = n = seen.get(anchor, 0) + 1
+        anchor += "" if n == 1 else f"-{n}"
+        title.set("class", "callout-title")
+        title.set("id", anchor)
+        el.set("aria-labelledby", anchor)
+
+    def _pullquote(self, parent: Element, el: Element) -> None:
+        title = self._title(el)
+        figure = Element("figure", {"class": "pullquote"})
+        quote = Element("blockquote")
+        quote.extend(child for child in el if child is not title)
+        figure.append(quote)
+        if title is not None:
+            caption = Element("figcaption")
+            caption.text = "\u2014 " + (title.text or "")
+            caption.extend(title)
+            figure.append(caption)
+        figure.tail = el.tail
+        parent[list(parent).index(el)] = figure
+
+
+class _CalloutExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.parser.blockprocessors.register(_Admonitions(md.parser), "admonition", 105)
+        md.treeprocessors.register(_Callouts(md), "qsite_callouts", 15)  # after inline (20)
+
+
 _instances: dict[str, markdown.Markdown] = {}
 
 
@@ -186,25 +347,8 @@ def _converter(base_path: str) -> markdown.Markdown:
     md = _instances.get(base_path)
     if md is None:
         md = markdown.Markdown(
-            extensions=[
-                "tables",
-                "fenced_code",
-                "footnotes",
-                "attr_list",
-                "sane_lists",
-                "codehilite",
-                "toc",
-                _BasePathExtension(base_path),
-            ],
-            extension_configs={
-                "codehilite": {"css_class": "highlight", "guess_lang": False},
-                "toc": {
-                    "permalink": "#",
-                    "permalink_class": "heading-anchor",
-                    "permalink_title": "Link to this section",
-                },
-                "footnotes": {"BACKLINK_TITLE": "Back to the text of footnote %d"},
-            },
+            extensions=[*_EXTENSIONS, _CalloutExtension(), _BasePathExtension(base_path)],
+            extension_configs=_EXTENSION_CONFIGS,
             output_format="html",
         )
         _instances[base_path] = md

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qsite import urls
 from qsite.config import SiteConfig
 from qsite.content import SourceDoc
-from qsite.markup import Rendered, plain_text, rebase_links
+from qsite.markup import Rendered, TocEntry, contents, plain_text, rebase_links
 from qsite.problems import Problems
 from qsite.schema import (
     MAX_SLUG,
@@ -72,6 +72,7 @@ class Meta:
     featured: bool
     body: str
     line: int  # where the body starts, for problems found while rendering it
+    toc: bool | None = None  # front matter's toc: true/false; None: by the number of headings
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Post:
     path: str  # site-relative URL path, "posts/<slug>/"
     url: str  # with the base path, for links
     permalink: str  # absolute, for feeds and canonical links
+    toc: tuple[TocEntry, ...] = ()  # the table of contents to show (markup.contents); () for none
 
     @property
     def html(self) -> str:
@@ -153,6 +155,7 @@ class FrontMatter:
     updated: datetime | None = None
     takeaways: tuple[str, ...] = ()
     featured: bool = False
+    toc: bool | None = None
 
 
 class TagName(Text):
@@ -258,6 +261,10 @@ POST = Schema(
             (),
         ),
         Field("featured", Bool(), "`true` to list the post among the editor's picks.", False),
+        Field(
+            "toc", Bool(), "`true` or `false` to show or hide the table of contents; without it, a post with "
+            "three or more second-level headings (`## …`) shows one.", default_doc="by the number of headings",
+        ),
     ),
     FrontMatter,
     unknown="unknown front-matter field '{key}'",
@@ -321,6 +328,7 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     if doc.kind == "post":
         if meta.get("date") is not None:
             when = fm.date  # None if the schema reported it
+            _warn_date_mismatch(rel, name_match, when, doc.line("date"), problems)
         elif name_match:
             parsed = parse_date(name_match.group(1), config.tz)
             if isinstance(parsed, str):
@@ -371,6 +379,23 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         featured=fm.featured,
         body=doc.body,
         line=doc.body_line,
+        toc=fm.toc,
+    )
+
+
+def _warn_date_mismatch(
+    rel: str, name_match: re.Match[str] | None, when: datetime | None, line: int | None, problems: Problems
+) -> None:
+    """A file named 2020-04-09-… whose ``date:`` says another day: lists sort by one, the
+    editor's folder by the other, so say which line disagrees (a warning: either may be right)."""
+    if name_match is None or when is None or name_match.group(1) == when.date().isoformat():
+        return
+    problems.add(
+        rel,
+        line,
+        f"the file name says {name_match.group(1)} but 'date:' says {when.date().isoformat()}",
+        f"rename the file to {when.date().isoformat()}-{name_match.group(2)}.md, or correct the date",
+        severity="warning",
     )
 
 
@@ -399,6 +424,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         path=path,
         url=url,
         permalink=site_urls.absolute(path),
+        toc=contents(body.toc, meta.toc),
     )
 
 
@@ -422,6 +448,23 @@ def _escape(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | None], metas: list[Meta]) -> set[str]:
+    """The slugs of posts whose own front matter (or YAML) was rejected: the slug of the file
+    name and any ``slug:`` it gives. A comment or digest pick naming one of them is not told
+    again that the post does not exist: the post's own error says what to fix (one error, at
+    its cause)."""
+    names: set[str] = set()
+    for (_path, rel, kind), doc in zip(sources, docs, strict=True):
+        if kind != "post":
+            continue
+        stem = PurePosixPath(rel).stem
+        match = FILENAME_DATE.match(stem)
+        names.add(slugify(match.group(2) if match else stem))
+        if doc is not None and isinstance(doc.meta.get("slug"), str):
+            names.add(doc.meta["slug"])
+    return names - {m.slug for m in metas if m.kind == "post"}
 
 
 def check_collisions(metas: list[Meta], problems: Problems) -> None:

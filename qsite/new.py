@@ -1,4 +1,10 @@
-"""``qsite new``: write the skeleton of a post, so an editor starts from valid front matter.
+"""``qsite new``: write the skeleton of a post (or a digest edition), so an editor starts from
+valid front matter.
+
+``qsite new [KIND] WORDS…``: the first word picks a kind of file from ``KINDS`` (``post`` when it
+names none), so ``qsite new "What we learned"`` stays the way to start a post and each kind adds
+one entry. The text each kind writes for the editor to replace is listed in ``PLACEHOLDERS``:
+``qsite check --strict`` fails while any of it is left in a file.
 
 Titles come from the command line and can hold anything (``Huddles: what "we" learned``,
 ``Café``, ``123``, ``yes``), so every text value is written as a double-quoted YAML scalar:
@@ -23,6 +29,8 @@ from qsite.schema import MAX_SLUG, short_slug, too_long
 from qsite.urls import SLUG_RE, slugify, tag_slug
 
 POSTS = Path("content") / "posts"
+DIGESTS = Path("content") / "digests"
+KINDS = ("post", "digest")  # `qsite new KIND …`; "post" when the first word is none of these
 
 # Characters YAML does not allow raw in a document (its "printable" set, YAML 1.1 §5.1 as
 # PyYAML's reader enforces it), plus the line breaks a double-quoted scalar would fold.
@@ -30,8 +38,12 @@ _NOT_PRINTABLE = re.compile(
     "[^\x09\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
 )
 
-BODY = """\
-Start with a sentence or two saying what this post is about: lists and link previews show this
+POST_PLACEHOLDER = "Start with a sentence or two saying what this post is about"
+DIGEST_PLACEHOLDER = "Introduce this edition in a sentence or two"
+PLACEHOLDERS = (POST_PLACEHOLDER, DIGEST_PLACEHOLDER)  # `qsite check --strict` fails while one is left
+
+BODY = f"""\
+{POST_PLACEHOLDER}: lists and link previews show this
 first paragraph, unless you write a 'summary:' in the front matter.
 
 ## What we did
@@ -206,10 +218,48 @@ def plan_post(post: NewPost, config: SiteConfig, day: date) -> tuple[Path, str]:
     return rel, front_matter(checked, day)
 
 
+def kind_of(words: Sequence[str]) -> tuple[str, list[str]]:
+    """(kind, the words after it) for ``qsite new WORDS…``; a lone ``digest`` is not a title."""
+    if len(words) > 1 and words[0] in KINDS:
+        return words[0], list(words[1:])
+    if list(words) == ["digest"]:
+        raise ConfigError(
+            [Problem("qsite new digest", None, "which period is the edition for?", "qsite new digest 2020-04")]
+        )
+    return "post", list(words)
+
+
+def plan_digest(period_text: str, config: SiteConfig, editor: str | None) -> tuple[Path, str]:
+    """(path, text) of a new edition file for ``period_text`` (``2020-04``, or ``2020-W16`` with
+    weekly digests): the editor, the optional fields as comments, a placeholder introduction."""
+    from qsite.periods import parse_period, period_kind
+
+    period = parse_period(period_text, period_kind(config))
+    if isinstance(period, str):
+        raise ConfigError([Problem("qsite new digest", None, period)])
+    name = one_line(editor or config.author or "", "--author") or "Digest Editorial Group"
+    text = "\n".join(
+        [
+            "---",
+            f"editor: {yaml_quote(name)}",
+            f"# title: {yaml_quote(period.label + ': what we learned')}",
+            "# summary: One sentence for the email preheader and the feed.",
+            "# picks:",
+            f"#   - the-slug-of-a-post-published-in-{period.key}",
+            "---",
+            f"{DIGEST_PLACEHOLDER}: what connects this {period.kind}'s posts, and what readers should",
+            "not miss. The edition lists every post published in it, by theme.",
+            "",
+        ]
+    )
+    return DIGESTS / f"{period.key}.md", text
+
+
 def write_post(root: Path, rel: Path, text: str) -> Path:
-    """Create ``root/rel`` inside ``content/posts/``; never replaces a file, never follows the
-    posts folder out of the site (a symlinked ``content/posts`` pointing elsewhere is refused)."""
-    posts = root / POSTS
+    """Create ``root/rel`` inside its folder (``content/posts/``, ``content/digests/``); never
+    replaces a file, never follows the folder out of the site (a symlinked ``content/posts``
+    pointing elsewhere is refused)."""
+    posts = root / rel.parent
     target = root / rel
     real_root = root.resolve()
     posts.mkdir(parents=True, exist_ok=True)
@@ -218,22 +268,23 @@ def write_post(root: Path, rel: Path, text: str) -> Path:
         raise ConfigError(
             [
                 Problem(
-                    str(POSTS),
+                    rel.parent.as_posix(),
                     None,
-                    "content/posts/ leads outside the site folder; qsite new will not write there",
+                    f"{rel.parent.as_posix()}/ leads outside the site folder; qsite new will not write there",
                 )
             ]
         )
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
+        post = rel.parent == POSTS
         raise ContentError(
             [
                 Problem(
                     rel.as_posix(),
                     None,
-                    "this post already exists; qsite new never overwrites a file",
-                    "open it to edit it, or choose a different title or --slug",
+                    f"this {'post' if post else 'edition'} already exists; qsite new never overwrites a file",
+                    "open it to edit it" + (", or choose a different title or --slug" if post else ""),
                 )
             ]
         ) from None

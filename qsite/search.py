@@ -37,8 +37,10 @@ subprocess has an exit code, a timeout and captured output to quote in an error,
 service's reader task dies silently if the binary crashes, and it reads one reply per 100 ms.
 
 What gets indexed is decided by the templates: only pages with an element marked
-``data-pagefind-body`` (post and page bodies), with ``data-pagefind-filter="Theme"`` on theme
-chips so readers can search within one theme.
+``data-pagefind-body`` (post and page bodies; a digest edition's introduction and takeaways),
+with ``data-pagefind-filter="Theme"`` on theme chips so readers can search within one theme, and
+``data-pagefind-filter="Type:…"`` on each kind of page (Posts, Digest editions, Pages) so they
+can search one kind.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from qsite.write import Stage, Stamp, stamp_of
 
 BUNDLE = "pagefind"  # output subfolder; reserved in urls.RESERVED
 LIST = f"{BUNDLE}/shards.json"  # the shards the search page loads, primary first
-FORMAT = 2  # of the manifest; a change re-indexes everything (2: filters put in order)
+FORMAT = 3  # of the manifest; a change re-indexes everything (2: filters put in order; 3: filter names too)
 SHARD_PAGES = 200  # a shard of a year holding more posts is split in two, four, eight…
 PAGES_SHARD = "pages"
 TIMEOUT_SECONDS = 300
@@ -439,6 +441,7 @@ def _order_filters(bundle: Path) -> None:
         for old, new in renamed.items():
             if old != new:
                 data = data.replace(_cbor_write(old), _cbor_write(new))
+        data = _order_meta_filters(data)
         old_stem = meta_path.name.removeprefix("pagefind.").removesuffix(".pf_meta")
         lang, _, old_hash = old_stem.rpartition("_")
         new_stem = f"{lang}_{_full_hash(data)[: len(old_hash)]}"
@@ -446,6 +449,23 @@ def _order_filters(bundle: Path) -> None:
         (bundle / f"pagefind.{new_stem}.pf_meta").write_bytes(_gzip(data))
         entry = entry.replace(f'"{old_stem}"'.encode(), f'"{new_stem}"'.encode())
     entry_path.write_bytes(entry)
+
+
+def _order_meta_filters(data: bytes) -> bytes:
+    """The metadata file lists the filters (name, file) in the same random order as their
+    values: with more than one filter (Theme and Type) sort them by name too. Data that does
+    not read back as expected is returned as it is."""
+    try:
+        value, end = _cbor_read(data, 0)
+    except (IndexError, ValueError):
+        return data
+    if end != len(data) or _cbor_write(value) != data or not isinstance(value, list) or len(value) < 4:
+        return data
+    filters = value[3]
+    if not (isinstance(filters, list) and all(isinstance(f, list) and f and isinstance(f[0], str) for f in filters)):
+        return data
+    filters.sort(key=lambda f: f[0])
+    return _cbor_write(value)
 
 
 def _is_filter_index(value: Any) -> bool:

@@ -368,14 +368,14 @@ def test_search_index_covers_post_and_page_bodies_with_a_theme_filter(build_site
     site.assert_lines(
         "posts/a/index.html",
         """
-        <article class="post" data-pagefind-body>
+        <article class="post" data-pagefind-body data-pagefind-filter="Type:Posts">
         data-pagefind-filter="Theme">Staff wellbeing and system resilience</a>
         """,
     )
     # Related posts' chips must not add their themes to this post's filter values.
     related = site.read("posts/a/index.html").split('class="related"')[1]
     assert "data-pagefind-filter" not in related
-    site.assert_lines("about/index.html", '<article class="page" data-pagefind-body>')
+    site.assert_lines("about/index.html", '<article class="page" data-pagefind-body data-pagefind-filter="Type:Pages">')
     for listing in ("index.html", "themes/space-to-learn/index.html", "archive/index.html"):
         site.assert_lines(listing, "! data-pagefind-body")
     site.assert_lines(

@@ -132,8 +132,8 @@ def test_a_post_template_edit_reindexes_the_post_shards_but_not_the_pages(build_
     site = build_site(SITE)
     before = bundle_stamps(site.out)
     template = (site.root / "templates/post.html").read_text()
-    edited = template.replace('<article class="post" data-pagefind-body>',
-                              '<article class="post" data-pagefind-body>\n<p>Reviewed by the editors.</p>')
+    article = '<article class="post" data-pagefind-body data-pagefind-filter="Type:Posts">'
+    edited = template.replace(article, article + "\n<p>Reviewed by the editors.</p>")
     assert edited != template
     again = build_site({"templates/post.html": edited})
     assert again.result is not None
@@ -217,3 +217,39 @@ def test_what_pagefind_reads_leaves_out_what_it_cannot_see() -> None:
     tricky = PAGE.replace(b"<nav>", b'<nav><meta title="a > b" data-pagefind-meta="kind:Post">')
     assert search.what_pagefind_reads(tricky) != base
     assert b'data-pagefind-meta="kind:Post"' in (search.what_pagefind_reads(tricky) or b"")
+
+
+def test_the_metadata_lists_the_theme_and_type_filters_in_order() -> None:
+    """With two filters (Theme, Type) Pagefind lists them in its metadata in a random order;
+    sorted, two indexes of the same pages are the same bytes (issue 11's type filter)."""
+    meta = ["1.5.2", [["en_1", 2]], [], [["Type", "en_c88d663"], ["Theme", "en_5ef032c"]], [], ["title"]]
+    data = search._cbor_write(meta)
+    ordered, _ = search._cbor_read(search._order_meta_filters(data), 0)
+    assert ordered[3] == [["Theme", "en_5ef032c"], ["Type", "en_c88d663"]]
+    assert ordered[:3] == meta[:3] and ordered[4:] == meta[4:]
+    assert search._order_meta_filters(b"\xff not cbor") == b"\xff not cbor"
+
+
+def test_digest_editions_are_indexed_by_intro_and_takeaways_with_a_type_filter(build_site) -> None:
+    """Issue 11: every indexed page has a Type; an edition's entry holds its introduction and
+    the takeaways it lists, not the posts' own summaries (those are found on the posts)."""
+    takeaway = post("A", "2020-04-09", body="Summary of huddles.", takeaways="[Keep huddles short]")
+    edition = "---\neditor: Digest Group\n---\nA month of quick changes.\n"
+    site = build_site({**SITE, "content/posts/a.md": takeaway, "content/digests/2020-04.md": edition})
+    pages = {
+        page["url"]: page
+        for name in shards(site.out)
+        for page in fragments(site.out / "pagefind" / name)
+    }
+    types = {url: page["filters"].get("Type") for url, page in pages.items()}
+    assert types == {
+        "/about/": ["Pages"],
+        "/posts/old/": ["Posts"],
+        "/posts/a/": ["Posts"],
+        "/posts/b/": ["Posts"],
+        "/posts/new/": ["Posts"],
+        "/digest/2020-04/": ["Digest editions"],  # other editions have no intro or takeaways of their own
+    }
+    content = pages["/digest/2020-04/"]["content"]
+    assert "A month of quick changes." in content and "Keep huddles short" in content
+    assert "Summary of huddles" not in content

@@ -25,6 +25,7 @@ PAGE_KINDS: list[tuple[str, str]] = [
     ("post-with-image-and-comments", "/posts/running-virtual-huddles/"),
     ("post-with-code", "/posts/run-charts-for-small-teams/"),
     ("post-with-table", "/posts/second-wave-what-we-kept/"),
+    ("post-with-callouts-and-pull-quote", "/posts/how-our-network-shares-learning/"),
     ("tags", "/tags/"),
     ("tag", "/tags/huddles/"),
     ("archive", "/archive/"),

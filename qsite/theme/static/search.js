@@ -1,7 +1,7 @@
 /* Starts Pagefind's search box on /search/; the page works without it (see its <noscript>).
    The index is split into shards (qsite/search.py): pagefind/shards.json lists them, the first
    is loaded as the primary index and the others are merged into it, so one search box searches
-   them all and the theme filter counts across them.
+   them all and the theme and type filters count across them.
    ?q=word in the address runs that search straight away, so searches can be linked to. */
 (function () {
   "use strict";
@@ -44,8 +44,8 @@
         resetStyles: false,
         autofocus: false,
         translations: {
-          placeholder: "Search posts and pages",
-          zero_results: "No posts or pages match [SEARCH_TERM]. Try fewer or different words."
+          placeholder: "Search posts, digest editions and pages",
+          zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or different words, or another type or theme."
         }
       });
       var query = new URLSearchParams(window.location.search).get("q");
