@@ -155,3 +155,25 @@ def test_a_dry_run_says_what_it_would_write_and_writes_nothing(site: Path, capsy
     out = capsys.readouterr().out
     assert out.startswith("Dry run: nothing was written.\n") and "Files: 15 would be written." in out
     assert not (site / "content").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["wordpress", "missing.xml"], "missing.xml: error: there is no such file or folder"),
+        (["jekyll", "site.yaml"], "site.yaml: error: a Jekyll site is a folder"),
+        (["wordpress", "."], ".: error: a WordPress export is a file"),
+        (["wordpress", "site.yaml", "--report", "no/such/folder/r.md"], "the report's folder does not exist"),
+        (["wordpress", "site.yaml", "--default-theme", "wellbeing"], "'wellbeing' is not a theme in site.yaml"),
+        (["wordpress", "site.yaml", "--theme-map", "Wellbeing"], "'Wellbeing' is not 'Category name=theme-slug'"),
+    ],
+)
+def test_usage_mistakes_exit_2_before_anything_is_read(
+    site: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qsite.cli import main
+
+    monkeypatch.chdir(site)
+    assert main(["import", *argv, "--source", str(site)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (site / "content").exists()

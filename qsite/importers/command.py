@@ -31,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     if not args.path.exists():
         raise ConfigError([Problem(str(args.path), None, "there is no such file or folder")])
+    if args.kind == "jekyll" and not args.path.is_dir():
+        raise ConfigError([Problem(str(args.path), None, "a Jekyll site is a folder",
+                                   "name the folder that holds _config.yml")])
+    if args.kind == "wordpress" and args.path.is_dir():
+        raise ConfigError([Problem(str(args.path), None, "a WordPress export is a file",
+                                   "in WordPress use Tools → Export → All content, and name the .xml file")])
+    if args.report and not args.report.parent.is_dir():  # found before importing, not after
+        raise ConfigError([Problem(str(args.report), None, "the report's folder does not exist")])
     site = read_site(args.source)
     options = Options(
         theme_map=parse_theme_map(args.theme_map, site.themes),

@@ -205,8 +205,6 @@ def _page_url(page: _Source, style: str) -> str:
 
 
 def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
-    if not source.is_dir():
-        raise ContentError([Problem(str(source), None, "this is not a folder", "name the Jekyll site's folder")])
     config = _read_config(source)
     style = str(config.get("permalink") or "date")
     problems = Problems()
