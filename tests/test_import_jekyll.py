@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -214,3 +215,20 @@ def test_staticman_comments_keep_their_thread(imported: Path) -> None:
     assert "- comments: 3" in report and "- hidden comments: 1" in report
     assert "- comment folders for no imported post: 1" in report
     assert "0bc83cb5" not in "".join(p.read_text(encoding="utf-8") for p in folder.iterdir())  # no e-mail hashes
+
+
+def test_a_draft_dated_otherwise_by_a_fresh_clone_is_still_the_same_post(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Jekyll dates a draft when its file last changed; a fresh clone changes that."""
+    blog = write_tree(tmp_path_factory.mktemp("blog"), {"_drafts/idea.md": "---\ntitle: Idea\ncategories: [Wellbeing]\n---\nHm.\n"})
+    os.utime(blog / "_drafts/idea.md", (1_600_000_000, 1_600_000_000))  # 13 September 2020, 12:26 UTC
+    assert import_jekyll(site, blog) == 0
+    assert files(site) == {"content/posts/2020-09-13-idea.md"}
+    os.utime(blog / "_drafts/idea.md", (1_699_950_000, 1_699_950_000))  # 14 November 2023, 08:20 UTC
+    capsys.readouterr()
+    assert import_jekyll(site, blog) == 0
+    assert files(site) == {"content/posts/2020-09-13-idea.md"}
+    assert "Files: 0 written, 1 already imported" in capsys.readouterr().out
+    assert import_jekyll(site, blog, "--force") == 0
+    assert files(site) == {"content/posts/2023-11-14-idea.md"}

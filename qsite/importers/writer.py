@@ -144,6 +144,13 @@ def write_all(root: Path, docs: list[Doc], mark: str, *, force: bool, dry_run: b
     for doc in docs:
         path = root / doc.rel
         text = render(doc, mark)
+        earlier = _same_post_dated_otherwise(path, mark)
+        if earlier is not None:  # the same post, imported before under another date
+            if not force:
+                result.kept_ours.append(earlier.relative_to(root).as_posix())
+                continue
+            if not dry_run:
+                earlier.unlink()
         if path.exists():
             if not has_marker(path):
                 result.kept_theirs.append(doc.rel)
@@ -163,6 +170,20 @@ def write_all(root: Path, docs: list[Doc], mark: str, *, force: bool, dry_run: b
                 out.write(text)
         result.written.append(doc.rel)
     return result
+
+
+def _same_post_dated_otherwise(path: Path, mark: str) -> Path | None:
+    """An earlier import's file for the post at ``path`` under another date: a Jekyll draft is
+    dated when its file last changed, which a fresh clone changes. Slugs are unique within one
+    import, so the same slug from the same source is the same post."""
+    dated = _FILENAME_DATE.match(path.stem)
+    if path.parent.name != "posts" or not dated or not path.parent.is_dir():
+        return None
+    for other in path.parent.glob(f"*-{dated.group(2)}.md"):
+        again = _FILENAME_DATE.match(other.stem)
+        if other != path and again and again.group(2) == dated.group(2) and has_marker(other, mark):
+            return other
+    return None
 
 
 def slug_for(*candidates: str, fallback: str) -> str:
