@@ -51,6 +51,7 @@ def test_posts_drafts_and_pages_become_files(imported: Path) -> None:
     assert len(comments) == 3  # from _data/comments/ (Staticman), below
     assert written - drafts - comments == {
         "content/authors/rnoor.md",  # from _data/authors.yml
+        "content/assets/board.svg",  # an image a post shows, copied: published at its old address
         "content/posts/2020-04-02-huddles-that-stuck.md",
         "content/posts/2020-05-01-cafe.md",
         "content/posts/2021-05-01-cafe-2.md",  # same name, a year later
@@ -89,7 +90,7 @@ def test_old_addresses_from_the_permalink_setting_and_the_posts_own(imported: Pa
 
 def test_liquid_converted_where_plain_and_reported_otherwise(imported: Path) -> None:
     _, body = front(imported / "content/posts/2020-04-02-huddles-that-stuck.md")
-    assert "![The huddle board](/assets/board.jpg)" in body  # {{ site.baseurl }} dropped
+    assert "![The huddle board](/assets/board.svg)" in body  # {{ site.baseurl }} dropped
     assert "[the café clinic](/posts/cafe/)" in body  # {% link _posts/… %}
     assert "[the later one](/posts/cafe-2/)" in body  # {% post_url … %}, after the rename
     assert "Template text like {{ page.title }} stays as written." in body  # {% raw %}
@@ -121,7 +122,8 @@ def test_report_counts_and_images(imported: Path) -> None:
                  "- home, 404 and feed pages (qsite makes its own): 1"):
         assert line in report
     images = report.split("### Images still on the old site", 1)[1]
-    assert "`/assets/board.jpg`" in images and "`https://photos.example.org/ward.jpg`" in images
+    assert "`https://photos.example.org/ward.jpg`" in images and "board.svg" not in images  # that one is copied
+    assert "- images copied from the old site: 1" in report
     assert "`content/posts/2020-07-01-night-notes.md`" in report.split("### No theme", 1)[1].split("###")[0]
     assert "`cafe` → `cafe-2`" in report
 
@@ -232,3 +234,18 @@ def test_a_draft_dated_otherwise_by_a_fresh_clone_is_still_the_same_post(
     assert "Files: 0 written, 1 already imported" in capsys.readouterr().out
     assert import_jekyll(site, blog, "--force") == 0
     assert files(site) == {"content/posts/2023-11-14-idea.md"}
+
+
+def test_only_the_old_sites_own_files_are_copied(site: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    top = tmp_path_factory.mktemp("outside")
+    (top / "secret.png").write_bytes(b"secret")
+    blog = write_tree(top / "blog", {
+        "img/ok.png": "png",
+        "_config.yml": "title: x\n",
+        "_posts/2020-04-02-one.md": "---\ntitle: One\ncategories: [Wellbeing]\n---\n"
+        "![a](/img/ok.png) ![b](/../secret.png) ![c](/img/missing.png) ![d](/_config.yml)\n",
+    })
+    assert import_jekyll(site, blog, "--report", str(site / "report.md")) == 0
+    assert {p for p in files(site) if not p.endswith(".md")} == {"content/img/ok.png"}
+    images = (site / "report.md").read_text(encoding="utf-8").split("### Images still on the old site", 1)[1]
+    assert "`/../secret.png`" in images and "`/img/missing.png`" in images and "`/_config.yml`" in images

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from datetime import date as Day
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -254,6 +255,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
         links[page.rel] = new_url
         planned.append((page, rel, new_url, aliases))
     authors = _Authors(source)
+    copies: dict[str, Path] = {}  # content/… path → the old site's file
     docs: list[Doc] = []
     for item, rel, _new_url, aliases in planned:
         leftovers: list[str] = []
@@ -270,6 +272,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
             notes.images = markdown_images(body)
         if leftovers:
             report.liquid[rel] = leftovers
+        notes.images = [url for url in notes.images if not _local_copy(source, url, copies)]
         if notes.images:
             report.images[rel] = notes.images
         report.aliases += len(aliases)
@@ -318,7 +321,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     if config.get("baseurl"):
         report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
     report.permalinks = suggest_permalinks(old_addresses)
-    return Plan(docs, report)
+    return Plan(docs, report, [(path, rel) for rel, path in copies.items()])
 
 
 def _stamp(value: Any) -> datetime | None:
@@ -367,6 +370,21 @@ def staticman_comments(folder: Path, threads: dict[str, tuple[str, datetime]], r
                 stems[str(data["_id"])] = stem
             docs.append(Doc(f"content/comments/{post_slug}/{stem}.md", meta, str(data["message"]).strip()))
     return docs
+
+
+def _local_copy(folder: Path, url: str, copies: dict[str, Path]) -> bool:
+    """True if ``url`` (``/assets/board.jpg``) is a file of the old site, now to be copied to
+    ``content/assets/board.jpg``, which the build publishes at the same address."""
+    if not url.startswith("/") or url.startswith("//"):
+        return False
+    path = unquote(url.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
+    if not path or path.startswith(("_", ".")) or any(part in ("", ".", "..") for part in path.split("/")):
+        return False
+    source = (folder / path).resolve()
+    if not source.is_file() or not source.is_relative_to(folder.resolve()):
+        return False
+    copies[f"content/{path}"] = source
+    return True
 
 
 def _names(meta: dict[str, Any]) -> list[str]:

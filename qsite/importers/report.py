@@ -28,6 +28,7 @@ class Report:
     permalinks: str | None = None  # a `permalinks.post` that reproduces every old post address
     notes: list[str] = field(default_factory=list)
     written: Written = field(default_factory=Written)
+    copied: int = 0  # the old site's own files copied into content/ (Jekyll images)
     dry_run: bool = False  # then "written" and "replaced" are what a real run would do
 
     def skip(self, reason: str, count: int = 1) -> None:
@@ -47,6 +48,8 @@ class Report:
             files += f", {len(w.kept_ours)} already imported and left as they are (--force replaces them)"
         if w.kept_theirs:
             files += f", {len(w.kept_theirs)} not written because a file of yours is at the same path"
+        if self.copied:
+            files += f", {self.copied} images {would}copied from the old site"
         lines.append(files + ".")
         if self.aliases:
             lines.append(f"Old addresses kept as aliases: {self.aliases}.")
@@ -76,7 +79,8 @@ class Report:
         w = self.written
         out += ["## Files", "", f"- written: {len(w.written)}", f"- replaced with --force: {len(w.replaced)}",
                 f"- already imported, left as they are: {len(w.kept_ours)}",
-                f"- not written because a file of yours is at the same path: {len(w.kept_theirs)}", ""]
+                f"- not written because a file of yours is at the same path: {len(w.kept_theirs)}",
+                f"- images copied from the old site: {self.copied}", ""]
         out += [f"  - `{rel}`" for rel in w.kept_theirs]
         out += ["## Old addresses", "", f"Aliases written: {self.aliases}.", ""]
         if self.permalinks:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import yaml
 
 from qsite.importers.report import Report
-from qsite.importers.writer import Doc, marker, write_all
+from qsite.importers.writer import Doc, copy_all, marker, write_all
 from qsite.problems import ConfigError, Problem, did_you_mean
 
 DEFAULT_POST_PATTERN = "/posts/:slug/"
@@ -40,6 +40,7 @@ class Plan:
 
     docs: list[Doc]
     report: Report
+    copies: list[tuple[Path, str]] = field(default_factory=list)  # (file of the old site, content/… path)
 
 
 @dataclass(frozen=True)
@@ -153,5 +154,6 @@ def run(kind: str, source: Path, root: Path, options: Options, reader: Any) -> R
     mark = marker(kind, source.resolve().name)
     plan: Plan = reader(source, site, options, mark)
     plan.report.written = write_all(root, plan.docs, mark, force=options.force, dry_run=options.dry_run)
+    plan.report.copied = copy_all(root, plan.copies, dry_run=options.dry_run)
     plan.report.dry_run = options.dry_run
     return plan.report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,22 @@ def write_all(root: Path, docs: list[Doc], mark: str, *, force: bool, dry_run: b
                 out.write(text)
         result.written.append(doc.rel)
     return result
+
+
+def copy_all(root: Path, copies: list[tuple[Path, str]], *, dry_run: bool = False) -> int:
+    """Copy the old site's own files (images a post shows) to their ``content/`` paths, where
+    the build publishes them at the same address. A file already there is left alone."""
+    check_inside(root, [Doc(rel, {}, "") for _, rel in copies])
+    count = 0
+    for source, rel in copies:
+        target = root / rel
+        if target.exists():
+            continue
+        if not dry_run:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        count += 1
+    return count
 
 
 def _same_post_dated_otherwise(path: Path, mark: str) -> Path | None:
