@@ -271,3 +271,15 @@ def test_comments_dated_before_their_post_or_parent_are_dated_after_and_loops_ar
     assert front(folder / "2021-03-04-ana-8.md")[0]["reply_to"] == "2021-03-03-ana-7"
     assert "Comment 5 on 'moved' was dated before its post; dated 2021-03-01 10:00 instead" in (
         site / "report.md").read_text(encoding="utf-8")
+
+
+def test_an_author_without_a_name_gets_one_a_profile_can_have(site: Path) -> None:
+    export = site / "export.xml"
+    export.write_text(wxr(
+        "<wp:author><wp:author_id>3</wp:author_id><wp:author_login>Дмитрий</wp:author_login></wp:author>"
+        "<wp:author><wp:author_id>4</wp:author_id><wp:author_login></wp:author_login></wp:author>"
+    ), encoding="utf-8")
+    assert import_wp(site, export=export) == 0
+    # no Latin letters for an id: a numbered one; the login is the name, as WordPress shows it
+    assert front(site / "content/authors/author.md")[0]["name"] == "Дмитрий"
+    assert front(site / "content/authors/author-2.md")[0]["name"] == "author-2"  # nothing at all: its id

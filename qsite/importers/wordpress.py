@@ -117,7 +117,7 @@ class _Authors:
             if name == login and (first or last):
                 name = f"{first} {last}".strip()
             ident = slugs.claim(slug_for(name, login, fallback="author"))
-            self.by_login[login] = (ident, name)
+            self.by_login[login] = (ident, name or ident)  # a profile must have a name
             self.by_user_id[_text(author, "wp:author_id")] = ident
 
     def docs(self) -> list[Doc]:
