@@ -59,7 +59,8 @@ def test_posts_drafts_and_pages_become_files(imported: Path) -> None:
         "content/posts/2020-07-01-night-notes.md",  # notes/_posts/: category "notes"
         "content/pages/about.md",
         "content/pages/team.md",  # an HTML page, converted
-    }  # not index.html (qsite makes its own home page), nor README.md (no front matter)
+        "content/pages/people.md",  # people/index.md
+    }  # not index.html (qsite makes its own home page) or blog/index.html (a list of posts), nor README.md
     assert front(imported / drafts.pop())[0]["draft"] is True
     assert front(imported / "content/posts/2020-06-01-not-yet.md")[0]["draft"] is True
 
@@ -118,8 +119,9 @@ def test_html_pages_are_converted(imported: Path) -> None:
 
 def test_report_counts_and_images(imported: Path) -> None:
     report = (imported / "report.md").read_text(encoding="utf-8")
-    for line in ("- posts: 3", "- draft posts: 3", "- pages: 2", "- authors: 1", "- written: 12", "Aliases written: 6.",
-                 "- home, 404 and feed pages (qsite makes its own): 1"):
+    for line in ("- posts: 3", "- draft posts: 3", "- pages: 3", "- authors: 1", "- written: 13", "Aliases written: 6.",
+                 "- home, 404 and feed pages (qsite makes its own): 1",
+                 "- pages listing posts (qsite makes its own): 1"):
         assert line in report
     images = report.split("### Images still on the old site", 1)[1]
     assert "`https://photos.example.org/ward.jpg`" in images and "board.svg" not in images  # that one is copied
@@ -174,7 +176,7 @@ def test_a_second_import_writes_nothing(imported: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert import_jekyll(imported) == 0
     assert {p: p.read_bytes() for p in (imported / "content").rglob("*.md")} == before
-    assert "Files: 0 written, 12 already imported" in capsys.readouterr().out
+    assert "Files: 0 written, 13 already imported" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

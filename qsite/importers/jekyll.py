@@ -18,6 +18,7 @@ text and listed in the report.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import date as Day
@@ -206,122 +207,153 @@ def _page_url(page: _Source, style: str) -> str:
 
 
 def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
+    """Read the Jekyll site whole and decide every file; ``ContentError`` (with file:line) for
+    front matter that does not parse, before anything is written."""
     config = _read_config(source)
-    style = str(config.get("permalink") or "date")
     problems = Problems()
     posts = _find_posts(source, problems)
     pages = _find_pages(source, problems)
     if problems:
         raise ContentError(problems.errors)
-    report = Report("Jekyll", str(source))
-    post_slugs = Slugs(existing_slugs(site.root, "posts", mark))
-    page_slugs = Slugs(existing_slugs(site.root, "pages", mark))
-    links: dict[str, str] = {}  # Jekyll file (and post_url name) → new URL
-    planned: list[tuple[_Source, str, str, list[str]]] = []  # source, rel path, new URL, aliases
-    old_addresses: list[tuple[str, datetime, str]] = []
-    threads: dict[str, tuple[str, datetime]] = {}  # a post's Jekyll names → (its slug, its date)
+    state = _Import(source, site, options, mark, config)
     for post in sorted(posts, key=lambda p: (p.date, p.rel)):
+        state.place_post(post)
+    for page in pages:
+        state.place_page(page)
+    docs = [state.doc(*planned) for planned in state.planned]  # after placing all: links need every address
+    report = state.report
+    comments = staticman_comments(source, state.threads, report)
+    docs += comments
+    if comments:
+        report.imported["comments"] = len(comments)
+    profiles = state.authors.docs()
+    docs[:0] = profiles
+    if profiles:
+        report.imported["authors"] = len(profiles)
+    if state.authors.names:
+        report.notes.append("Authors kept as names: " + ", ".join(sorted(state.authors.names)) +
+                            ". Make a profile in content/authors/<id>.md for each, and name its id in the posts.")
+    if config.get("baseurl"):
+        report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
+    report.permalinks = suggest_permalinks(state.old_addresses)
+    return Plan(docs, report, [(path, rel) for rel, path in state.copies.items()])
+
+
+class _Import:
+    """One Jekyll site's import under way: addresses first (so ``{% link %}`` and
+    ``{% post_url %}`` can name any post), then each file's front matter and body."""
+
+    def __init__(self, source: Path, site: Site, options: Options, mark: str, config: dict[str, Any]):
+        self.source, self.site, self.options, self.config = source, site, options, config
+        self.style = str(config.get("permalink") or "date")
+        self.report = Report("Jekyll", str(source))
+        self.slugs = {
+            "post": Slugs(existing_slugs(site.root, "posts", mark)),
+            "page": Slugs(existing_slugs(site.root, "pages", mark)),
+        }
+        self.links: dict[str, str] = {}  # Jekyll file (and post_url name) → new address
+        self.planned: list[tuple[_Source, str, list[str]]] = []  # source, content/… path, aliases
+        self.old_addresses: list[tuple[str, datetime, str]] = []
+        self.threads: dict[str, tuple[str, datetime]] = {}  # a post's Jekyll names → (its slug, its date)
+        self.authors = _Authors(source)
+        self.copies: dict[str, Path] = {}  # content/… path → the old site's file
+
+    def _claim(self, kind: str, wanted: str, rel_for: Callable[[str], str]) -> tuple[str, str]:
+        slug = self.slugs[kind].claim(wanted)
+        rel = rel_for(slug)
+        if slug != wanted:
+            self.report.renamed.append((rel, wanted, slug))
+        return slug, rel
+
+    def place_post(self, post: _Source) -> None:
         title_part = str(post.meta.get("slug") or post.name)
         wanted = slug_for(title_part, str(post.meta.get("title") or ""), fallback="post")
-        slug = post_slugs.claim(wanted)
-        rel = f"content/posts/{post.date:%Y-%m-%d}-{slug}.md"
-        if slug != wanted:
-            report.renamed.append((rel, wanted, slug))
-        new_url = site.post_url(post.date, slug)
+        slug, rel = self._claim("post", wanted, lambda s: f"content/posts/{post.date:%Y-%m-%d}-{s}.md")
+        new_url = self.site.post_url(post.date, slug)
         own = post.meta.get("permalink")
-        old = old_url(own if isinstance(own, str) and own.strip() else style, post, title_part)
-        aliases = _aliases([old, *_words(post.meta.get("redirect_from"))], new_url) if not post.draft else []
-        if not post.draft and not (isinstance(own, str) and own.strip()):
-            old_addresses.append((old, post.date, wanted))
-        links[post.rel] = new_url
-        links[Path(post.rel).stem] = new_url
-        planned.append((post, rel, new_url, aliases))
+        own = own.strip() if isinstance(own, str) else ""
+        old = old_url(own or self.style, post, title_part)
+        aliases = [] if post.draft else _aliases([old, *_words(post.meta.get("redirect_from"))], new_url)
+        if not post.draft and not own:
+            self.old_addresses.append((old, post.date, wanted))
+        self.links[post.rel] = self.links[Path(post.rel).stem] = new_url
+        self.planned.append((post, rel, aliases))
         for name in (Path(post.rel).stem, post.name, title_part):
-            threads.setdefault(name, (slug, post.date))
-    for page in pages:
-        if (page.rel.count("/") == 0 and page.path.stem.lower() in _SKIP_PAGES) or page.rel.endswith("/index.html"):
-            report.skip("home, 404 and feed pages (qsite makes its own)")
-            continue
+            self.threads.setdefault(name, (slug, post.date))
+
+    def place_page(self, page: _Source) -> None:
+        if page.rel.count("/") == 0 and page.path.stem.lower() in _SKIP_PAGES:
+            self.report.skip("home, 404 and feed pages (qsite makes its own)")
+            return
+        if _LISTING.search(page.body):
+            self.report.skip("pages listing posts (qsite makes its own)")
+            return
         base = page.path.parent.name if page.path.stem == "index" else page.path.stem
-        permalink = page.meta.get("permalink")
-        wanted = slug_for(str(permalink).strip("/").split("/")[-1] if permalink else "", base,
-                          str(page.meta.get("title") or ""), fallback="page")
-        slug = page_slugs.claim(wanted)
-        rel = f"content/pages/{slug}.md"
-        if slug != wanted:
-            report.renamed.append((rel, wanted, slug))
-        new_url = f"/{slug}/"
-        aliases = _aliases([_page_url(page, style), *_words(page.meta.get("redirect_from"))], new_url)
-        links[page.rel] = new_url
-        planned.append((page, rel, new_url, aliases))
-    authors = _Authors(source)
-    copies: dict[str, Path] = {}  # content/… path → the old site's file
-    docs: list[Doc] = []
-    for item, rel, _new_url, aliases in planned:
+        permalink = str(page.meta.get("permalink") or "").strip("/").split("/")[-1]
+        wanted = slug_for(permalink, base, str(page.meta.get("title") or ""), fallback="page")
+        slug, rel = self._claim("page", wanted, lambda s: f"content/pages/{s}.md")
+        aliases = _aliases([_page_url(page, self.style), *_words(page.meta.get("redirect_from"))], f"/{slug}/")
+        self.links[page.rel] = f"/{slug}/"
+        self.planned.append((page, rel, aliases))
+
+    def doc(self, item: _Source, rel: str, aliases: list[str]) -> Doc:
+        body = self._body(item, rel)
+        self.report.aliases += len(aliases)
+        meta: dict[str, Any] = {"title": str(item.meta.get("title") or item.name.replace("-", " ").capitalize())}
+        notes: list[str] = []
+        draft = item.draft
+        if item.kind == "post":
+            draft = self._post_fields(item, meta, rel, notes) or draft
+        else:
+            summary = item.meta.get("description") or item.meta.get("excerpt")
+            meta["summary"] = convert.plain(str(summary)) if summary else None
+        meta["draft"] = True if draft else None
+        meta["aliases"] = aliases
+        kind = f"{item.kind}s"
+        self.report.imported[f"draft {kind}" if draft else kind] += 1
+        return Doc(rel, meta, body, notes)
+
+    def _body(self, item: _Source, rel: str) -> str:
         leftovers: list[str] = []
-        body = convert_liquid(item.body, links, leftovers)
-        separator = str(config.get("excerpt_separator") or "")
-        if separator.strip():
-            head, found, tail = body.partition(separator)
-            if found:  # qsite's summary marker, on a line of its own
-                body = head.rstrip("\n") + "\n\n<!-- more -->\n\n" + tail.lstrip("\n")
+        body = convert_liquid(item.body, self.links, leftovers)
+        separator = str(self.config.get("excerpt_separator") or "")
+        head, found, tail = body.partition(separator) if separator.strip() else (body, "", "")
+        if found:  # qsite's summary marker, on a line of its own
+            body = head.rstrip("\n") + "\n\n<!-- more -->\n\n" + tail.lstrip("\n")
         notes = convert.Notes()
         if item.path.suffix.lower() == ".html":
             body = convert.html_to_markdown(body, notes, classic=False)
         else:
             notes.images = markdown_images(body)
         if leftovers:
-            report.liquid[rel] = leftovers
-        notes.images = [url for url in notes.images if not _local_copy(source, url, copies)]
-        if notes.images:
-            report.images[rel] = notes.images
-        report.aliases += len(aliases)
-        title = str(item.meta.get("title") or item.name.replace("-", " ").capitalize())
-        meta: dict[str, Any] = {"title": title}
-        doc_notes: list[str] = []
-        draft = item.draft
-        if item.kind == "post":
-            categories = item.folder_categories + _categories(item.meta)
-            meta["date"] = Raw(f"{item.date:%Y-%m-%d %H:%M}" if item.date.time() != datetime.min.time()
-                               else f"{item.date:%Y-%m-%d}")
-            themes = themes_for(categories, options)
-            if themes:
-                meta["themes"] = themes
-            else:
-                draft = True
-                report.no_theme.append(rel)
-                doc_notes.append(f"no theme: add 'themes: [...]' with one or more of: {', '.join(site.themes)}")
-            names = [authors.credit(name) for name in _names(item.meta)]
-            if len(names) == 1:
-                meta["author"] = names[0]
-            elif names:
-                meta["authors"] = names
-            meta["tags"] = _tags(categories + _words(item.meta.get("tags")) + _words(item.meta.get("tag")))
-            excerpt = item.meta.get("excerpt") or item.meta.get("description")
-            meta["summary"] = convert.plain(str(excerpt)) if excerpt else None
-        else:
-            summary = item.meta.get("description") or item.meta.get("excerpt")
-            meta["summary"] = convert.plain(str(summary)) if summary else None
-        meta["draft"] = True if draft else None
-        meta["aliases"] = aliases
-        docs.append(Doc(rel, meta, body, doc_notes))
-        kind = "posts" if item.kind == "post" else "pages"
-        report.imported[f"draft {kind}" if draft else kind] += 1
-    comments = staticman_comments(source, threads, report)
-    docs += comments
-    if comments:
-        report.imported["comments"] = len(comments)
-    profiles = authors.docs()
-    docs[:0] = profiles
-    if profiles:
-        report.imported["authors"] = len(profiles)
-    if authors.names:
-        report.notes.append("Authors kept as names: " + ", ".join(sorted(authors.names)) +
-                            ". Make a profile in content/authors/<id>.md for each, and name its id in the posts.")
-    if config.get("baseurl"):
-        report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
-    report.permalinks = suggest_permalinks(old_addresses)
-    return Plan(docs, report, [(path, rel) for rel, path in copies.items()])
+            self.report.liquid[rel] = leftovers
+        images = [url for url in notes.images if not _local_copy(self.source, url, self.copies)]
+        if images:
+            self.report.images[rel] = images
+        if notes.scripts:
+            self.report.scripts[rel] = notes.scripts
+        return body
+
+    def _post_fields(self, post: _Source, meta: dict[str, Any], rel: str, notes: list[str]) -> bool:
+        """A post's date, themes, authors, tags and summary; True if it has no theme (a draft)."""
+        categories = post.folder_categories + _categories(post.meta)
+        midnight = post.date.time() == datetime.min.time()
+        meta["date"] = Raw(f"{post.date:%Y-%m-%d}" if midnight else f"{post.date:%Y-%m-%d %H:%M}")
+        themes = themes_for(categories, self.options)
+        meta["themes"] = themes
+        if not themes:
+            self.report.no_theme.append(rel)
+            notes.append(f"no theme: add 'themes: [...]' with one or more of: {', '.join(self.site.themes)}")
+        names = [self.authors.credit(name) for name in _names(post.meta)]
+        meta["author" if len(names) == 1 else "authors"] = names[0] if len(names) == 1 else names
+        meta["tags"] = _tags(categories + _words(post.meta.get("tags")) + _words(post.meta.get("tag")))
+        excerpt = post.meta.get("excerpt") or post.meta.get("description")
+        meta["summary"] = convert.plain(str(excerpt)) if excerpt else None
+        return not themes
+
+
+# A page that lists the blog's posts: qsite makes its own lists, so such a page is not imported.
+_LISTING = re.compile(r"{%-?\s*for\s+\w+\s+in\s+(?:paginator\.posts|site\.posts|site\.categories|site\.tags)")
 
 
 def _stamp(value: Any) -> datetime | None:
