@@ -173,8 +173,9 @@ def _day(value: str) -> date:
 
 def new_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "words", nargs="+", metavar="[post|digest] TITLE|PERIOD",
-        help='a post\'s title, in quotes: "What we learned from huddles"; or digest and its period: digest 2020-04',
+        "words", nargs="+", metavar="[post|digest|comment] TITLE|PERIOD|POST",
+        help='a post\'s title, in quotes: "What we learned from huddles"; or digest and its period: digest 2020-04; '
+        "or comment and the slug of the post it is on",
     )
     parser.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="date the post this day (default: today)")
     parser.add_argument(
@@ -191,14 +192,39 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--draft", action="store_true", help="mark it as a draft, so it is not published")
     parser.add_argument("--slug", metavar="NAME", help="the URL name, if not made from the title")
+    parser.add_argument("--reply-to", metavar="NAME", help="comment: the file name (no .md) of the comment it answers")
+    parser.add_argument("--role", metavar="TEXT", help="comment: shown beside the commenter's name")
+
+
+def run_new_comment(args: argparse.Namespace, post: str) -> int:
+    """``qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]`` (qsite/new.py)."""
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewComment, new_comment
+
+    if len(args.author) != 1:
+        print_problems([Problem("--author", None, "give the commenter's name once: --author NAME")])
+        return EXIT_USAGE
+    config = configure(args.source)
+    today = now_for(Options()).astimezone(config.tz).date()
+    comment = NewComment(post, args.author[0], args.reply_to, args.role)
+    print(new_comment(args.source, config, comment, today).as_posix())
+    return EXIT_OK
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from qsite.build import Options, configure, now_for
-    from qsite.new import NewPost, kind_of, new_post, plan_digest, write_post
-    from qsite.theme_prompt import ask_themes
+    from qsite.new import kind_of
 
     kind, words = kind_of(args.words)
+    if kind == "comment" and len(words) == 1:
+        return run_new_comment(args, words[0])
+    if kind == "comment" or args.reply_to is not None or args.role is not None:
+        print_problems([Problem("qsite new", None, "a comment is on one post, named by its slug; --reply-to and "
+                                "--role are for comments", "qsite new comment POST --author NAME")])
+        return EXIT_USAGE
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewPost, new_post, plan_digest, write_post
+    from qsite.theme_prompt import ask_themes
+
     config = configure(args.source)
     if kind == "digest":
         rel, text = plan_digest(" ".join(words), config, args.author[0] if args.author else None)
@@ -382,9 +408,11 @@ COMMANDS = (
     ),
     Command(
         "new",
-        "start a new post in content/posts/ (or a digest edition)",
+        "start a post in content/posts/, a digest edition or a comment",
         "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path; "
-        "'qsite new digest 2020-04' writes content/digests/2020-04.md. It never overwrites a file.",
+        "'qsite new digest 2020-04' writes content/digests/2020-04.md; "
+        "'qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]' writes a comment on the post "
+        "with that slug in content/comments/POST/. It never overwrites a file.",
         run_new,
         (source_option,),
         new_arguments,

@@ -467,6 +467,7 @@ class Field:
     missing: tuple[str, str | None] | None = None
     required_doc: str | None = None
     default_doc: str | None = None
+    required_with: str | None = None  # required whenever this other field is given (image → image_alt)
 
     def default_value(self) -> Any:
         if isinstance(self.type, Section):
@@ -553,6 +554,12 @@ class Schema:
                 if not isinstance(exc, _Reported):
                     where.report(exc.message, exc.fix)
                 values[f.name] = f.default_value()
+        for f in self.fields:  # a field needed only beside another: reported at the other's line
+            if f.required_with and f.name not in data and data.get(f.required_with) is not None:
+                at.child(f.required_with).report(
+                    f"'{prefix + f.name}' is required when '{prefix + f.required_with}' is given",
+                    f"add a line '{f.name}: …'",
+                )
         return self.make(values, at)
 
 
@@ -596,6 +603,8 @@ def _default_doc(f: Field) -> str:
         return f.required_doc
     if f.required:
         return "required"
+    if f.required_with:
+        return f"required with `{f.required_with}`"
     if f.default_doc is not None:
         return f.default_doc
     if isinstance(f.type, Section | Entries) or f.default in (None, ()):
