@@ -177,3 +177,14 @@ def test_usage_mistakes_exit_2_before_anything_is_read(
     assert main(["import", *argv, "--source", str(site)]) == 2
     assert message in capsys.readouterr().err
     assert not (site / "content").exists()
+
+
+def test_other_commands_do_not_pay_for_the_importers_libraries() -> None:
+    """Every command builds the whole parser; BeautifulSoup, markdownify and defusedxml
+    (0.8 s to import), and even YAML, are loaded only when an import runs."""
+    script = (
+        "import sys\nfrom qsite.cli import make_parser\nmake_parser()\n"
+        "print(sorted(m for m in ('bs4', 'markdownify', 'defusedxml', 'nh3', 'yaml') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
