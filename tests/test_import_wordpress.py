@@ -125,7 +125,7 @@ def test_spam_pingbacks_and_internal_items_are_counted(site: Path, capsys: pytes
         assert line in report
     assert "- https://log.millbrook.example/wp-content/uploads/2020/04/board.jpg" in report  # the attachment
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].endswith("wordpress.xml): 2 authors, 2 pages, 3 comments, 3 posts, 5 draft posts")
+    assert printed[0].endswith("wordpress.xml): 2 authors, 3 posts, 5 draft posts, 2 pages, 3 comments")
     assert printed[1] == (
         "Skipped: 1 menu items, 1 revisions, 1 attachments (listed in the report), 1 spam comments, "
         "1 pingbacks, 1 trashed posts and pages"

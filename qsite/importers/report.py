@@ -34,9 +34,14 @@ class Report:
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] += count
 
+    def _imported(self) -> dict[str, int]:
+        """The counts in reading order: who, then what, then what readers said."""
+        order = ("authors", "posts", "draft posts", "pages", "draft pages", "comments")
+        return {name: self.imported[name] for name in order if self.imported[name]}
+
     def summary(self) -> list[str]:
         """The lines printed after an import: counts first, then what needs an editor."""
-        lines = [f"Imported from {self.kind} ({self.source}): " + (_counts(self.imported) or "nothing")]
+        lines = [f"Imported from {self.kind} ({self.source}): " + (_counts(self._imported()) or "nothing")]
         if self.skipped:
             lines.append("Skipped: " + _counts(self.skipped))
         w = self.written
@@ -73,7 +78,7 @@ class Report:
     def markdown(self) -> str:
         """The report as a Markdown file an editor can work through, item by item."""
         out = [f"# Import from {self.kind}", "", f"Source: `{self.source}`", ""]
-        out += ["## Imported", ""] + [f"- {name}: {n}" for name, n in self.imported.items()] + [""]
+        out += ["## Imported", ""] + [f"- {name}: {n}" for name, n in self._imported().items()] + [""]
         if self.skipped:
             out += ["## Skipped", ""] + [f"- {name}: {n}" for name, n in self.skipped.items()] + [""]
         w = self.written
