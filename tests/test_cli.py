@@ -125,7 +125,8 @@ OPTIONS = {
     "new": "--source -s --theme -t --tag --author --draft --slug --date --reply-to --role",
     "check": "--source -s --drafts --future --base-url --strict",
     "serve": "--source -s --host --port -p",
-    "digest": "--source -s --drafts --future --base-url --output -o --print",
+    "digest": "--source -s --drafts --future --base-url --output -o --print --eml --send --again",
+    "diff": "",  # issue 13: two folders, no options
 }
 
 
