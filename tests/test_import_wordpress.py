@@ -192,6 +192,7 @@ def test_default_theme_for_the_rest(site: Path) -> None:
 def test_same_slug_gets_a_suffix_and_keeps_its_old_address(imported: Path) -> None:
     meta, _ = front(imported / "content/posts/2021-06-01-update-2.md")
     assert meta["aliases"] == ["/2021/06/update/"]
+    assert meta["author"] == "rukhsana-noor"  # dc:creator spelt RNoor, the login rnoor
     assert "`update` → `update-2`" in (imported / "report.md").read_text(encoding="utf-8")
 
 

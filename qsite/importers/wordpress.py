@@ -117,7 +117,7 @@ class _Authors:
             if name == login and (first or last):
                 name = f"{first} {last}".strip()
             ident = slugs.claim(slug_for(name, login, fallback="author"))
-            self.by_login[login] = (ident, name or ident)  # a profile must have a name
+            self.by_login[login.lower()] = (ident, name or ident)  # a profile must have a name
             self.by_user_id[_text(author, "wp:author_id")] = ident
 
     def docs(self) -> list[Doc]:
@@ -127,7 +127,9 @@ class _Authors:
         ]
 
     def byline(self, login: str) -> str:
-        return self.by_login[login][0] if login in self.by_login else login
+        """``dc:creator`` → a profile id; exports spell a login's case differently at times."""
+        found = self.by_login.get(login.lower())
+        return found[0] if found else login
 
 
 def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
