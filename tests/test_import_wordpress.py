@@ -284,3 +284,29 @@ def test_an_author_without_a_name_gets_one_a_profile_can_have(site: Path) -> Non
     # no Latin letters for an id: a numbered one; the login is the name, as WordPress shows it
     assert front(site / "content/authors/author.md")[0]["name"] == "Дмитрий"
     assert front(site / "content/authors/author-2.md")[0]["name"] == "author-2"  # nothing at all: its id
+
+
+def test_old_addresses_the_new_site_uses_are_left_out_and_listed(site: Path) -> None:
+    def item(pid: int, kind: str, name: str, link: str) -> str:
+        return (
+            f"<item><title>{name.title()}</title><link>https://old.example{link}</link><wp:post_id>{pid}</wp:post_id>"
+            f"<wp:post_date>2020-01-0{pid} 09:00:00</wp:post_date><wp:post_name>{name}</wp:post_name>"
+            f"<wp:status>publish</wp:status><wp:post_type>{kind}</wp:post_type>"
+            '<category domain="category">Wellbeing</category></item>'
+        )
+
+    export = site / "export.xml"
+    export.write_text(wxr(
+        item(1, "post", "with-tags", "/tags/")  # a permalink where qsite lists its tags
+        + item(2, "page", "help", "/help/")
+        + item(3, "post", "helping", "/help/")  # the page's address
+        + item(4, "post", "kept", "/2020/01/kept/")
+    ), encoding="utf-8")
+    assert import_wp(site, "--report", str(site / "report.md"), export=export) == 0
+    assert "aliases" not in front(site / "content/posts/2020-01-01-with-tags.md")[0]
+    assert "aliases" not in front(site / "content/posts/2020-01-03-helping.md")[0]
+    assert front(site / "content/posts/2020-01-04-kept.md")[0]["aliases"] == ["/2020/01/kept/"]
+    report = (site / "report.md").read_text(encoding="utf-8")
+    assert "Aliases written: 1." in report
+    assert "- `content/posts/2020-01-01-with-tags.md`: `/tags/`" in report
+    assert "- `content/posts/2020-01-03-helping.md`: `/help/`" in report

@@ -236,7 +236,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     if config.get("baseurl"):
         report.notes.append(f"The old site was served under {config['baseurl']}; aliases are written without it.")
     report.permalinks = suggest_permalinks(state.old_addresses)
-    return Plan(docs, report, [(path, rel) for rel, path in state.copies.items()])
+    return Plan(docs, report, [(path, rel) for rel, path in state.copies.items()], state.addresses)
 
 
 class _Import:
@@ -251,6 +251,7 @@ class _Import:
             "post": Slugs(existing_slugs(site.root, "posts", mark)),
             "page": Slugs(existing_slugs(site.root, "pages", mark)),
         }
+        self.addresses: set[str] = set()  # every new address
         self.links: dict[str, str] = {}  # Jekyll file (and post_url name) → new address
         self.planned: list[tuple[_Source, str, list[str]]] = []  # source, content/… path, aliases
         self.old_addresses: list[tuple[str, datetime, str]] = []
@@ -277,6 +278,7 @@ class _Import:
         if not post.draft and not own:
             self.old_addresses.append((old, post.date, wanted))
         self.links[post.rel] = self.links[Path(post.rel).stem] = new_url
+        self.addresses.add(new_url)
         self.planned.append((post, rel, aliases))
         for name in (Path(post.rel).stem, post.name, title_part):
             self.threads.setdefault(name, (slug, post.date))
@@ -294,6 +296,7 @@ class _Import:
         slug, rel = self._claim("page", wanted, lambda s: f"content/pages/{s}.md")
         aliases = _aliases([_page_url(page, self.style), *_words(page.meta.get("redirect_from"))], f"/{slug}/")
         self.links[page.rel] = f"/{slug}/"
+        self.addresses.add(f"/{slug}/")
         self.planned.append((page, rel, aliases))
 
     def doc(self, item: _Source, rel: str, aliases: list[str]) -> Doc:

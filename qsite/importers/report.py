@@ -25,6 +25,7 @@ class Report:
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (file, wanted slug, slug given)
     query_links: list[tuple[str, str]] = field(default_factory=list)  # ("/?p=12", new URL)
     aliases: int = 0
+    dropped_aliases: list[tuple[str, str]] = field(default_factory=list)  # (file, old address qsite uses)
     permalinks: str | None = None  # a `permalinks.post` that reproduces every old post address
     notes: list[str] = field(default_factory=list)
     written: Written = field(default_factory=Written)
@@ -58,6 +59,9 @@ class Report:
         lines.append(files + ".")
         if self.aliases:
             lines.append(f"Old addresses kept as aliases: {self.aliases}.")
+        if self.dropped_aliases:
+            lines.append(f"Old addresses not kept, because the new site uses them: {len(self.dropped_aliases)} "
+                         "(listed in the report).")
         if self.permalinks:
             setting = f'permalinks: {{post: "{self.permalinks}"}}'
             lines.append(f"Every old post address fits this site.yaml setting: {setting}")
@@ -92,6 +96,9 @@ class Report:
             out += ["Every old post address fits this setting in `site.yaml` (then re-run the import with "
                     "`--force` so aliases equal to the new addresses are left out):", "", "```yaml",
                     f'permalinks:\n  post: "{self.permalinks}"', "```", ""]
+        if self.dropped_aliases:
+            out += ["Not kept, because qsite or another imported page uses the address:", ""]
+            out += [f"- `{rel}`: `{alias}`" for rel, alias in self.dropped_aliases] + [""]
         if self.renamed:
             out += ["Renamed because the URL name was taken (the old address is an alias):", ""]
             out += [f"- `{rel}`: `{wanted}` → `{given}`" for rel, wanted, given in self.renamed] + [""]

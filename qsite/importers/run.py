@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import yaml
 
+from qsite import urls
 from qsite.importers.report import Report
 from qsite.importers.writer import Doc, copy_all, marker, write_all
 from qsite.problems import ConfigError, Problem, did_you_mean
@@ -41,6 +42,7 @@ class Plan:
     docs: list[Doc]
     report: Report
     copies: list[tuple[Path, str]] = field(default_factory=list)  # (file of the old site, content/… path)
+    addresses: set[str] = field(default_factory=set)  # every imported post's and page's new address
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,31 @@ def alias_path(url_or_path: str) -> str | None:
     return text if text.endswith("/") else text + "/"
 
 
+def keep_free_addresses(plan: Plan) -> None:
+    """Leave out an alias qsite cannot publish: an address of qsite's own (``/tags/``, once a
+    WordPress post's permalink), of an imported post or page, or an alias already given.
+    qsite would refuse the build over it; the report names each one instead."""
+    given: set[str] = set()
+    for doc in plan.docs:
+        kept: list[str] = []
+        for alias in doc.meta.get("aliases") or ():
+            if alias.strip("/").split("/")[0] in urls.RESERVED or alias in plan.addresses or alias in given:
+                plan.report.dropped_aliases.append((doc.rel, alias))
+                plan.report.aliases -= 1
+            else:
+                kept.append(alias)
+                given.add(alias)
+        if "aliases" in doc.meta:
+            doc.meta["aliases"] = kept
+
+
 def run(kind: str, source: Path, root: Path, options: Options, reader: Any) -> Report:
     """Plan with ``reader(source, site, options, mark)`` (``wordpress.plan`` or
     ``jekyll.plan``), then write. Nothing is written when planning fails."""
     site = read_site(root)
     mark = marker(kind, source.resolve().name)
     plan: Plan = reader(source, site, options, mark)
+    keep_free_addresses(plan)
     plan.report.written = write_all(root, plan.docs, mark, force=options.force, dry_run=options.dry_run)
     plan.report.copied = copy_all(root, plan.copies, dry_run=options.dry_run)
     plan.report.dry_run = options.dry_run

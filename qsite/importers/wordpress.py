@@ -151,7 +151,7 @@ def plan(source: Path, site: Site, options: Options, mark: str) -> Plan:
     unused = sorted(set(options.theme_map) - state.categories)
     if unused:
         report.notes.append("--theme-map names categories no imported post has: " + ", ".join(unused))
-    return Plan(state.docs, report)
+    return Plan(state.docs, report, addresses=state.addresses)
 
 
 class _Import:
@@ -172,6 +172,7 @@ class _Import:
         }
         self.categories: set[str] = set()  # lower case, for the note on unused --theme-map items
         self.old_addresses: list[tuple[str, datetime, str]] = []  # (old path, date, slug) of each post
+        self.addresses: set[str] = set()
         self.moved: dict[str, str] = {}  # old path (or /?p=ID) → new address, for links between posts
         urls = (_text(channel, name) for name in ("link", "wp:base_site_url", "wp:base_blog_url"))
         self.hosts = {urlsplit(url).netloc for url in urls} - {""}
@@ -208,6 +209,7 @@ class _Import:
         if slug != wanted:
             self.report.renamed.append((rel, wanted, slug))
         new_url = self.site.post_url(date, slug) if kind == "post" else f"/{slug}/"
+        self.addresses.add(new_url)
         link = None if draft else alias_path(_text(item, "link"))
         if link and kind == "page" and link == f"/{wanted}/" and slug != wanted:
             link = None  # the old address is the address of the site's own page of that name
