@@ -162,3 +162,19 @@ def test_old_jekyll_addresses_redirect(tmp_path: Path, capsys: pytest.CaptureFix
     redirects_to(site, "/old/huddles.html", "/posts/huddles-that-stuck/")
     redirects_to(site, "/access/2021/05/01/cafe/", "/posts/cafe-2/")
     redirects_to(site, "/night/night-notes/", "/posts/night-notes/")  # the post's own permalink
+
+
+def test_check_fails_only_at_the_items_the_report_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --default-theme two posts have no theme: the report lists them, and they are
+    all that qsite check finds."""
+    site = imported(tmp_path / "site", "wordpress", WXR, *WP_OPTIONS[:4], "--report", str(tmp_path / "report.md"))
+    without_i11(site)
+    listed = (tmp_path / "report.md").read_text(encoding="utf-8").split("### No theme", 1)[1].split("###", 1)[0]
+    capsys.readouterr()
+    assert main(["check", "--source", str(site)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    assert sorted(line.split(":")[0] for line in errors) == [
+        "content/posts/2020-06-01-update.md", "content/posts/2020-12-01-thoughts.md",
+    ]
+    assert all("this post has no themes" in line for line in errors)
+    assert all(f"`{line.split(':')[0]}`" in listed for line in errors)
