@@ -310,3 +310,8 @@ def test_old_addresses_the_new_site_uses_are_left_out_and_listed(site: Path) -> 
     assert "Aliases written: 1." in report
     assert "- `content/posts/2020-01-01-with-tags.md`: `/tags/`" in report
     assert "- `content/posts/2020-01-03-helping.md`: `/help/`" in report
+
+
+def test_the_theme_map_may_name_a_category_by_its_url_name(site: Path) -> None:
+    assert main(["import", "wordpress", str(FIXTURE), "--source", str(site), "--theme-map", "access=health-inequalities"]) == 0
+    assert front(site / "content/posts/2020-05-14-cafe-conversations.md")[0]["themes"] == ["health-inequalities"]

@@ -268,8 +268,11 @@ class _Import:
         categories = [convert.plain(c.text or "") for c in terms if c.get("domain") == "category"]
         categories = [c for c in categories if c.lower() not in _UNCATEGORISED]
         tags = [convert.plain(c.text or "") for c in terms if c.get("domain") == "post_tag"]
-        self.categories.update(c.lower() for c in categories)
-        themes = themes_for(categories, self.options)
+        # --theme-map may name a category by its name or by its URL name (nicename)
+        nicenames = [unquote(c.get("nicename") or "") for c in terms if c.get("domain") == "category"]
+        nicenames = [n for n in nicenames if n and n.lower() not in _UNCATEGORISED]
+        self.categories.update(c.lower() for c in categories + nicenames)
+        themes = themes_for(categories + nicenames, self.options)
         meta["date"] = _when(date)
         meta["themes"] = themes
         if not themes:
