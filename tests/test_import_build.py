@@ -1,16 +1,9 @@
 """Imported sites build (issue 12): the WordPress and Jekyll fixtures imported into a fresh
-site, then ``qsite build`` and ``qsite check`` run on it with the package's own theme.
-
-The fields issue 11 adds (``aliases``, comments' ``reply_to`` and ``author_id``, and
-``content/authors/``) are written by the importer whether or not this qsite reads them yet.
-``I11_FIELDS`` names those this qsite cannot read yet: ``without_i11`` takes them out, so the
-rest of every written file is proven against today's schema and templates; once issue 11 is
-merged nothing is taken out and the whole imported site must build and check."""
+site, then ``qsite build`` and ``qsite check`` run on it with the package's own theme: the
+thread renders nested with its authors, and every old address redirects to its new page."""
 
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,18 +11,9 @@ from test_import_jekyll import FIXTURE as JEKYLL
 from test_import_wordpress import FIXTURE as WXR
 
 from qsite.cli import main
-from qsite.content import KINDS
-from qsite.model import POST
 
 from conftest import SITE_YAML
 
-HAS_PROFILES = "authors" in KINDS  # issue 11: profiles, reply_to, author_id (branch i11-people)
-HAS_ALIASES = "aliases" in {f.name for f in POST.fields}  # issue 11: aliases (branch i11-addresses)
-# The issue-11 fields this qsite cannot read yet: set aside by the whole-site tests below.
-I11_FIELDS = tuple(
-    name for name, known in (("aliases", HAS_ALIASES), ("reply_to", HAS_PROFILES), ("author_id", HAS_PROFILES))
-    if not known
-)
 WP_OPTIONS = ["--theme-map", "Wellbeing=staff-wellbeing", "--theme-map", "Access & Equity=health-inequalities",
               "--default-theme", "space-to-learn"]
 
@@ -41,25 +25,12 @@ def imported(site: Path, kind: str, source: Path, *options: str) -> Path:
     return site
 
 
-def without_i11(site: Path, fields: tuple[str, ...] = I11_FIELDS) -> None:
-    """Take out of every imported file the issue-11 ``fields`` (and the profiles, with
-    ``author_id``), so a test of one issue-11 feature also runs on a qsite that has only that one."""
-    if "author_id" in fields:
-        shutil.rmtree(site / "content" / "authors", ignore_errors=True)
-    if not fields:
-        return
-    field = re.compile(rf"^(?:{'|'.join(fields)}):.*\n", re.M)
-    for path in (site / "content").rglob("*.md"):
-        path.write_text(field.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
-
-
 def read(site: Path, rel: str) -> str:
     return (site / "output" / rel).read_text(encoding="utf-8")
 
 
 def test_an_imported_wordpress_site_builds_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = imported(tmp_path / "site", "wordpress", WXR, *WP_OPTIONS)
-    without_i11(site)
     assert main(["build", "--source", str(site), "-q"]) == 0
     huddles = read(site, "posts/huddles/index.html")
     assert "Ten-minute huddles that stuck" in huddles
@@ -78,7 +49,6 @@ def test_an_imported_wordpress_site_builds_and_checks(tmp_path: Path, capsys: py
 def test_an_imported_jekyll_site_builds_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = imported(tmp_path / "site", "jekyll", JEKYLL, "--theme-map", "Wellbeing=staff-wellbeing",
                     "--theme-map", "Access=health-inequalities", "--default-theme", "space-to-learn")
-    without_i11(site)
     assert main(["build", "--source", str(site), "-q"]) == 0
     assert (site / "output/assets/board.svg").is_file()  # the old site's image, at its old address
     page = read(site, "posts/huddles-that-stuck/index.html")
@@ -89,19 +59,11 @@ def test_an_imported_jekyll_site_builds_and_checks(tmp_path: Path, capsys: pytes
     assert main(["check", "--source", str(site)]) == 0, capsys.readouterr().err
 
 
-# -- what the fields of issue 11 do in an imported site -------------------------------------------
-# Until issue 11's branches are merged, main cannot read these fields, and these tests say so
-# by skipping; on a qsite that reads them they run, and fail if the importer's files are wrong.
-
-needs_profiles = pytest.mark.skipif(not HAS_PROFILES, reason="waits on issue 11's author profiles and threads")
-needs_aliases = pytest.mark.skipif(not HAS_ALIASES, reason="waits on issue 11's aliases")
+# -- threads, authors and old addresses (the fields of issue 11) ---------------------------------
 
 
-
-@needs_profiles
 def test_the_wordpress_thread_renders_nested_with_its_authors(tmp_path: Path) -> None:
     site = imported(tmp_path / "site", "wordpress", WXR, *WP_OPTIONS)
-    without_i11(site, ("aliases",))  # this test needs reply_to, author_id and profiles (issue 11, people)
     assert main(["build", "--source", str(site), "-q"]) == 0
     page = read(site, "posts/huddles/index.html")
     first = page.index('id="comment-2020-04-03-sam-okafor-11"')
@@ -118,10 +80,8 @@ def test_the_wordpress_thread_renders_nested_with_its_authors(tmp_path: Path) ->
     assert "Tom Whitfield" in read(site, "authors/index.html")
 
 
-@needs_profiles
 def test_the_jekyll_staticman_thread_renders_nested(tmp_path: Path) -> None:
     site = imported(tmp_path / "site", "jekyll", JEKYLL, "--default-theme", "space-to-learn")
-    without_i11(site, ("aliases",))  # this test needs reply_to and profiles (issue 11, people)
     assert main(["build", "--source", str(site), "-q"]) == 0
     page = read(site, "posts/huddles-that-stuck/index.html")
     first = page.index('id="comment-2020-04-03-sam-okafor-04400000"')
@@ -139,10 +99,8 @@ def redirects_to(site: Path, old: str, new: str) -> None:
     assert f'<meta http-equiv="refresh" content="0; url={new}">' in page, f"{old} should lead to {new}"
 
 
-@needs_aliases
 def test_old_wordpress_addresses_redirect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = imported(tmp_path / "site", "wordpress", WXR, *WP_OPTIONS)
-    without_i11(site, ("reply_to", "author_id"))  # this test needs aliases (issue 11, addresses)
     assert main(["build", "--source", str(site), "-q"]) == 0
     redirects_to(site, "/2020/04/huddles/", "/posts/huddles/")
     redirects_to(site, "/2020/05/cafe-conversations/", "/posts/cafe-conversations/")
@@ -152,10 +110,8 @@ def test_old_wordpress_addresses_redirect(tmp_path: Path, capsys: pytest.Capture
     assert main(["check", "--source", str(site)]) == 0, capsys.readouterr().err
 
 
-@needs_aliases
 def test_old_jekyll_addresses_redirect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = imported(tmp_path / "site", "jekyll", JEKYLL, "--default-theme", "space-to-learn")
-    without_i11(site, ("reply_to", "author_id"))  # this test needs aliases (issue 11, addresses)
     assert main(["build", "--source", str(site), "-q"]) == 0
     redirects_to(site, "/wellbeing/2020/04/02/huddles-that-stuck/", "/posts/huddles-that-stuck/")  # permalink: pretty
     redirects_to(site, "/huddles/", "/posts/huddles-that-stuck/")  # redirect_from
@@ -168,7 +124,6 @@ def test_check_fails_only_at_the_items_the_report_lists(tmp_path: Path, capsys: 
     """Without --default-theme two posts have no theme: the report lists them, and they are
     all that qsite check finds."""
     site = imported(tmp_path / "site", "wordpress", WXR, *WP_OPTIONS[:4], "--report", str(tmp_path / "report.md"))
-    without_i11(site)
     listed = (tmp_path / "report.md").read_text(encoding="utf-8").split("### No theme", 1)[1].split("###", 1)[0]
     capsys.readouterr()
     assert main(["check", "--source", str(site)]) == 1
@@ -178,3 +133,14 @@ def test_check_fails_only_at_the_items_the_report_lists(tmp_path: Path, capsys: 
     ]
     assert all("this post has no themes" in line for line in errors)
     assert all(f"`{line.split(':')[0]}`" in listed for line in errors)
+
+
+def test_with_the_suggested_permalinks_the_old_addresses_are_the_pages_themselves(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.yaml").write_text(SITE_YAML + 'permalinks:\n  post: "/:year/:month/:slug/"\n', encoding="utf-8")
+    assert main(["import", "wordpress", str(WXR), "--source", str(site), *WP_OPTIONS]) == 0
+    assert main(["build", "--source", str(site), "-q"]) == 0
+    page = read(site, "2020/04/huddles/index.html")
+    assert "Ten-minute huddles that stuck" in page and 'http-equiv="refresh"' not in page
+    redirects_to(site, "/2021/06/update/", "/2021/06/update-2/")  # renamed for its slug: still an alias
