@@ -438,6 +438,8 @@ def run_diff(args: argparse.Namespace) -> int:
 
     print(markdown(compare(args.old, args.new)), end="")
     return EXIT_OK
+
+
 # -- qsite theme ---------------------------------------------------------------------------------
 
 
@@ -495,6 +497,21 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"Kept {(args.folder / rel).as_posix()}: it exists; qsite init never overwrites a file", file=sys.stderr)
     print(f"Next: cd {args.folder} && qsite serve (preview), then read README.md to publish on GitHub Pages.")
     return EXIT_OK
+
+
+# -- qsite import -------------------------------------------------------------------------------
+
+
+def import_arguments(parser: argparse.ArgumentParser) -> None:
+    from qsite.importers.command import add_arguments
+
+    add_arguments(parser)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from qsite.importers.command import run
+
+    return run(args, print)
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -595,6 +612,16 @@ COMMANDS = (
         run_theme,
         (source_option,),
         theme_arguments,
+    ),
+    Command(
+        "import",
+        "bring posts, comments and authors in from WordPress or Jekyll",
+        "Read a WordPress export (WXR) or a Jekyll site folder and write its posts, pages, comments and "
+        "authors into content/, keeping every old address as an alias. Never overwrites a file; with --force "
+        "it replaces only files an earlier import wrote. Exit 1 for malformed input (nothing is written).",
+        run_import,
+        (source_option,),
+        import_arguments,
     ),
 )
 
