@@ -52,7 +52,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
             "neighbours": groups.neighbours[post.slug],
             "related": groups.related[post.slug],
             "comments": site.comments.get(post.slug, ()),
-            "post_edition": EditionLink(edition.label, edition.url) if edition else None,
+            "post_edition": EditionLink(edition.label, edition.url, edition.shown_at[post.slug]) if edition else None,
         }
         jobs.append(Job("post.html", post.path, context, source=post.source))
     for page in site.pages:
@@ -141,7 +141,11 @@ class _Views:
         """The latest edition and the editor's picks, on the first page of the home page only."""
         view = self.known.get(("", first))
         if view is None:
-            shown: dict[str, Any] = {"latest": self.digest.latest, "featured": self.digest.featured} if first else {}
+            featured = self.digest.featured
+            shown: dict[str, Any] = {}
+            if first:  # the picks are in full above "Latest posts", which shows them as one line
+                above = frozenset(p.slug for p in featured)
+                shown = {"latest": self.digest.latest, "featured": featured, "shown_above": above}
             view = self.known[("", first)] = self._view(**shown)
         return view
 
