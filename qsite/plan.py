@@ -74,6 +74,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
         for pager in paginate(tag.posts, per_page, tag.path):
             context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
             jobs.append(Job("tag.html", pager.path, context))
+        jobs.append(feed_job(tag.path, f"{config.title}: posts tagged “{tag.name}”", tag.posts))  # issue 14
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
     jobs.append(Job("search.html", "search/", {"title": "Search"}))
