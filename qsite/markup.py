@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from html import unescape
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
@@ -151,6 +152,12 @@ class Rendered:
     def reading_minutes(self) -> int:
         return max(1, -(-self.words // WORDS_PER_MINUTE))
 
+    @cached_property  # not a field: the build cache stores and fingerprints fields only
+    def has_code(self) -> bool:
+        """Whether the page holds code Pygments highlighted: only such a page links
+        ``pygments.css`` (issue 14). Found once per document, from the HTML itself."""
+        return _HIGHLIGHT in self.html
+
 
 class _BasePath(Treeprocessor):
     """Editors link to ``/posts/x/`` and ``/images/a.png``; on a sub-path site these need the
@@ -211,6 +218,7 @@ def _converter(base_path: str) -> markdown.Markdown:
     return md
 
 
+_HIGHLIGHT = '<div class="highlight">'  # codehilite's wrapper (css_class above)
 _FIRST_P = re.compile(r"<p>.*?</p>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
