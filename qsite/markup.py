@@ -33,7 +33,7 @@ WORDS_PER_MINUTE = 200
 # Seconds one document may take to convert; site.yaml's ``markdown_time_limit`` overrides it.
 DEFAULT_TIME_LIMIT = 5.0
 
-EXTENSIONS_VERSION = "1"  # bump when the settings below change: it is part of cache keys
+EXTENSIONS_VERSION = "2"  # bump when the settings below change: it is part of cache keys
 
 
 class MarkdownError(Exception):
@@ -186,6 +186,30 @@ class _BasePathExtension(Extension):
         md.treeprocessors.register(_BasePath(md, self.base_path), "qsite_base_path", 0)
 
 
+class _ImageLinks(Treeprocessor):
+    """An image alone in its paragraph links to itself (issue 14): on a phone a diagram is shrunk
+    to the column, and a tap opens it at full size. An image already inside a link is left alone.
+    Runs before ``_BasePath``, which then rebases the link with the image."""
+
+    def run(self, root: Element) -> None:
+        for p in root.iter("p"):
+            children = list(p)
+            alone = len(children) == 1 and not (p.text or "").strip() and not (children[0].tail or "").strip()
+            if not alone or children[0].tag != "img":
+                continue
+            img = children[0]
+            link = Element("a", {"class": "image-link", "href": img.get("src", "")})
+            p.remove(img)
+            img.tail = None
+            link.append(img)
+            p.append(link)
+
+
+class _ImageLinksExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_ImageLinks(md), "qsite_image_links", 1)
+
+
 _instances: dict[str, markdown.Markdown] = {}
 
 
@@ -201,6 +225,7 @@ def _converter(base_path: str) -> markdown.Markdown:
                 "sane_lists",
                 "codehilite",
                 "toc",
+                _ImageLinksExtension(),
                 _BasePathExtension(base_path),
             ],
             extension_configs={
