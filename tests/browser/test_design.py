@@ -85,7 +85,7 @@ def test_no_axe_violations_with_the_switch_against_the_system_scheme(chromium, b
     assert not problems, "\n\n".join(problems)
 
 
-def test_switch_starts_from_the_system_and_keeps_the_choice_across_a_reload(chromium, base_url):
+def test_switch_starts_from_the_system_keeps_the_choice_and_is_absent_without_javascript(chromium, base_url):
     context = chromium.new_context(color_scheme="light")
     page, watch = open_page(context, base_url, "/posts/run-charts-for-small-teams/")
     toggle = page.locator(".scheme-toggle")
@@ -107,8 +107,7 @@ def test_switch_starts_from_the_system_and_keeps_the_choice_across_a_reload(chro
     watch.assert_clean("the switch")
     context.close()
 
-
-def test_without_javascript_there_is_no_switch_and_the_page_follows_the_system(chromium, base_url):
+    # Without JavaScript: no switch (it could not work), the system's scheme, and working links.
     context = chromium.new_context(color_scheme="dark", java_script_enabled=False)
     page = context.new_page()
     page.goto(base_url + "/", wait_until="load")
