@@ -20,15 +20,16 @@
   }
 
   /* Makes Pagefind's box look and work like the rest of the site (issue 14), whatever filters
-     the index has: the input gets the page's visible <label> (by id), each filter value named in
-     data-filter-classes gets that class (the theme filter: its theme's colours), and on a small
+     the index has: the input gets the page's visible <label> (by the id it names), each filter value named in
+     #search-filter-classes gets that class (the theme filter: its theme's colours), and on a small
      screen every filter starts closed behind its own button (its <summary>), so the results are
      not pushed below the first screen. Pagefind redraws as results come, so this runs on each
      change of the box, and only ever adds. */
   var smallScreen = window.matchMedia ? window.matchMedia("(max-width: 39.99em)").matches : false;
   var classes = {};
   try {
-    classes = JSON.parse(element.getAttribute("data-filter-classes") || "{}");
+    var settings = document.getElementById("search-filter-classes");
+    classes = JSON.parse(settings ? settings.textContent : "{}");
   } catch (e) {
     classes = {};
   }
@@ -47,7 +48,8 @@
   }
 
   function dress(root) {
-    var inputId = root.getAttribute("data-input-id");
+    var label = document.querySelector("label.search-label[for]");
+    var inputId = label ? label.htmlFor : "";
     function apply() {
       var input = root.querySelector(".pagefind-ui__search-input");
       if (input && inputId && !input.id) {
