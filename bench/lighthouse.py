@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lighthouse", default=str(REPO / ".tools/lighthouse/node_modules/.bin/lighthouse"))
     parser.add_argument("--chrome", default=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
     parser.add_argument("--target", type=int, default=98)
+    parser.add_argument("--only", nargs="*", default=None, help="audit only the pages of these names")
     args = parser.parse_args(argv)
     if not Path(args.lighthouse).exists():
         print(f"{args.lighthouse} not found: run `make lighthouse`, which installs it", file=sys.stderr)
@@ -109,14 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}"
         version = subprocess.run([args.lighthouse, "--version"], capture_output=True, text=True).stdout.strip()
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # performance scores drop on a busy machine
         print(f"Lighthouse {version}, mobile, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()} "
-              f"({platform.machine()}, {os.cpu_count()} cores)")
+              f"({platform.machine()}, {os.cpu_count()} cores, load average {load})")
         header = f"| {'page':<18} | " + " | ".join(f"{c:>14}" for c in CATEGORIES) + " |"
         print(header)
         print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
         below: list[str] = []
         try:
-            for name, path in PAGES:
+            for name, path in [p for p in PAGES if args.only is None or p[0] in args.only]:
                 try:
                     scores = run_lighthouse(args.lighthouse, base + path, Path(tmp) / "report.json", args.chrome)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
