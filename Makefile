@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test lint clean bench bench-pelican proof proof-record lock
+.PHONY: build test lint clean bench bench-pelican proof proof-record lock lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,17 @@ proof: $(VENV)/.installed
 # Records them again, after an intended change of the output (commit the records with it).
 proof-record: $(VENV)/.installed
 	$(BIN)/python -m bench.proof record
+
+# Lighthouse's four scores for every page kind of the example site, at mobile settings (issue 14).
+# Lighthouse comes from npm into .tools/lighthouse (12.2.3: the last release for Node 20) and runs
+# Debian's chromium (CHROME_PATH), never a browser of its own (bench/lighthouse.py).
+LIGHTHOUSE_VERSION := 12.2.3
+LIGHTHOUSE := .tools/lighthouse/node_modules/.bin/lighthouse
+CHROME_PATH ?= /usr/bin/chromium
+
+$(LIGHTHOUSE):
+	mkdir -p .tools/lighthouse
+	npm install --prefix .tools/lighthouse --no-audit --no-fund -E lighthouse@$(LIGHTHOUSE_VERSION)
+
+lighthouse: $(VENV)/.installed $(LIGHTHOUSE)
+	CHROME_PATH=$(CHROME_PATH) $(BIN)/python -m bench.lighthouse --lighthouse $(LIGHTHOUSE)

@@ -33,7 +33,7 @@ DARK = (("the dark card background", "#1b242b"), ("the dark page background", "#
 
 # Distinct colours for themes without one, each passing every LIGHT pairing; the first four are
 # the example site's. Past the palette, hues are spread around the colour wheel (``_spread``).
-PALETTE = ("#7c2855", "#00703c", "#9a4400", "#00606b", "#4c2c92", "#1d4f91", "#a4262c", "#5a5a00")
+PALETTE = ("#873e63", "#206b38", "#864900", "#006c73", "#4c2c92", "#1d4f91", "#a4262c", "#5a5a00")
 
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -94,6 +94,20 @@ def dark_variant(color: str) -> str:
         if all(contrast(pastel, other) >= AAA for _what, other in DARK):
             return pastel
     return "#ffffff"
+
+
+LIGHT_SURFACE, DARK_SURFACE = "#ffffff", "#0f1419"  # what a tint is mixed toward in each scheme
+
+
+def tint(color: str, surface: str) -> str:
+    """A background of ``color``'s hue for text in ``color`` (the design pass's chips): mixed
+    toward the scheme's surface from 90 % on, just far enough that ``color`` on it meets AA.
+    Always found: ``color`` itself passes on the surface (checked above, or made so)."""
+    for step in range(90, 101):
+        mixed = _mix(color.lower(), surface, step / 100)
+        if contrast(color, mixed) >= AA:
+            return mixed
+    return surface
 
 
 def _spread(index: int) -> str:

@@ -53,6 +53,16 @@ class ThemeDef:
         """The colour in the dark scheme: the same hue, light enough on near-black."""
         return colours.dark_variant(self.color)
 
+    @property
+    def tint(self) -> str:
+        """A pale background of the same hue (chips, search filters) that keeps ``color`` at AA."""
+        return colours.tint(self.color, colours.LIGHT_SURFACE)
+
+    @property
+    def dark_tint(self) -> str:
+        """The dark scheme's tint: a deep background of the same hue that keeps ``dark_color`` at AA."""
+        return colours.tint(self.dark_color, colours.DARK_SURFACE)
+
 
 @dataclass(frozen=True)
 class NavLink:

@@ -42,16 +42,36 @@ FEED_PATH = "digest/feed.xml"
 
 
 @dataclass(frozen=True)
+class AlsoIn:
+    """A post of a theme section that the edition shows in full elsewhere (among the picks, or
+    under the post's first theme): one line, with where to find it in full."""
+
+    post: Post
+    shown_in: str  # the heading it is shown in full under: "Editor's picks" or a theme's title
+    anchor: str  # that heading's id on the edition page
+
+
+@dataclass(frozen=True)
 class ThemeSection:
     """The posts of one theme in one edition, oldest first (an edition reads as a story).
-    ``theme`` is the theme's link, not the whole theme: an edition changes only with its posts."""
+    ``theme`` is the theme's link, not the whole theme: an edition changes only with its posts.
+
+    Nothing is shown twice in full (issue 14): ``posts`` are the ones shown in full here (not
+    picked, and this is the first of their themes); ``also`` the theme's other posts, shown in
+    full elsewhere in the edition, listed here as one line each."""
 
     theme: ThemeLink
     posts: tuple[Post, ...]
+    also: tuple[AlsoIn, ...] = ()
 
     @property
     def anchor(self) -> str:
-        return f"theme-{self.theme.slug}"
+        return theme_anchor(self.theme.slug)
+
+    @property
+    def count(self) -> int:
+        """Every post of the theme in the edition, in full or not."""
+        return len(self.posts) + len(self.also)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class Edition:
     picks: tuple[Post, ...]
     sections: tuple[ThemeSection, ...]  # site.yaml order, only themes with posts
     posts: tuple[Post, ...]  # every post once, oldest first
+    shown_at: dict[str, str]  # post key → the id of the heading it is shown in full under
     complete: bool  # the period has ended at build time
     updated: datetime
     source: str | None  # the edition file, if an editor curated it
@@ -142,6 +163,45 @@ def edition_path(period: Period) -> str:
     return f"{DIGEST_PATH}{period.key}/"
 
 
+def theme_anchor(slug: str) -> str:
+    return f"theme-{slug}"
+
+
+def picks_anchor(period: Period) -> str:
+    return f"picks-{period.key}"
+
+
+PICKS_HEADING = "Editor's picks"
+
+
+def _sections(
+    posts: Sequence[Post], picks: Sequence[Post], period: Period, groups: Groups
+) -> tuple[tuple[ThemeSection, ...], dict[str, str]]:
+    """Each post shown in full once: a pick among the picks, any other post under the first of
+    its own themes (its front matter's order, the theme its page names first); under its other
+    themes (and, for a pick, under all of them) it is one line pointing there. Sections keep
+    site.yaml's order; a theme whose posts are all shown elsewhere keeps its one-line list."""
+    picked = {p.key for p in picks}
+    titles = {t.slug: t.title for t in groups.themes}
+    home: dict[str, tuple[str, str]] = {}  # post key → (heading, anchor) where shown in full
+    for post in posts:
+        if post.key in picked:
+            home[post.key] = (PICKS_HEADING, picks_anchor(period))
+        else:
+            first = post.themes[0]
+            home[post.key] = (titles[first], theme_anchor(first))
+    sections = []
+    for theme in groups.themes:
+        members = [p for p in posts if theme.slug in p.themes]
+        if not members:
+            continue
+        here = theme_anchor(theme.slug)
+        full = tuple(p for p in members if home[p.key][1] == here)
+        also = tuple(AlsoIn(p, *home[p.key]) for p in members if home[p.key][1] != here)
+        sections.append(ThemeSection(theme.link, full, also))
+    return tuple(sections), {key: anchor for key, (_heading, anchor) in home.items()}
+
+
 def assemble(site: Site, groups: Groups, curations: Sequence[Curation], now: datetime) -> Digest:
     """Group the site's (already published) posts into editions. Pure: no I/O, no clock."""
     config = site.config
@@ -184,13 +244,9 @@ def _edition(
     now: datetime,
 ) -> Edition:
     tz = site.config.tz
-    sections = tuple(
-        ThemeSection(theme.link, members)
-        for theme in groups.themes
-        if (members := tuple(p for p in posts if theme.slug in p.themes))
-    )
     by_slug = {p.slug: p for p in posts}
     picks = tuple(by_slug[s] for s in curation.picks if s in by_slug) if curation else ()
+    sections, shown_at = _sections(posts, picks, period, groups)
     intro = _intro(curation, site.config.base_path, site.config.markdown_time_limit) if curation else ""
     end = period.end(tz)
     complete = end <= now
@@ -208,6 +264,7 @@ def _edition(
         picks=picks,
         sections=sections,
         posts=posts,
+        shown_at=shown_at,
         complete=complete,
         updated=updated,
         source=curation.source if curation else None,
@@ -245,6 +302,8 @@ class DigestView:
     feed_url: str
     latest: Edition | None = None  # home page
     featured: tuple[Post, ...] = ()  # home page
+    # home page: the posts "Latest posts" shows as one line, as they are in full above it
+    shown_above: frozenset[str] = frozenset()
     takeaways: dict[str, tuple[Post, ...]] = field(default_factory=dict)  # theme slug → (theme pages)
 
 
@@ -256,3 +315,4 @@ class EditionLink:
 
     label: str
     url: str
+    anchor: str = ""  # on a post page: the id of the heading the edition shows the post under

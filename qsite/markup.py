@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from html import unescape
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
@@ -59,7 +60,8 @@ _EXTENSION_CONFIGS = {
 # key (``cache.Cache.markdown_key``), so HTML cached under other settings is never reused.
 # Bump the first item when qsite's own tree processors below change what they write.
 SETTINGS = json.dumps(
-    ["callouts-1", _EXTENSIONS, _EXTENSION_CONFIGS, CALLOUTS, CALLOUT_ALIASES, PULLQUOTE], sort_keys=True
+    ["callouts-1", "image-links-1", _EXTENSIONS, _EXTENSION_CONFIGS, CALLOUTS, CALLOUT_ALIASES, PULLQUOTE],
+    sort_keys=True,
 )
 
 
@@ -178,6 +180,12 @@ class Rendered:
     @property
     def reading_minutes(self) -> int:
         return max(1, -(-self.words // WORDS_PER_MINUTE))
+
+    @cached_property  # not a field: the build cache stores and fingerprints fields only
+    def has_code(self) -> bool:
+        """Whether the page holds code Pygments highlighted: only such a page links
+        ``pygments.css`` (issue 14). Found once per document, from the HTML itself."""
+        return _HIGHLIGHT in self.html
 
 
 @dataclass(frozen=True)
@@ -340,6 +348,30 @@ class _CalloutExtension(Extension):
         md.treeprocessors.register(_Callouts(md), "qsite_callouts", 15)  # after inline (20)
 
 
+class _ImageLinks(Treeprocessor):
+    """An image alone in its paragraph links to itself (issue 14): on a phone a diagram is shrunk
+    to the column, and a tap opens it at full size. An image already inside a link is left alone.
+    Runs before ``_BasePath``, which then rebases the link with the image."""
+
+    def run(self, root: Element) -> None:
+        for p in root.iter("p"):
+            children = list(p)
+            alone = len(children) == 1 and not (p.text or "").strip() and not (children[0].tail or "").strip()
+            if not alone or children[0].tag != "img":
+                continue
+            img = children[0]
+            link = Element("a", {"class": "image-link", "href": img.get("src", "")})
+            p.remove(img)
+            img.tail = None
+            link.append(img)
+            p.append(link)
+
+
+class _ImageLinksExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_ImageLinks(md), "qsite_image_links", 1)
+
+
 _instances: dict[str, markdown.Markdown] = {}
 
 
@@ -347,7 +379,7 @@ def _converter(base_path: str) -> markdown.Markdown:
     md = _instances.get(base_path)
     if md is None:
         md = markdown.Markdown(
-            extensions=[*_EXTENSIONS, _CalloutExtension(), _BasePathExtension(base_path)],
+            extensions=[*_EXTENSIONS, _CalloutExtension(), _ImageLinksExtension(), _BasePathExtension(base_path)],
             extension_configs=_EXTENSION_CONFIGS,
             output_format="html",
         )
@@ -355,6 +387,7 @@ def _converter(base_path: str) -> markdown.Markdown:
     return md
 
 
+_HIGHLIGHT = '<div class="highlight">'  # codehilite's wrapper (css_class above)
 _FIRST_P = re.compile(r"<p>.*?</p>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 

@@ -55,7 +55,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
             "neighbours": groups.neighbours[post.key],
             "related": groups.related[post.key],
             "comments": site.comments.get(post.slug, ()),
-            "post_edition": EditionLink(edition.label, edition.url) if edition else None,
+            "post_edition": EditionLink(edition.label, edition.url, edition.shown_at[post.key]) if edition else None,
             "series": groups.series.places.get(post.key),
         }
         jobs.append(Job("post.html", post.path, context, source=post.source))
@@ -78,6 +78,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
         for pager in paginate(tag.posts, per_page, tag.path):
             context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
             jobs.append(Job("tag.html", pager.path, context))
+        jobs.append(feed_job(tag.path, f"{config.title}: posts tagged “{tag.name}”", tag.posts))  # issue 14
     jobs += plan_authors(groups, config.title, per_page)
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
@@ -230,7 +231,11 @@ class _Views:
         """The latest edition and the editor's picks, on the first page of the home page only."""
         view = self.known.get(("", first))
         if view is None:
-            shown: dict[str, Any] = {"latest": self.digest.latest, "featured": self.digest.featured} if first else {}
+            featured = self.digest.featured
+            shown: dict[str, Any] = {}
+            if first:  # the picks are in full above "Latest posts", which shows them as one line
+                above = frozenset(p.slug for p in featured)
+                shown = {"latest": self.digest.latest, "featured": featured, "shown_above": above}
             view = self.known[("", first)] = self._view(**shown)
         return view
 

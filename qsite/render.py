@@ -375,10 +375,13 @@ def static_outputs(root: Path, assets: Iterable[Any]) -> list[Output]:
 
 def pygments_css() -> str:
     light = HtmlFormatter(style=LIGHT_CODE_STYLE).get_style_defs(".highlight")
-    dark = HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(".highlight")
-    dark = "\n".join("  " + line for line in dark.splitlines())
+    # dark: the system's dark scheme unless the reader chose light, or the reader chose dark
+    # (the header's switch sets data-scheme on <html>: qsite/theme/partials/scheme.html)
+    system = HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(':root:not([data-scheme="light"]) .highlight')
+    system = "\n".join("  " + line for line in system.splitlines())
+    chosen = HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(':root[data-scheme="dark"] .highlight')
     return (
         f"/* Code highlighting by Pygments: {LIGHT_CODE_STYLE}, and {DARK_CODE_STYLE} for dark mode. */\n"
-        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        f"{light}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n{chosen}\n"
     )
 

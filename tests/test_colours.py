@@ -84,9 +84,13 @@ def test_the_css_and_the_email_use_the_configured_colours_for_any_slugs(tmp_path
     css = (out / "static/themes.css").read_text()
     light, dark = css.split("@media (prefers-color-scheme: dark)")
     for theme in config.themes:
-        assert f".theme-{theme.slug} {{ --theme: {theme.color}; }}" in light
-        assert f".theme-{theme.slug} {{ --theme: {theme.dark_color}; }}" in dark
-    assert ".theme-mental-health { --theme: #1d4f91; }" in light
+        assert f".theme-{theme.slug} {{ --theme: {theme.color}; --theme-tint: {theme.tint}; }}" in light
+        both = f".theme-{theme.slug} {{ --theme: {theme.dark_color}; --theme-tint: {theme.dark_tint}; }}"
+        assert f':root:not([data-scheme="light"]) {both}' in dark  # the system's dark scheme
+        assert f':root[data-scheme="dark"] {both}' in dark  # the reader's switch
+        assert colours.contrast(theme.color, theme.tint) >= colours.AA
+        assert colours.contrast(theme.dark_color, theme.dark_tint) >= colours.AA
+    assert ".theme-mental-health { --theme: #1d4f91;" in light
     site_css = (out / "static/site.css").read_text()
     assert "health-inequalities" not in site_css and "staff-wellbeing" not in site_css  # no slug is built in
     assert 'href="/static/themes.css"' in (out / "posts/a/index.html").read_text()

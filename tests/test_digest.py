@@ -27,7 +27,8 @@ EDITION = (
     "complete={{ edition.complete }}|editor={{ edition.editor or '' }}|\n"
     "intro|{{ edition.intro_html | safe }}|\n"
     "picks|{% for p in edition.picks %}{{ p.title }}|{% endfor +%}\n"
-    "{% for s in edition.sections %}section|{{ s.theme.slug }}|{% for p in s.posts %}{{ p.title }}|{% endfor +%}\n{% endfor %}"
+    "{% for s in edition.sections %}section|{{ s.theme.slug }}|{% for p in s.posts %}{{ p.title }}|{% endfor %}"
+    "{% for a in s.also %}also:{{ a.post.title }}|{% endfor +%}\n{% endfor %}"
     "older={{ older.url if older else '' }}|{{ older.label if older else '' }}|"
     "newer={{ newer.url if newer else '' }}|{{ newer.label if newer else '' }}|\n"
 )
@@ -41,7 +42,7 @@ WEEKLY = {**DIGEST, "site.yaml": SITE_YAML + "digest:\n  period: week\n"}
 
 def section(html: str, anchor: str) -> str:
     """The HTML of one theme section of an edition page."""
-    match = re.search(rf'<section class="digest-theme" id="{anchor}".*?</section>', html, re.S)
+    match = re.search(rf'<section class="digest-theme[^"]*" id="{anchor}".*?</section>', html, re.S)
     assert match, f"no section {anchor}"
     return match.group(0)
 
@@ -60,9 +61,10 @@ def test_edition_groups_posts_under_themes_in_site_order_counting_each_post_once
     )
     page = site.read("digest/2020-04/index.html")
     site.assert_lines("digest/2020-04/index.html", "edition|/digest/2020-04/|April 2020|1–30 April 2020|2|\n! Charlie")
-    # sections follow site.yaml's theme order; a post with two themes is in both, counted once
+    # sections follow site.yaml's theme order; a post with two themes is in both, counted once,
+    # in full under its first theme only (issue 14, tests/test_nothing_twice.py)
     sections = [line for line in page.splitlines() if line.startswith("section|")]
-    assert sections == ["section|health-inequalities|Alpha|", "section|staff-wellbeing|Bravo|", "section|space-to-learn|Alpha|"]
+    assert sections == ["section|health-inequalities|also:Alpha|", "section|staff-wellbeing|Bravo|", "section|space-to-learn|Alpha|"]
     # newest first
     assert site.read("digest/index.html") == (
         "/digest/2020-05/|May 2020|1|staff-wellbeing|\n"

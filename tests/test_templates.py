@@ -17,7 +17,7 @@ from crawl import dangling_links
 
 def section(html: str, anchor: str) -> str:
     """The HTML of one theme section of an edition page."""
-    match = re.search(rf'<section class="digest-theme" id="{anchor}".*?</section>', html, re.S)
+    match = re.search(rf'<section class="digest-theme[^"]*" id="{anchor}".*?</section>', html, re.S)
     assert match, f"no section {anchor}"
     return match.group(0)
 

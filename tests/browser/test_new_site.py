@@ -25,7 +25,8 @@ def new_site(tmp_path_factory: pytest.TempPathFactory):
     args = ["init", str(root), "--title", "Ten themes", "--base-url", "https://example.org/"]
     assert main(args + [a for t in THEMES for a in ("--theme", t)]) == 0
     yaml = (root / "site.yaml").read_text(encoding="utf-8")
-    (root / "site.yaml").write_text(yaml.replace('color: "#7c2855"', 'color: "#876c00"'), encoding="utf-8")
+    assert 'color: "#873e63"' in yaml  # the palette's first colour, replaced by an editor's own
+    (root / "site.yaml").write_text(yaml.replace('color: "#873e63"', 'color: "#876c00"'), encoding="utf-8")
     build(root, Options(output=root / "public", search=False))  # now: the welcome posts are dated today
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root / "public")))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

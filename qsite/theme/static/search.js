@@ -19,6 +19,67 @@
     element.appendChild(p);
   }
 
+  /* Makes Pagefind's box look and work like the rest of the site (issue 14), whatever filters
+     the index has: the input gets the page's visible <label> (by the id it names), each filter value named in
+     #search-filter-classes gets that class (the theme filter: its theme's colours), and on a small
+     screen every filter starts closed behind its own button (its <summary>), so the results are
+     not pushed below the first screen. Pagefind redraws as results come, so this runs on each
+     change of the box, and only ever adds. */
+  var smallScreen = window.matchMedia ? window.matchMedia("(max-width: 39.99em)").matches : false;
+  var classes = {};
+  try {
+    var settings = document.getElementById("search-filter-classes");
+    classes = JSON.parse(settings ? settings.textContent : "{}");
+  } catch (e) {
+    classes = {};
+  }
+
+  function filterName(block) {
+    var name = block.querySelector(".pagefind-ui__filter-name");
+    return name ? name.textContent.trim().toLowerCase() : "";
+  }
+
+  function valueClass(filter, label) {
+    var values = classes[Object.keys(classes).filter(function (key) {
+      return key.toLowerCase() === filter;
+    })[0]] || {};
+    var text = label.textContent.replace(/\s*\(\d+\)\s*$/, "").trim();
+    return values[text] || "";
+  }
+
+  function dress(root) {
+    var label = document.querySelector("label.search-label[for]");
+    var inputId = label ? label.htmlFor : "";
+    function apply() {
+      var input = root.querySelector(".pagefind-ui__search-input");
+      if (input && inputId && !input.id) {
+        input.id = inputId;
+      }
+      var clear = root.querySelector(".pagefind-ui__search-clear");
+      if (clear && !clear.getAttribute("aria-label")) {
+        clear.setAttribute("aria-label", "Clear the search");
+      }
+      root.querySelectorAll(".pagefind-ui__filter-block").forEach(function (block) {
+        if (smallScreen && !block.hasAttribute("data-dressed")) {
+          block.open = false;
+        }
+        block.setAttribute("data-dressed", "");
+        var filter = filterName(block);
+        block.querySelectorAll(".pagefind-ui__filter-value").forEach(function (value) {
+          var label = value.querySelector(".pagefind-ui__filter-label");
+          var name = label ? valueClass(filter, label) : "";
+          if (name && !value.classList.contains(name)) {
+            value.classList.add("coloured", name);
+          }
+        });
+      });
+    }
+    apply();
+    if (typeof MutationObserver !== "undefined") {
+      new MutationObserver(apply).observe(root, { childList: true, subtree: true });
+    }
+  }
+
   fetch(bundle + "shards.json", { cache: "no-cache" })
     .then(function (response) {
       if (!response.ok) {
@@ -48,6 +109,7 @@
           zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or different words, or another type or theme."
         }
       });
+      dress(element);
       var query = new URLSearchParams(window.location.search).get("q");
       if (query) {
         ui.triggerSearch(query);
