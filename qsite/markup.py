@@ -170,7 +170,7 @@ def convert(md: markdown.Markdown, text: str, time_limit: float | None) -> str:
 @dataclass(frozen=True)
 class Rendered:
     html: str
-    summary_html: str  # what lists show: before <!-- more -->, else the first paragraph
+    summary_html: str  # what lists show: before <!-- more -->, else the first ordinary paragraph
     has_more: bool
     words: int
     toc: tuple[tuple[int, str, str], ...]  # (level, id, text) of each heading
@@ -357,6 +357,32 @@ def _converter(base_path: str) -> markdown.Markdown:
 
 _FIRST_P = re.compile(r"<p>.*?</p>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
+# The tags that open or close a callout or a pull-quote (and the blocks nested in them), and
+# a bare paragraph: what ``first_paragraph`` walks through.
+_BLOCKS = re.compile(r"<(/?)(div|figure)\b([^>]*)>|<p>")
+_ASIDE = re.compile(r'class="(?:callout\b|pullquote")')
+
+
+def first_paragraph(html: str) -> str:
+    """The first ordinary paragraph: a post that opens with a key finding or a pull-quote is
+    summarised by what it says next, since a list shows the summary without the callout's
+    title or the quote's attribution, and the words would read as the author's own. With no
+    paragraph outside a callout, the first paragraph at all is better than no summary."""
+    opened: list[bool] = []  # each open div or figure: is it a callout or a pull-quote?
+    asides = 0  # how many of them are
+    for match in _BLOCKS.finditer(html):
+        closing, tag, attrs = match.groups()
+        if tag is None:  # <p>
+            found = None if asides else _FIRST_P.match(html, match.start())
+            if found:
+                return found.group(0)
+        elif closing:
+            asides -= opened.pop() if opened else 0
+        else:
+            opened.append(bool(_ASIDE.search(attrs)))
+            asides += opened[-1]
+    match = _FIRST_P.search(html)
+    return match.group(0) if match else ""
 
 
 def render_markdown(text: str, base_path: str = "/", time_limit: float | None = DEFAULT_TIME_LIMIT) -> Rendered:
@@ -373,8 +399,7 @@ def render_markdown(text: str, base_path: str = "/", time_limit: float | None = 
         summary = html.split(MORE, 1)[0].strip()
         has_more = True
     else:
-        match = _FIRST_P.search(html)
-        summary = match.group(0) if match else ""
+        summary = first_paragraph(html)
         has_more = False
     return Rendered(html, summary, has_more, len(plain_text(html).split()), toc)
 
