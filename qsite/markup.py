@@ -193,14 +193,19 @@ class TocEntry:
 def contents(toc: tuple[tuple[int, str, str], ...], wanted: bool | None) -> tuple[TocEntry, ...]:
     """The table of contents a post shows, from the headings its Markdown already has (and
     their anchors): shown from ``TOC_MIN_SECTIONS`` second-level headings on, unless the front
-    matter's ``toc`` (``wanted``) says otherwise. Empty when there is none to show."""
+    matter's ``toc`` (``wanted``) says otherwise. Empty when there is none to show.
+
+    A third-level heading with no second-level one above it is listed at the top level: a short
+    post divided only by ``###`` headings, given ``toc: true``, would otherwise show nothing."""
     sections: list[tuple[str, str, list[TocEntry]]] = []
+    second_level = 0
     for level, anchor, text in toc:
-        if level == 2:
+        if level == 2 or (level == 3 and not second_level):
             sections.append((anchor, text, []))
-        elif level == 3 and sections:
+            second_level += level == 2
+        elif level == 3:
             sections[-1][2].append(TocEntry(anchor, text))
-    show = wanted if wanted is not None else len(sections) >= TOC_MIN_SECTIONS
+    show = wanted if wanted is not None else second_level >= TOC_MIN_SECTIONS
     if not show:
         return ()
     return tuple(TocEntry(anchor, text, tuple(children)) for anchor, text, children in sections)
