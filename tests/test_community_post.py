@@ -3,11 +3,13 @@ each with the test that fails without its fix."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from qsite import markup
+from qsite import cli, markup
 
-from conftest import TINY_BASE, BuildSite, post
+from conftest import TINY_BASE, BuildSite, post, write_files
 
 # -- gaps found while writing the post ---------------------------------------------------------
 
@@ -34,3 +36,22 @@ def test_toc_true_lists_third_level_headings_when_there_are_no_second_level_ones
     # threshold counts sections (second-level headings).
     site = build_site({"content/posts/a.md": post("A", "2020-04-01", body=body)})
     assert site.read("posts/a/index.html") == ""
+
+
+@pytest.mark.parametrize(
+    "option", [["--theme", "staff-wellbeing"], ["--tag", "huddles"], ["--draft"], ["--slug", "x"], ["--date", "2020-04-01"]]
+)
+def test_new_digest_refuses_options_only_a_post_has(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str]):
+    write_files(tmp_path, TINY_BASE)
+    assert cli.main(["new", "digest", "2020-04", *option, "--source", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"qsite new digest: error: {option[0]} is for posts, not digest editions" in err
+    assert not (tmp_path / "content").exists()
+
+
+def test_new_digest_takes_one_editor(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    write_files(tmp_path, TINY_BASE)
+    argv = ["new", "digest", "2020-04", "--author", "Digest Group", "--author", "Sam", "--source", str(tmp_path)]
+    assert cli.main(argv) == 2
+    assert "qsite new digest: error: an edition has one editor: give --author once" in capsys.readouterr().err
+    assert not (tmp_path / "content").exists()
