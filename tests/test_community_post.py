@@ -9,7 +9,10 @@ import pytest
 
 from qsite import cli, markup
 
-from conftest import TINY_BASE, BuildSite, post, write_files
+from conftest import BASE, TINY_BASE, BuildSite, post, write_files
+
+HEAD = "---\nname: Grace Adeyemi\nrole: Head of Q\norganisation: The Improvement Network\n---\nGrace leads Q.\n"
+
 
 # -- gaps found while writing the post ---------------------------------------------------------
 
@@ -55,3 +58,11 @@ def test_new_digest_takes_one_editor(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(argv) == 2
     assert "qsite new digest: error: an edition has one editor: give --author once" in capsys.readouterr().err
     assert not (tmp_path / "content").exists()
+
+
+def test_the_footer_links_the_list_of_authors_only_when_there_is_one(build_site: BuildSite):
+    site = build_site({**BASE, "content/posts/a.md": post("A", "2020-04-01", author="Ward 7 Team")})
+    assert "/authors/" not in site.read("index.html") and not site.exists("authors/index.html")
+    site = build_site({"content/authors/grace.md": HEAD})
+    for page in ("index.html", "posts/a/index.html", "authors/grace/index.html"):
+        assert '<li><a href="/authors/">Authors</a></li>' in site.read(page), page
