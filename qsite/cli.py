@@ -228,14 +228,17 @@ def run_new(args: argparse.Namespace) -> int:
                                 "--role are for comments", "qsite new comment POST --author NAME")])
         return EXIT_USAGE
     from qsite.build import Options, configure, now_for
-    from qsite.new import NewPost, new_post, plan_digest, write_post
+    from qsite.new import NewPost, digest_editor, new_post, plan_digest, write_post
     from qsite.theme_prompt import ask_themes
 
-    config = configure(args.source)
     if kind == "digest":
-        rel, text = plan_digest(" ".join(words), config, args.author[0] if args.author else None)
+        given = {"--theme": args.theme, "--tag": args.tag, "--draft": args.draft, "--slug": args.slug,
+                 "--date": args.date}
+        editor = digest_editor(given, args.author)
+        rel, text = plan_digest(" ".join(words), configure(args.source), editor)
         print(write_post(args.source, rel, text).relative_to(args.source).as_posix())
         return EXIT_OK
+    config = configure(args.source)
     terminal = sys.stdin is not None and sys.stdin.isatty()  # None: started with standard input closed
     choices = [(t.slug, t.title) for t in config.themes]
     themes: list[str] = args.theme or ask_themes(choices, input if terminal else None, print)

@@ -172,7 +172,7 @@ def convert(md: markdown.Markdown, text: str, time_limit: float | None) -> str:
 @dataclass(frozen=True)
 class Rendered:
     html: str
-    summary_html: str  # what lists show: before <!-- more -->, else the first paragraph
+    summary_html: str  # what lists show: before <!-- more -->, else the first ordinary paragraph
     has_more: bool
     words: int
     toc: tuple[tuple[int, str, str], ...]  # (level, id, text) of each heading
@@ -201,14 +201,19 @@ class TocEntry:
 def contents(toc: tuple[tuple[int, str, str], ...], wanted: bool | None) -> tuple[TocEntry, ...]:
     """The table of contents a post shows, from the headings its Markdown already has (and
     their anchors): shown from ``TOC_MIN_SECTIONS`` second-level headings on, unless the front
-    matter's ``toc`` (``wanted``) says otherwise. Empty when there is none to show."""
+    matter's ``toc`` (``wanted``) says otherwise. Empty when there is none to show.
+
+    A third-level heading with no second-level one above it is listed at the top level: a short
+    post divided only by ``###`` headings, given ``toc: true``, would otherwise show nothing."""
     sections: list[tuple[str, str, list[TocEntry]]] = []
+    second_level = 0
     for level, anchor, text in toc:
-        if level == 2:
+        if level == 2 or (level == 3 and not second_level):
             sections.append((anchor, text, []))
-        elif level == 3 and sections:
+            second_level += level == 2
+        elif level == 3:
             sections[-1][2].append(TocEntry(anchor, text))
-    show = wanted if wanted is not None else len(sections) >= TOC_MIN_SECTIONS
+    show = wanted if wanted is not None else second_level >= TOC_MIN_SECTIONS
     if not show:
         return ()
     return tuple(TocEntry(anchor, text, tuple(children)) for anchor, text, children in sections)
@@ -390,6 +395,32 @@ def _converter(base_path: str) -> markdown.Markdown:
 _HIGHLIGHT = '<div class="highlight">'  # codehilite's wrapper (css_class above)
 _FIRST_P = re.compile(r"<p>.*?</p>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
+# The tags that open or close a callout or a pull-quote (and the blocks nested in them), and
+# a bare paragraph: what ``first_paragraph`` walks through.
+_BLOCKS = re.compile(r"<(/?)(div|figure)\b([^>]*)>|<p>")
+_ASIDE = re.compile(r'class="(?:callout\b|pullquote")')
+
+
+def first_paragraph(html: str) -> str:
+    """The first ordinary paragraph: a post that opens with a key finding or a pull-quote is
+    summarised by what it says next, since a list shows the summary without the callout's
+    title or the quote's attribution, and the words would read as the author's own. With no
+    paragraph outside a callout, the first paragraph at all is better than no summary."""
+    opened: list[bool] = []  # each open div or figure: is it a callout or a pull-quote?
+    asides = 0  # how many of them are
+    for match in _BLOCKS.finditer(html):
+        closing, tag, attrs = match.groups()
+        if tag is None:  # <p>
+            found = None if asides else _FIRST_P.match(html, match.start())
+            if found:
+                return found.group(0)
+        elif closing:
+            asides -= opened.pop() if opened else 0
+        else:
+            opened.append(bool(_ASIDE.search(attrs)))
+            asides += opened[-1]
+    match = _FIRST_P.search(html)
+    return match.group(0) if match else ""
 
 
 def render_markdown(text: str, base_path: str = "/", time_limit: float | None = DEFAULT_TIME_LIMIT) -> Rendered:
@@ -406,8 +437,7 @@ def render_markdown(text: str, base_path: str = "/", time_limit: float | None = 
         summary = html.split(MORE, 1)[0].strip()
         has_more = True
     else:
-        match = _FIRST_P.search(html)
-        summary = match.group(0) if match else ""
+        summary = first_paragraph(html)
         has_more = False
     return Rendered(html, summary, has_more, len(plain_text(html).split()), toc)
 

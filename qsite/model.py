@@ -364,7 +364,7 @@ POST = Schema(
         Field(
             "summary", Text("summary should be a sentence of text"),
             "A sentence or two for lists, feeds and link previews. Without it, the text above a "
-            "`<!-- more -->` line is used, or else the first paragraph.",
+            "`<!-- more -->` line is used, or else the first paragraph outside callouts and pull-quotes.",
         ),
         Field(
             "author", Text("author should be a name", "for a list of people use 'authors: [A, B]'"),

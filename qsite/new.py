@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -227,6 +227,27 @@ def kind_of(words: Sequence[str]) -> tuple[str, list[str]]:
             [Problem("qsite new digest", None, "which period is the edition for?", "qsite new digest 2020-04")]
         )
     return "post", list(words)
+
+
+# The options of ``qsite new`` that only a post has (``--author`` names a digest's editor).
+POST_ONLY = ("--theme", "--tag", "--draft", "--slug", "--date")
+
+
+def digest_editor(given: Mapping[str, object], authors: Sequence[str]) -> str | None:
+    """The editor ``qsite new digest`` was given (``--author``), or a usage error for each
+    option only a post has: dropped without a word, ``--theme`` or ``--date`` would leave an
+    editor believing the edition had them."""
+    fix = "qsite new digest PERIOD [--author EDITOR]"
+    problems = [
+        Problem("qsite new digest", None, f"{name} is for posts, not digest editions", fix)
+        for name in POST_ONLY
+        if given.get(name)
+    ]
+    if len(authors) > 1:
+        problems.append(Problem("qsite new digest", None, "an edition has one editor: give --author once", fix))
+    if problems:
+        raise ConfigError(problems)
+    return authors[0] if authors else None
 
 
 def plan_digest(period_text: str, config: SiteConfig, editor: str | None) -> tuple[Path, str]:

@@ -222,6 +222,7 @@ class Renderer:
             theme_list=tuple(t.summary for t in groups.themes),  # with counts, for lists of themes
             tags=groups.tags,
             tag_list=tuple(t.summary for t in groups.tags),  # with counts, without posts
+            authors_listed=bool(groups.authors),  # /authors/ exists (qsite/plan.py): the footer links it
             archive=groups.archive,
             pages=site.pages,
             posts=site.posts,
