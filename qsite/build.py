@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from qsite import authors as profiles
 from qsite import cards, digest, fastpath, images, markup, model, parallel, search
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import read_and_parse
@@ -124,6 +125,7 @@ class Content:
     assets: list[Asset]
     warnings: list[Problem]
     seen: list[str]  # every source file, for the engine to forget deleted ones
+    authors: dict[str, Any] = field(default_factory=dict)  # profile id → authors.Author
     gallery: images.Gallery | None = None  # set by make_site: the images the bodies show
     deck: cards.Deck | None = None  # set by media_outputs: the posts' preview cards
 
@@ -167,7 +169,7 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     problems = found.problems
     docs = engine.documents(found.sources, _parse_chunk, workers, problems)
     metas = engine.metas(  # digest editions and comments are read below, by their own steps
-        [d for d in docs if d is not None and d.kind not in ("digest", "comment")],
+        [d for d in docs if d is not None and d.kind not in ("digest", "comment", "author")],
         lambda doc, mine: read_meta(doc, config, mine),
         problems,
     )
@@ -179,9 +181,12 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     )
     _warn_forbidden_in_feeds(docs, problems)
     _warn_unknown_callouts(docs, problems)
+    authors = profiles.read_authors([d for d in docs if d is not None and d.kind == "author"], config, problems)
+    profiles.check_names(metas, {d.rel: d for d in docs if d is not None}, authors, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
-    post_slugs = {m.slug for m in metas if m.kind == "post"} | rejected
-    comments = read_comments(comment_docs, post_slugs, config, problems, engine)
+    comments = read_comments(
+        comment_docs, profiles.on_posts(metas, authors), config, problems, engine, authors, rejected
+    )
     if problems:
         raise ContentError(problems.items)
     published = [m for m in metas if is_published(m, now, options.drafts, options.future)]
@@ -193,7 +198,7 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         raise ContentError(problems.items)
     clock.lap("markdown")
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen)
+    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen, authors)
 
 
 def make_site(config: SiteConfig, options: Options, content: Content, engine: Engine) -> Site:
@@ -211,12 +216,13 @@ def make_site(config: SiteConfig, options: Options, content: Content, engine: En
             pairs.append((m, sized))
     for m, b in pairs:
         if m.kind == "post":
-            post = make_post(m, b, urls, now)
-            engine.made_post(post, m)
+            credits = profiles.credits(m.authors, content.authors)
+            post = make_post(m, b, urls, now, credits)
+            engine.made_post(post, m, repr(credits))  # profiles are no part of the post's file
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)
     pages: list[Page] = sorted((make_page(m, b, urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
-    return Site(config, tuple(posts), tuple(pages), urls, content.comments)
+    return Site(config, tuple(posts), tuple(pages), urls, content.comments, content.authors)
 
 
 def group_site(site: Site, content: Content, options: Options, engine: Engine) -> tuple[Groups, Digest]:

@@ -24,10 +24,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qsite import __version__, summaries
 from qsite.interrupt import STOP_SIGNALS, exit_status, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
+
+if TYPE_CHECKING:  # imported by the commands that need them, not at start-up
+    from qsite.build import BuildResult
+    from qsite.digest import Edition
+    from qsite.mailer import Smtp
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -173,8 +179,9 @@ def _day(value: str) -> date:
 
 def new_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "words", nargs="+", metavar="[post|digest] TITLE|PERIOD",
-        help='a post\'s title, in quotes: "What we learned from huddles"; or digest and its period: digest 2020-04',
+        "words", nargs="+", metavar="[post|digest|comment] TITLE|PERIOD|POST",
+        help='a post\'s title, in quotes: "What we learned from huddles"; or digest and its period: digest 2020-04; '
+        "or comment and the slug of the post it is on",
     )
     parser.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="date the post this day (default: today)")
     parser.add_argument(
@@ -191,14 +198,39 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--draft", action="store_true", help="mark it as a draft, so it is not published")
     parser.add_argument("--slug", metavar="NAME", help="the URL name, if not made from the title")
+    parser.add_argument("--reply-to", metavar="NAME", help="comment: the file name (no .md) of the comment it answers")
+    parser.add_argument("--role", metavar="TEXT", help="comment: shown beside the commenter's name")
+
+
+def run_new_comment(args: argparse.Namespace, post: str) -> int:
+    """``qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]`` (qsite/new.py)."""
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewComment, new_comment
+
+    if len(args.author) != 1:
+        print_problems([Problem("--author", None, "give the commenter's name once: --author NAME")])
+        return EXIT_USAGE
+    config = configure(args.source)
+    today = now_for(Options()).astimezone(config.tz).date()
+    comment = NewComment(post, args.author[0], args.reply_to, args.role)
+    print(new_comment(args.source, config, comment, today).as_posix())
+    return EXIT_OK
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from qsite.build import Options, configure, now_for
-    from qsite.new import NewPost, kind_of, new_post, plan_digest, write_post
-    from qsite.theme_prompt import ask_themes
+    from qsite.new import kind_of
 
     kind, words = kind_of(args.words)
+    if kind == "comment" and len(words) == 1:
+        return run_new_comment(args, words[0])
+    if kind == "comment" or args.reply_to is not None or args.role is not None:
+        print_problems([Problem("qsite new", None, "a comment is on one post, named by its slug; --reply-to and "
+                                "--role are for comments", "qsite new comment POST --author NAME")])
+        return EXIT_USAGE
+    from qsite.build import Options, configure, now_for
+    from qsite.new import NewPost, new_post, plan_digest, write_post
+    from qsite.theme_prompt import ask_themes
+
     config = configure(args.source)
     if kind == "digest":
         rel, text = plan_digest(" ".join(words), config, args.author[0] if args.author else None)
@@ -302,34 +334,109 @@ def digest_arguments(parser: argparse.ArgumentParser) -> None:
         help="the edition's month, e.g. 2020-04 (or ISO week, e.g. 2020-W16, with digest.period: week); "
         "default: the latest period that has ended",
     )
-    parser.add_argument(
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument(
         "--print",
         dest="print_as",
         choices=("html", "text"),
         help="write the email edition (HTML, or its plain-text alternative) to standard output",
     )
+    # Mailing (qsite/mailer.py): built in memory, nothing written to the output folder.
+    form.add_argument("--eml", type=Path, metavar="FILE", help="write the edition as a complete email (.eml) to FILE")
+    parser.add_argument("--send", action="store_true",
+                        help="send the edition over SMTP (QSITE_SMTP_* environment variables); a finished edition only")
+    parser.add_argument("--again", action="store_true", help="with --send: send an edition that was sent before")
 
 
 def run_digest(args: argparse.Namespace) -> int:
     from qsite import email
     from qsite.build import Options, build, configure, now_for, render_site
 
+    mailing = bool(args.eml or args.send)
+    smtp = _digest_smtp(args)  # before building: a missing setting costs nothing
     options = Options(drafts=args.drafts, future=args.future, base_url=args.base_url, output=args.output)
-    # With --print: nothing but the email on stdout, and nothing written to disk.
-    result = render_site(configure(args.source, options), options) if args.print_as else build(args.source, options)
+    # With --print (or --eml/--send): nothing written to the output folder.
+    in_memory = bool(args.print_as or mailing)
+    result = render_site(configure(args.source, options), options) if in_memory else build(args.source, options)
     if result.warnings:
         print_problems(result.warnings)
     assert result.digest is not None  # render_site always assembles the digest
-    edition = email.choose(result.digest, args.period, now_for(options), result.config.tz)
+    if args.send and args.period is None and result.digest.latest is not None:
+        edition = result.digest.latest  # the newest finished edition, even if last month had none
+    else:
+        edition = email.choose(result.digest, args.period, now_for(options), result.config.tz)
     if not edition.complete:
+        if args.send:
+            last = edition.period.last_day.isoformat()
+            raise ConfigError([Problem(edition.key, None, f"the {edition.label} edition is still in progress (until "
+                                       f"{last}), so it is not sent", "send it once the period has ended, or send "
+                                       "the latest finished edition: qsite digest --send")])
         print(summaries.edition_not_ended(edition), file=sys.stderr)
     if args.print_as:
         sys.stdout.flush()
         sys.stdout.buffer.write(email.email_file(result.outputs, edition, args.print_as))
         sys.stdout.flush()
         return EXIT_OK
+    if mailing:
+        return _mail_digest(args, result, edition, smtp)
     for line in summaries.edition_files(edition, result.out or result.config.output_dir):
         print(line)
+    return EXIT_OK
+
+
+def _digest_smtp(args: argparse.Namespace) -> Smtp | None:
+    """The mail server for --send (from the environment), after refusing what cannot be sent."""
+    if args.again and not args.send:
+        raise ConfigError([Problem("--again", None, "--again only goes with --send")])
+    if not args.send:
+        return None
+    if args.drafts or args.future:
+        raise ConfigError([Problem("--send", None, "a digest that is sent holds published posts only",
+                                   "leave out --drafts and --future")])
+    from qsite import mailer
+
+    return mailer.smtp_from_env()
+
+
+def _mail_digest(args: argparse.Namespace, result: BuildResult, edition: Edition, smtp: Smtp | None) -> int:
+    from datetime import UTC, datetime
+
+    from qsite import email, mailer
+
+    now = datetime.now(UTC)  # the Date header: when it is really sent, whatever SOURCE_DATE_EPOCH says
+    html, text = (email.email_file(result.outputs, edition, form) for form in ("html", "text"))
+    message = mailer.compose(result.config, edition, html, text, now)
+    if args.eml:
+        try:
+            args.eml.write_bytes(mailer.eml_bytes(message))
+        except OSError as exc:
+            raise ConfigError([Problem(str(args.eml), None, f"cannot write the email: {exc.strerror}")]) from None
+        print(f"Wrote {args.eml}: “{message['Subject']}” to {message['To']}")
+    if args.send:
+        sent = mailer.sendings_of(mailer.read_sent(args.source), edition.key)
+        if sent and not args.again:
+            raise ConfigError([Problem(mailer.SENT_FILE, None, f"the {edition.label} edition was already sent "
+                                       f"({sent[-1].sent}, to {sent[-1].to})", "add --again to send it once more")])
+        assert smtp is not None  # _digest_smtp made it for --send
+        mailer.send(message, smtp)
+        record = mailer.Sending(edition.key, now.isoformat(timespec="seconds"), message["To"], message["Message-ID"])
+        path = mailer.record_sent(args.source, record)
+        print(f"Sent “{message['Subject']}” to {message['To']}; recorded in {path.name}: commit it.")
+    return EXIT_OK
+
+
+# -- qsite diff ---------------------------------------------------------------------------------
+
+
+def diff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old", type=Path, metavar="OLD_OUTPUT", help="the output folder before the change")
+    parser.add_argument("new", type=Path, metavar="NEW_OUTPUT", help="the output folder after it")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from qsite.diff import compare, markdown
+
+    print(markdown(compare(args.old, args.new)), end="")
     return EXIT_OK
 
 
@@ -367,9 +474,11 @@ COMMANDS = (
     ),
     Command(
         "new",
-        "start a new post in content/posts/ (or a digest edition)",
+        "start a post in content/posts/, a digest edition or a comment",
         "Write content/posts/YYYY-MM-DD-<title>.md with front matter to fill in, and print its path; "
-        "'qsite new digest 2020-04' writes content/digests/2020-04.md. It never overwrites a file.",
+        "'qsite new digest 2020-04' writes content/digests/2020-04.md; "
+        "'qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]' writes a comment on the post "
+        "with that slug in content/comments/POST/. It never overwrites a file.",
         run_new,
         (source_option,),
         new_arguments,
@@ -404,6 +513,11 @@ COMMANDS = (
         (source_option, site_options, output_option),
         digest_arguments,
     ),
+    Command("diff", "list the pages two builds differ in, as Markdown",
+            "Compare two output folders (before and after a change) and print, as Markdown, the pages added, "
+            "changed and removed, with their titles and addresses: the pull-request preview's summary. "
+            "Exit 0 (also when they differ); 2 if a folder is missing.",
+            run_diff, (), diff_arguments),
 )
 
 

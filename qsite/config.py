@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from qsite import strict_yaml
 from qsite.problems import ConfigError, Problem, Problems
 from qsite.schema import (
     URL,
+    At,
     Choice,
     Day,
     Entries,
@@ -55,6 +57,14 @@ class NavLink:
 @dataclass(frozen=True)
 class DigestSettings:
     period: str = "month"
+    subscribe_url: str = ""
+    unsubscribe_url: str = ""  # empty: subscribe_url (a list's page manages both)
+    sender: str = ""  # site.yaml `from`, a Python keyword
+    to: str = ""
+
+    @property
+    def leave_url(self) -> str:
+        return self.unsubscribe_url or self.subscribe_url
 
 
 @dataclass(frozen=True)
@@ -163,11 +173,32 @@ NAV = Schema(
     missing=("this entry of '{parent}' has no '{key}'", None),
 )
 
+class Address(Text):
+    """One email address, optionally with a name: ``Learning Together <digest@example.org>``."""
+
+    def convert(self, value: Any, at: At) -> Any:
+        text = super().convert(value, at)
+        _name, addr = parseaddr(text)
+        if "\n" in text or "\r" in text or "@" not in addr or " " in addr or addr.startswith("@") or addr.endswith("@"):
+            raise Invalid(f"{at.name} should be an email address, not {text!r}",
+                          f'for example: {at.leaf}: "Learning Together <digest@example.org>"')
+        return text
+
+
 DIGEST = Schema(
     "digest",
     (
         Field("period", Choice("month", "week"),
                 "How often a learning digest edition is made: `month` (2020-04) or ISO `week` (2020-W16).", "month"),
+        Field("subscribe_url", URL(("http", "https", "mailto"), "https://lists.example.org/digest"),
+                "Where readers subscribe to the digest by email (a mailing list's page, a form or a `mailto:` "
+                "link): shown on the home page, edition pages and in the email.", ""),
+        Field("unsubscribe_url", URL(("http", "https", "mailto"), "mailto:digest-leave@example.org"),
+                "Where subscribers leave: the email's unsubscribe line and `List-Unsubscribe` header. "
+                "Default: `subscribe_url`.", ""),
+        Field("from", Address(), "The sender of `qsite digest --eml/--send`, e.g. "
+                "`Learning Together <digest@example.org>`.", "", attr="sender"),
+        Field("to", Address(), "Where `qsite digest --eml/--send` sends the digest: the mailing list's address.", ""),
     ),
     DigestSettings,
     listing="known: {names}",

@@ -12,10 +12,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from qsite import urls
 from qsite.model import Post, Site
+
+if TYPE_CHECKING:
+    from qsite.authors import Author
 
 T = TypeVar("T")
 
@@ -170,6 +173,46 @@ class Neighbours:
     newer: PostLink | None
 
 
+# -- authors with a profile (qsite/authors.py) --
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    """A profiled author's name, role, link and number of posts, for /authors/ (as ``TagSummary``)."""
+
+    name: str
+    role: str | None
+    organisation: str | None
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AuthorGroup:
+    author: Author
+    posts: tuple[Post, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.posts)
+
+    @cached_property
+    def summary(self) -> AuthorSummary:
+        a = self.author
+        return AuthorSummary(a.name, a.role, a.organisation, a.url, self.count)
+
+
+def _authors(site: Site) -> tuple[AuthorGroup, ...]:
+    """Every profile with its posts (a profile with none still has its page), by name."""
+    by_id: dict[str, list[Post]] = defaultdict(list)
+    for post in site.posts:
+        for credit in post.credits:
+            if credit.id is not None:
+                by_id[credit.id].append(post)
+    groups = [AuthorGroup(a, tuple(by_id[a.id])) for a in site.authors.values()]
+    return tuple(sorted(groups, key=lambda g: (g.author.name.lower(), g.author.id)))
+
+
 @dataclass(frozen=True)
 class Groups:
     themes: tuple[Theme, ...]  # site.yaml order
@@ -177,6 +220,7 @@ class Groups:
     archive: tuple[Year, ...]  # newest first
     neighbours: dict[str, tuple[Neighbours, ...]]  # post slug → one per theme of the post
     related: dict[str, tuple[Post, ...]]
+    authors: tuple[AuthorGroup, ...] = ()  # profiled authors, by name
 
     def theme(self, slug: str) -> Theme:
         return next(t for t in self.themes if t.slug == slug)
@@ -199,6 +243,7 @@ def group(site: Site, related_count: int = 3, known_related: dict[str, tuple[str
         archive=_archive(site.posts),
         neighbours=_neighbours(site.posts, themes),
         related=related,
+        authors=_authors(site),
     )
 
 

@@ -226,11 +226,12 @@ class Engine:
         self._body_keys[id(meta)] = key
         self.fingerprints.seed(body, key)
 
-    def made_post(self, post: Any, meta: Meta) -> None:
+    def made_post(self, post: Any, meta: Meta, *more: str) -> None:
         """A post is made from its meta (its file and site.yaml), its body and now (is it
-        future?): its fingerprint is a hash of those keys, so no page hashes the post's fields."""
+        future?), and ``more`` (what else it was made from, e.g. its byline's profiles): its
+        fingerprint is a hash of those keys, so no page hashes the post's fields."""
         key = Cache.derived_key(
-            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future)
+            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future), *more
         )
         self.fingerprints.seed(post, key)
 

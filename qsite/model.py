@@ -76,6 +76,50 @@ class Meta:
 
 
 @dataclass(frozen=True)
+class Credit:
+    """One name in a post's byline. ``url`` is the author's page (None for a free-text name);
+    ``kind`` is the schema.org type: the profile's ``type``, or for a free-text name a guess."""
+
+    name: str
+    role: str | None = None
+    url: str | None = None
+    kind: str = "Person"
+    website: str | None = None  # for JSON-LD: the profile's own url, else its page's permalink
+    id: str | None = None
+
+
+PERSON = "person"
+
+
+@dataclass(frozen=True)
+class Author:
+    """An author profile (``content/authors/<id>.md``, read by qsite/authors.py), complete:
+    its page's addresses and its bio rendered."""
+
+    id: str
+    name: str
+    role: str | None
+    organisation: str | None
+    type: str  # "person" or "organisation"
+    website: str | None  # the profile's own ``url``
+    image: str | None  # with the site's base path
+    image_alt: str | None
+    bio_html: str
+    source: str
+    path: str  # "authors/<id>/"
+    url: str
+    feed_url: str
+    permalink: str
+
+    @property
+    def schema_type(self) -> str:
+        return "Person" if self.type == PERSON else "Organization"
+
+    def credit(self) -> Credit:
+        return Credit(self.name, self.role, self.url, self.schema_type, self.website or self.permalink, self.id)
+
+
+@dataclass(frozen=True)
 class Post:
     source: str
     slug: str
@@ -96,6 +140,7 @@ class Post:
     url: str  # with the base path, for links
     permalink: str  # absolute, for feeds and canonical links
     toc: tuple[TocEntry, ...] = ()  # the table of contents to show (markup.contents); () for none
+    credits: tuple[Credit, ...] = ()  # one per name of ``authors``, from content/authors/ (qsite/authors.py)
 
     @property
     def html(self) -> str:
@@ -135,6 +180,7 @@ class Site:
     pages: tuple[Page, ...]
     urls: Urls
     comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
+    authors: Mapping[str, Author] = field(default_factory=dict)  # profile id → profile (content/authors/)
 
 
 @dataclass(frozen=True)
@@ -399,7 +445,9 @@ def _warn_date_mismatch(
     )
 
 
-def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Post:
+def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime, credits: tuple[Credit, ...] = ()) -> Post:
+    """``credits``: the byline's names as ``authors.credits`` resolves them (profiles); the
+    names the post shows (``authors``) are theirs."""
     assert meta.date is not None  # read_meta guarantees it for posts
     path = urls.post_path(meta.slug)
     url = site_urls.url(path)
@@ -413,7 +461,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         updated=meta.updated,
         themes=meta.themes,
         tags=meta.tags,
-        authors=meta.authors,
+        authors=tuple(c.name for c in credits) if credits else meta.authors,
         summary=summary,
         summary_html=summary_html,
         draft=meta.draft,
@@ -425,6 +473,7 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime) -> Pos
         url=url,
         permalink=site_urls.absolute(path),
         toc=contents(body.toc, meta.toc),
+        credits=credits,
     )
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from qsite.config import SiteConfig
 from qsite.problems import ConfigError, ContentError, Problem, did_you_mean
@@ -30,7 +30,7 @@ from qsite.urls import SLUG_RE, slugify, tag_slug
 
 POSTS = Path("content") / "posts"
 DIGESTS = Path("content") / "digests"
-KINDS = ("post", "digest")  # `qsite new KIND …`; "post" when the first word is none of these
+KINDS = ("post", "digest", "comment")  # `qsite new KIND …`; "post" when the first word is none of these
 
 # Characters YAML does not allow raw in a document (its "printable" set, YAML 1.1 §5.1 as
 # PyYAML's reader enforces it), plus the line breaks a double-quoted scalar would fold.
@@ -301,4 +301,108 @@ def new_post(root: Path, config: SiteConfig, post: NewPost, day: date) -> Path:
     """Plan and write the post; returns its path relative to ``root``."""
     rel, text = plan_post(post, config, day)
     write_post(root, rel, text)
+    return rel
+
+
+# -- qsite new comment ---------------------------------------------------------------------------
+
+COMMENTS = Path("content") / "comments"
+
+# What a new comment says until an editor pastes the commenter's words in (``check --strict``
+# can look for it: a comment still saying this was never finished).
+COMMENT_PLACEHOLDER = "Replace this line with the comment, exactly as the commenter wrote it."
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What ``qsite new comment`` was asked for."""
+
+    post: str  # the post's slug: the folder under content/comments/
+    author: str
+    reply_to: str | None = None
+    role: str | None = None
+
+
+def _usage(what: str, message: str, fix: str | None = None) -> ConfigError:
+    return ConfigError([Problem(what, None, message, fix)])
+
+
+def post_slugs(root: Path, config: SiteConfig) -> set[str]:
+    """The slug of every post, as the build reads it (``slug:`` or the file name)."""
+    from qsite.content import load_content
+    from qsite.model import FILENAME_DATE, read_meta
+    from qsite.problems import Problems
+
+    slugs: set[str] = set()
+    for doc in load_content(root, {"posts": "post"}).docs:
+        meta = read_meta(doc, config, Problems())
+        if meta is not None:
+            slugs.add(meta.slug)
+        else:  # a post with mistakes still has the folder its comments go in
+            stem = PurePosixPath(doc.rel).stem
+            match = FILENAME_DATE.match(stem)
+            slugs.add(slugify(match.group(2) if match else stem))
+    return slugs
+
+
+def plan_comment(root: Path, comment: NewComment, config: SiteConfig, day: date) -> tuple[Path, str]:
+    """(path relative to the site, text) for the new comment, or a usage error with a
+    did-you-mean for a post or a comment that does not exist. An ``--author`` naming a
+    profile (by id or name) writes its name and ``author_id``."""
+    from qsite.content import load_content
+
+    slugs = post_slugs(root, config)
+    if comment.post not in slugs:
+        guess = did_you_mean(comment.post, slugs)
+        raise _usage("POST", f"there is no post '{comment.post}'",
+                     f"did you mean '{guess}'?" if guess else "give the post's URL name, as in /posts/<name>/")
+    author = one_line(comment.author, "--author")
+    if not author:
+        raise _usage("--author", "a comment needs the commenter's name", 'qsite new comment POST --author "Sam Okafor"')
+    folder = COMMENTS / comment.post
+    existing = sorted(p.stem for p in (root / folder).glob("*.md")) if (root / folder).is_dir() else []
+    if comment.reply_to is not None and comment.reply_to not in existing:
+        guess = did_you_mean(comment.reply_to, existing)
+        raise _usage(
+            "--reply-to", f"there is no comment '{comment.reply_to}' on '{comment.post}'",
+            f"did you mean '{guess}'?" if guess else
+            (f"the comments on it are: {', '.join(existing)}" if existing else "that post has no comments yet"),
+        )
+    profiles = {PurePosixPath(d.rel).stem: d.meta.get("name") for d in load_content(root, {"authors": "author"}).docs}
+    author_id = author if author in profiles else next((i for i, n in profiles.items() if n == author), None)
+    if author_id is not None and isinstance(profiles[author_id], str):
+        author = profiles[author_id]
+    lines = ["---", f"author: {yaml_quote(author)}", f"date: {day.isoformat()}"]
+    if author_id is not None:
+        lines.append(f"author_id: {author_id}")
+    if comment.reply_to is not None:
+        lines.append(f"reply_to: {yaml_quote(comment.reply_to)}")
+    role = one_line(comment.role, "--role") if comment.role else ""
+    lines.append(f"role: {yaml_quote(role)}" if role else "# role: What they do, shown beside their name")
+    lines += ["---", COMMENT_PLACEHOLDER]
+    base = f"{day.isoformat()}-{slugify(author) or 'comment'}"[:MAX_SLUG]
+    name, n = base, 1
+    while name in existing:
+        n += 1
+        name = f"{base}-{n}"
+    return folder / f"{name}.md", "\n".join(lines) + "\n"
+
+
+def new_comment(root: Path, config: SiteConfig, comment: NewComment, day: date) -> Path:
+    """Plan and write the comment (never over another file); returns its path relative to ``root``."""
+    rel, text = plan_comment(root, comment, config, day)
+    folder = root / rel.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise _usage(rel.parent.as_posix(), "this folder leads outside the site; qsite new will not write there")
+    try:
+        fd = os.open(root / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ContentError(
+            [Problem(rel.as_posix(), None, "this comment already exists; qsite new never overwrites a file")]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([Problem(rel.as_posix(), None, f"cannot create the file: {exc.strerror}")]) from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
     return rel

@@ -74,6 +74,7 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
         for pager in paginate(tag.posts, per_page, tag.path):
             context = {"tag": tag.summary, "pager": pager, "title": f"Tagged “{tag.name}”"}
             jobs.append(Job("tag.html", pager.path, context))
+    jobs += plan_authors(groups, config.title, per_page)
     jobs.append(Job("archive.html", "archive/", {"title": "Archive"}))
     jobs.append(Job("404.html", "404.html", {"title": "Page not found"}))
     jobs.append(Job("search.html", "search/", {"title": "Search"}))
@@ -94,6 +95,21 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
     jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": entries}))
     jobs.append(Job("robots.txt", "robots.txt", {}))
     return jobs + digest_jobs
+
+
+def plan_authors(groups: Groups, site_title: str, per_page: int) -> list[Job]:
+    """/authors/ and, for each profile, its page of posts (paginated like a tag's) and its
+    feed. A site without profiles has none of these pages, so its templates need none."""
+    if not groups.authors:
+        return []
+    jobs = [Job("authors.html", "authors/", {"title": "Authors", "author_list": [g.summary for g in groups.authors]})]
+    for group in groups.authors:
+        author = group.author
+        for pager in paginate(group.posts, per_page, author.path):
+            context = {"author": author, "count": group.count, "pager": pager, "title": author.name}
+            jobs.append(Job("author.html", pager.path, context, source=author.source))
+        jobs.append(feed_job(author.path, f"{site_title}: {author.name}", group.posts))
+    return jobs
 
 
 def plan_digest(digest: Digest, links: DigestView) -> tuple[list[Job], SitemapEntries]:
@@ -174,6 +190,9 @@ def sitemap_entries(site: Site, groups: Groups) -> SitemapEntries:
     entries += [(p.path, p.updated) for p in site.pages]
     entries += [(t.path, t.posts[0].date if t.posts else None) for t in groups.themes]
     entries += [("tags/", newest)] + [(t.path, t.posts[0].date) for t in groups.tags]
+    if groups.authors:
+        entries.append(("authors/", newest))
+        entries += [(g.author.path, g.posts[0].date if g.posts else None) for g in groups.authors]
     entries.append(("archive/", newest))
     entries.append((accessibility.PATH, None))
     return entries

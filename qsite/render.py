@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from pygments.formatters import HtmlFormatter
 
 from qsite import THEME, __version__, email, sharing, urls
@@ -121,6 +122,7 @@ def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None
     env.filters["iso"] = lambda d: d.isoformat()
     env.filters["absolute_links"] = absolute_links
     env.filters["names"] = names
+    env.filters["byline_names"] = byline_names
     env.filters.update(sharing.FILTERS)
     return env
 
@@ -137,6 +139,23 @@ def names(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def byline_names(post: Any) -> Markup:
+    """A post's names as ``names`` joins them, each with a profile (qsite/authors.py) linked
+    to its author page and followed by its role: ``<a href="/authors/penny/">Penny</a> (Head of Q)``.
+    Free-text names print exactly as ``names`` prints them."""
+    parts = []
+    for credit in post.credits or ():
+        text = escape(credit.name)
+        if credit.url:
+            text = Markup('<a class="author-link" href="{}">{}</a>').format(credit.url, credit.name)
+        if credit.role:
+            text += Markup(' <span class="author-role">({})</span>').format(credit.role)
+        parts.append(text)
+    if not parts:
+        return escape(names(post.authors))
+    return Markup(names([str(p) for p in parts]))
 
 
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')

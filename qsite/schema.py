@@ -467,6 +467,12 @@ class Field:
     missing: tuple[str, str | None] | None = None
     required_doc: str | None = None
     default_doc: str | None = None
+    required_with: str | None = None  # required whenever this other field is given (image → image_alt)
+    attr: str | None = None  # the dataclass attribute, where the key is a Python keyword (``from``)
+
+    @property
+    def attribute(self) -> str:
+        return self.attr or self.name
 
     def default_value(self) -> Any:
         if isinstance(self.type, Section):
@@ -495,7 +501,7 @@ class Schema:
         """A field the dataclass cannot hold would be read, checked and then silently dropped:
         refuse the declaration instead, when qsite is imported."""
         holds = {f.name for f in dataclasses.fields(self.make_type)}
-        lost = [f.name for f in self.fields if f.name not in holds]
+        lost = [f.name for f in self.fields if f.attribute not in holds]
         if lost:
             raise TypeError(f"{self.make_type.__name__} has no field for {', '.join(lost)} of the {self.title} schema")
         names = self.names()
@@ -545,14 +551,20 @@ class Schema:
                     words = {"key": f.name, "full": prefix + f.name, "parent": at.name,
                              "themes": ", ".join(at.context.themes)}
                     (where if f.name in data else at).report(message.format(**words), fix and fix.format(**words))
-                values[f.name] = f.default_value()
+                values[f.attribute] = f.default_value()
                 continue
             try:
-                values[f.name] = f.type.convert(raw, where)
+                values[f.attribute] = f.type.convert(raw, where)
             except Invalid as exc:
                 if not isinstance(exc, _Reported):
                     where.report(exc.message, exc.fix)
-                values[f.name] = f.default_value()
+                values[f.attribute] = f.default_value()
+        for f in self.fields:  # a field needed only beside another: reported at the other's line
+            if f.required_with and f.name not in data and data.get(f.required_with) is not None:
+                at.child(f.required_with).report(
+                    f"'{prefix + f.name}' is required when '{prefix + f.required_with}' is given",
+                    f"add a line '{f.name}: …'",
+                )
         return self.make(values, at)
 
 
@@ -596,6 +608,8 @@ def _default_doc(f: Field) -> str:
         return f.required_doc
     if f.required:
         return "required"
+    if f.required_with:
+        return f"required with `{f.required_with}`"
     if f.default_doc is not None:
         return f.default_doc
     if isinstance(f.type, Section | Entries) or f.default in (None, ()):

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from qsite.cards import LOGO_SIZE, card_path
-from qsite.model import Post
+from qsite.model import Credit, Post
 
 DESCRIPTION_LIMIT = 160  # characters a search result shows of a meta description
 LOGO = "static/logo.png"  # the theme's site mark as a PNG (cards.draw_logo)
@@ -84,10 +84,8 @@ def blog_posting(
         "dateModified": (post.updated or post.date).isoformat(),
         "url": post.permalink,
         "mainEntityOfPage": {"@type": "WebPage", "@id": post.permalink},
-        "author": [
-            {"@type": "Person" if _looks_personal(a) else "Organization", "name": a}
-            for a in post.authors
-        ]
+        "author": [_person(c) for c in post.credits]
+        or [{"@type": "Person" if looks_personal(a) else "Organization", "name": a} for a in post.authors]
         or [{"@type": "Organization", "name": site.title}],
         "publisher": {
             "@type": "Organization", "name": site.title, "url": site.base_url,
@@ -110,7 +108,15 @@ _ORG_WORDS = re.compile(
 )
 
 
-def _looks_personal(name: str) -> bool:
+def _person(credit: Credit) -> dict[str, str]:
+    """A byline name for schema.org: a profile's type and url (qsite/authors.py), else a guess."""
+    data = {"@type": credit.kind, "name": credit.name}
+    if credit.website:
+        data["url"] = credit.website
+    return data
+
+
+def looks_personal(name: str) -> bool:
     """Most bylines here are teams ("Quality Improvement Hub, Millbrook"); schema.org wants
     those as Organizations, not Persons."""
     return not _ORG_WORDS.search(name)

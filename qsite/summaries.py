@@ -96,5 +96,5 @@ def edition_files(edition: Edition, out: Path) -> list[str]:
         f"  web page:    {out / edition.path / 'index.html'}  ({edition.permalink})",
         f"  email HTML:  {out / edition.email_path}",
         f"  email text:  {out / edition.text_path}",
-        f"  send it:     qsite digest {edition.key} --print html | your-mail-tool",
+        f"  send it:     qsite digest {edition.key} --send  (or --eml FILE for a mail client)",
     ]

@@ -66,6 +66,11 @@ TINY: dict[str, str] = {
     "templates/theme.html": "theme|{{ theme.url }}|{{ theme.title }}|{{ theme.description }}|{{ theme.count }}|{{ theme.feed_url }}|\n" + _PAGER,
     "templates/tags.html": "{% for t in tag_list %}{{ t.url }}|{{ t.name }}|{{ t.count }}|\n{% endfor %}",
     "templates/tag.html": "tag|{{ tag.url }}|{{ tag.name }}|{{ tag.count }}|\n" + _PAGER,
+    "templates/authors.html": "{% for a in author_list %}{{ a.url }}|{{ a.name }}|{{ a.role }}|{{ a.count }}|\n{% endfor %}",
+    "templates/author.html": (
+        "author|{{ author.url }}|{{ author.name }}|{{ author.role }}|{{ author.organisation }}|{{ count }}|"
+        "{{ author.feed_url }}|\n{{ author.bio_html | safe }}\n" + _PAGER
+    ),
     "templates/archive.html": (
         "{% for y in archive %}{% for m in y.months %}{% for p in m.posts %}"
         "{{ y.year }}-{{ '%02d' | format(m.month) }}|{{ m.name }}|{{ p.url }}|{{ p.title }}|\n"

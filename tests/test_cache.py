@@ -127,7 +127,8 @@ def edit(root: Path, rng: random.Random, step: int) -> str:
     target = rng.choice(posts)
     if kind == "comment":  # on a post: deleting or renaming the post takes its comments along
         rel = f"content/comments/{target.stem}/c{rng.randint(0, 2)}.md"
-        write_files(root, {rel: f"---\nauthor: Sam {step}\ndate: 2020-04-02\n---\nThanks, *step {step}*.\n"})
+        # dated after every post: a comment older than its post is an error (issue 11)
+        write_files(root, {rel: f"---\nauthor: Sam {step}\ndate: 2023-04-02\n---\nThanks, *step {step}*.\n"})
         return f"{kind} {rel}"
     text = target.read_text()
     front, body = text.split("\n---\n", 1)

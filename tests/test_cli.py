@@ -122,10 +122,11 @@ def test_help_lists_every_command_of_the_table(capsys):
 OPTIONS = {
     "build": "--source -s --drafts --future --base-url --output -o --quiet -q --no-search --jobs -j --no-cache",
     "clean": "--source -s --output -o",
-    "new": "--source -s --theme -t --tag --author --draft --slug --date",
+    "new": "--source -s --theme -t --tag --author --draft --slug --date --reply-to --role",
     "check": "--source -s --drafts --future --base-url --strict",
     "serve": "--source -s --host --port -p",
-    "digest": "--source -s --drafts --future --base-url --output -o --print",
+    "digest": "--source -s --drafts --future --base-url --output -o --print --eml --send --again",
+    "diff": "",  # issue 13: two folders, no options
 }
 
 
