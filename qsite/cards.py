@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from qsite import THEME
+from qsite.images import write_atomically
 from qsite.parallel import Workers
 from qsite.problems import Problem
 
@@ -179,7 +180,7 @@ class Deck:
             self.memory[key] = data
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / f"{key}.png").write_bytes(data)
+        write_atomically(self.folder / f"{key}.png", data)
 
 
 _kept: weakref.WeakKeyDictionary[Any, dict[str, bytes]] = weakref.WeakKeyDictionary()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import weakref
 from dataclasses import dataclass, replace
@@ -139,7 +140,7 @@ class Gallery:
                 image = ImageOps.exif_transpose(opened)  # browsers show a JPEG the way its EXIF says
                 width, height = image.size
                 fmt = RESIZABLE.get(suffix)
-                if fmt is None:  # a GIF (or other raster) is only measured: resizing loses animation
+                if fmt is None or getattr(opened, "is_animated", False):  # resizing would lose the animation
                     return Measured(width, height)
                 image.load()
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
@@ -200,10 +201,10 @@ class Gallery:
             for copy in copies:
                 suffix = Path(copy.out).suffix
                 name = f"{copy.width}{suffix}"
-                (folder / name).write_bytes(copy.data)
+                write_atomically(folder / name, copy.data)
                 full = copy.width == made.width
                 info[kind].append([name, suffix, 0 if full else copy.width])
-        (folder / "info.json").write_text(json.dumps(info))
+        write_atomically(folder / "info.json", json.dumps(info).encode())  # last: it vouches for the rest
 
     # -- HTML --
 
@@ -239,6 +240,8 @@ class Gallery:
         if "srcset" in attrs or not (measured.copies or measured.webp):
             return markup.img_tag(attrs)
         src = attrs["src"]
+        if not src.endswith(out):  # a query, a fragment or %-escapes: sized, but no copies offered
+            return markup.img_tag(attrs)
         url = src[: len(src) - len(out)]  # the src's own spelling of the folder, base path included
 
         def srcset(copies: tuple[Copy, ...], original: Copy | None) -> str:
@@ -267,6 +270,13 @@ def _renamed(made: Measured, out: str) -> Measured:
         return replace(copy, out=variant_name(out, None if full else copy.width, Path(copy.out).suffix))
 
     return replace(made, copies=tuple(map(move, made.copies)), webp=tuple(map(move, made.webp)))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A killed build leaves no half-written cache file that a later build would trust."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_bytes(data)
+    os.replace(part, path)
 
 
 _kept: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()

@@ -256,3 +256,18 @@ def test_meta_descriptions_of_pages_fit_in_160_characters(build_site: BuildSite)
         value = unescape(head(html, prop))
         assert len(value) <= 160 and value.endswith("…") and long.startswith(value[:-1])
     assert json_ld(html)["description"] == unescape(head(html, "description"))
+
+
+def test_animated_images_are_sized_but_never_resized(build_site: BuildSite) -> None:
+    frames = [Image.new("RGB", (1000, 400), colour) for colour in ("red", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:], duration=200)
+    site = build_site({
+        **BASE,
+        "content/images/moving.webp": buffer.getvalue(),
+        "content/posts/a.md": post("A", "2020-04-01", body="![A moving picture](/images/moving.webp)\n"),
+    })
+    assert img_tags(site.read("posts/a/index.html")) == [
+        {"alt": "A moving picture", "src": "/images/moving.webp", "width": "1000", "height": "400", "decoding": "async"}
+    ]
+    assert not any(f.startswith("images/moving-") for f in site.files())
