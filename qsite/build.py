@@ -29,11 +29,24 @@ from qsite.digest import Digest
 from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
 from qsite.incremental import Engine, valid_until
-from qsite.model import Meta, Page, Post, Site, check_collisions, is_published, make_page, make_post, read_meta
+from qsite.model import (
+    Meta,
+    Page,
+    Post,
+    SeriesDef,
+    Site,
+    check_collisions,
+    check_shared_slugs,
+    is_published,
+    make_page,
+    make_post,
+    read_meta,
+)
 from qsite.parallel import Workers
 from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
+from qsite.series import check_series, read_series
 from qsite.urls import Urls, page_path, post_path
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover, remove_output
 
@@ -126,6 +139,7 @@ class Content:
     warnings: list[Problem]
     seen: list[str]  # every source file, for the engine to forget deleted ones
     authors: dict[str, Any] = field(default_factory=dict)  # profile id → authors.Author
+    series: dict[str, SeriesDef] = field(default_factory=dict)  # content/series/ (qsite/series.py)
     gallery: images.Gallery | None = None  # set by make_site: the images the bodies show
     deck: cards.Deck | None = None  # set by media_outputs: the posts' preview cards
 
@@ -169,11 +183,15 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     problems = found.problems
     docs = engine.documents(found.sources, _parse_chunk, workers, problems)
     metas = engine.metas(  # digest editions and comments are read below, by their own steps
-        [d for d in docs if d is not None and d.kind not in ("digest", "comment", "author")],
+        [d for d in docs if d is not None and d.kind not in ("digest", "comment", "author", "series")],
         lambda doc, mine: read_meta(doc, config, mine),
         problems,
     )
-    check_collisions(metas, problems)
+    check_collisions(metas, problems, config.permalinks.post)
+    series_docs = [d for d in docs if d is not None and d.kind == "series"]
+    series = read_series(series_docs, config.base_path, config.markdown_time_limit, problems, engine.html)
+    check_series(metas, series, problems)
+    check_shared_slugs(metas, [d for d in docs if d is not None], problems)
     rejected = model.rejected_posts(found.sources, docs, metas)  # their errors are reported once, above
     curations = read_curations(
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
@@ -198,7 +216,9 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         raise ContentError(problems.items)
     clock.lap("markdown")
     seen = [str(path) for path, _rel, _kind in found.sources]
-    return Content(metas, published, bodies, curations, comments, found.assets, problems.warnings, seen, authors)
+    return Content(
+        metas, published, bodies, curations, comments, found.assets, problems.warnings, seen, authors, series
+    )
 
 
 def make_site(config: SiteConfig, options: Options, content: Content, engine: Engine) -> Site:
@@ -210,19 +230,20 @@ def make_site(config: SiteConfig, options: Options, content: Content, engine: En
     pairs = []
     for m, b in zip(content.published, content.bodies, strict=True):
         if b is not None:
-            sized = content.gallery.rewrite(b, urls.url(post_path(m.slug) if m.kind == "post" else page_path(m.slug)))
+            path = post_path(m.slug, m.date, config.permalinks.post) if m.kind == "post" else page_path(m.slug)
+            sized = content.gallery.rewrite(b, urls.url(path))
             if sized is not b:
                 engine.rebodied(m, sized)
             pairs.append((m, sized))
     for m, b in pairs:
         if m.kind == "post":
             credits = profiles.credits(m.authors, content.authors)
-            post = make_post(m, b, urls, now, credits)
+            post = make_post(m, b, urls, now, config.permalinks.post, credits)
             engine.made_post(post, m, repr(credits))  # profiles are no part of the post's file
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)
     pages: list[Page] = sorted((make_page(m, b, urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
-    return Site(config, tuple(posts), tuple(pages), urls, content.comments, content.authors)
+    return Site(config, tuple(posts), tuple(pages), urls, content.comments, content.authors, content.series)
 
 
 def group_site(site: Site, content: Content, options: Options, engine: Engine) -> tuple[Groups, Digest]:

@@ -581,18 +581,18 @@ class Cache:
 
     @staticmethod
     def _related_key(site: Any) -> str:
-        """Related posts depend only on each post's slug, date, themes and tags."""
-        shape = [(p.slug, p.date.timestamp(), p.themes, tuple(t.slug for t in p.tags)) for p in site.posts]
+        """Related posts depend only on each post's key (its address), date, themes and tags."""
+        shape = [(p.key, p.date.timestamp(), p.themes, tuple(t.slug for t in p.tags)) for p in site.posts]
         return _hash("related", ENGINE, json.dumps(shape))
 
     def related_for(self, site: Any) -> dict[str, tuple[str, ...]] | None:
-        """The related posts (by slug) of the last build, if the site's shape is the same."""
+        """The related posts (by ``Post.key``) of the last build, if the site's shape is the same."""
         self._shape = self._related_key(site)
         return self.related[1] if self.related is not None and self.related[0] == self._shape else None
 
     def remember_related(self, site: Any, groups: Any) -> None:
         if self.related is None or self.related[0] != self._shape:
-            self.related = (self._shape, {slug: tuple(p.slug for p in ps) for slug, ps in groups.related.items()})
+            self.related = (self._shape, {key: tuple(p.key for p in ps) for key, ps in groups.related.items()})
             self.related_dirty = True
 
     @staticmethod

@@ -59,6 +59,12 @@ class PageScan:
     ids: set[str] = field(default_factory=set)
     refs: list[Ref] = field(default_factory=list)
     images_without_alt: list[tuple[str, bool]] = field(default_factory=list)  # (src, attribute missing)
+    refresh: str | None = None  # a redirect page's target (<meta http-equiv="refresh">): an alias
+
+
+# <meta http-equiv="refresh" content="0; url=/posts/new/">: what a redirect page (an alias) says
+_REFRESH = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]\s*url\s*=\s*['\"]?([^'\"]+)", re.I)
+MAX_REDIRECTS = 5
 
 
 class _Scanner(HTMLParser):
@@ -82,6 +88,11 @@ class _Scanner(HTMLParser):
                 url = candidate.strip().split(" ")[0]
                 if url:
                     self.scan.refs.append(Ref("image", url, line))
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            match = _REFRESH.match(values.get("content", ""))
+            if match:  # checked as a link, and followed by links that land here
+                self.scan.refresh = match.group(1).strip()
+                self.scan.refs.append(Ref("link", self.scan.refresh, line))
         if tag == "img":
             alt = values.get("alt")
             if alt is None or not alt.strip():
@@ -218,8 +229,14 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                         _fix_for(rel, files, base, ref.kind),
                     )
                 )
-            elif fragment and found in scans and fragment not in scans[found].ids and fragment != "top":
+                continue
+            found, moved = _follow(found, scans, files, origin, base)
+            if found is None:
+                continue  # a redirect to nowhere: reported on the redirect page itself
+            if fragment and found in scans and fragment not in scans[found].ids and fragment != "top":
                 where = "on this page" if found == page else f"on {base}{url_path(found)}"
+                if moved:
+                    where += f" (where {ref.url.split('#')[0]} leads)"
                 findings.append(
                     _Finding(
                         page,
@@ -241,6 +258,27 @@ def check_outputs(result: BuildResult) -> tuple[int, int, list[Problem]]:
                 fix = ALT_FIX + "; leave it empty only for pure decoration"
                 findings.append(_Finding(page, src, message, fix, "warning", pattern))
     return len(scans), count, _attribute(findings, result)
+
+
+def _follow(
+    found: str, scans: dict[str, PageScan], files: dict[str, bytes], origin: str, base: str
+) -> tuple[str | None, bool]:
+    """(the page a link to ``found`` ends on, whether it was redirected): a link to an alias
+    lands on its redirect page, and a browser goes on to the target, where its #anchor must be.
+    None when a redirect leads nowhere in the site; a redirect out of the site ends there."""
+    moved = False
+    for _ in range(MAX_REDIRECTS):
+        scan = scans.get(found)
+        if scan is None or scan.refresh is None:
+            return found, moved
+        target = _internal(scan.refresh, base + url_path(found), origin, base)
+        if target is None or target[0] is None:
+            return found, moved
+        answer = urls.answer(target[0], files)
+        if answer is None:
+            return None, moved
+        found, moved = answer.file, True
+    return found, moved
 
 
 # The fixes suggested most often, named so tests and docs/editing.md can quote them.

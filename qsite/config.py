@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qsite import strict_yaml
+from qsite import strict_yaml, urls
 from qsite.problems import ConfigError, Problem, Problems
 from qsite.schema import (
     URL,
@@ -82,6 +82,11 @@ class CommentSettings:
 
 
 @dataclass(frozen=True)
+class PermalinkSettings:
+    post: str = urls.DEFAULT_POST_PERMALINK
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Validated settings. ``root`` is the folder holding site.yaml; paths are resolved."""
 
@@ -100,6 +105,7 @@ class SiteConfig:
     digest: DigestSettings = DigestSettings()
     accessibility: AccessibilitySettings = AccessibilitySettings()
     comments: CommentSettings = CommentSettings()
+    permalinks: PermalinkSettings = PermalinkSettings()
 
     @property
     def base_path(self) -> str:
@@ -141,6 +147,7 @@ class _Values:
     digest: DigestSettings = DigestSettings()
     accessibility: AccessibilitySettings = AccessibilitySettings()
     comments: CommentSettings = CommentSettings()
+    permalinks: PermalinkSettings = PermalinkSettings()
 
 
 BASE_URL = URL(("http", "https"), "https://example.org/q-blog/", folder=True)
@@ -229,6 +236,29 @@ COMMENTS = Schema(
     listing="known: {names}",
 )
 
+class Permalink(Text):
+    """A post address scheme such as ``/:year/:month/:slug/`` (``urls.permalink_problem``)."""
+
+    def convert(self, value: Any, at: Any) -> Any:
+        text = super().convert(value, at)
+        problem = urls.permalink_problem(text)
+        if problem is not None:
+            raise Invalid(*problem)
+        return text
+
+
+PERMALINKS = Schema(
+    "permalinks",
+    (
+        Field("post", Permalink(), "The address of each post, from `:year`, `:month`, `:day` (of its date) and "
+              "`:slug`, which it must contain: e.g. `/:year/:month/:day/:slug/`, for a blog whose posts of "
+              "different years share a URL name. Changing it moves every post: see *Renaming a post*.",
+              urls.DEFAULT_POST_PERMALINK),
+    ),
+    PermalinkSettings,
+    listing="known: {names}",
+)
+
 SITE = Schema(
     "site.yaml",
     (
@@ -255,6 +285,7 @@ SITE = Schema(
         Field("digest", Section(DIGEST), "The learning digest: see *The learning digest*."),
         Field("accessibility", Section(ACCESSIBILITY), "The accessibility statement at `/accessibility/`."),
         Field("comments", Section(COMMENTS), "Readers' comments: see *Comments* under *Readers*."),
+        Field("permalinks", Section(PERMALINKS), "The address scheme of posts."),
     ),
     _Values,
 )
@@ -290,6 +321,7 @@ def parse_config(text: str, root: Path, path: str = "site.yaml") -> SiteConfig:
         digest=values.digest,
         accessibility=values.accessibility,
         comments=values.comments,
+        permalinks=values.permalinks,
     )
 
 

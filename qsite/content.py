@@ -114,6 +114,7 @@ def read_text(path: Path, rel: str) -> str | Problem:
 # Folders of content/ and the kind of Markdown each holds. ``pages`` is flat, as the URL scheme is.
 KINDS: dict[str, str] = {
     "posts": "post", "pages": "page", "digests": "digest", "comments": "comment", "authors": "author",
+    "series": "series",
 }
 
 

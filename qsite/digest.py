@@ -108,7 +108,7 @@ class Digest:
 
     period_kind: str
     editions: tuple[Edition, ...]  # newest first
-    by_post: dict[str, Edition]  # post slug → the edition it appears in
+    by_post: dict[str, Edition]  # Post.key → the edition it appears in
     featured: tuple[Post, ...]  # newest featured posts, for "Editor's picks" on the home page
     takeaways: dict[str, tuple[Post, ...]]  # theme slug → its newest posts with takeaways
     path: str
@@ -154,7 +154,7 @@ def assemble(site: Site, groups: Groups, curations: Sequence[Curation], now: dat
         _edition(period, tuple(by_period[period]), curated.get(period), site, groups, now)
         for period in sorted(by_period, reverse=True)
     )
-    by_post = {post.slug: e for e in editions for post in e.posts}
+    by_post = {post.key: e for e in editions for post in e.posts}
     takeaways = {t.slug: tuple(p for p in t.posts if p.takeaways)[:TAKEAWAY_POSTS] for t in groups.themes}
     return Digest(
         period_kind=kind,

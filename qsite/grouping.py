@@ -10,12 +10,13 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from qsite import urls
 from qsite.model import Post, Site
+from qsite.series import SeriesGroups, group_series
 
 if TYPE_CHECKING:
     from qsite.authors import Author
@@ -218,23 +219,24 @@ class Groups:
     themes: tuple[Theme, ...]  # site.yaml order
     tags: tuple[TagGroup, ...]  # by name
     archive: tuple[Year, ...]  # newest first
-    neighbours: dict[str, tuple[Neighbours, ...]]  # post slug → one per theme of the post
-    related: dict[str, tuple[Post, ...]]
+    neighbours: dict[str, tuple[Neighbours, ...]]  # post key → one per theme of the post
+    related: dict[str, tuple[Post, ...]]  # post key → its related posts
     authors: tuple[AuthorGroup, ...] = ()  # profiled authors, by name
+    series: SeriesGroups = field(default_factory=lambda: SeriesGroups((), {}))  # qsite/series.py
 
     def theme(self, slug: str) -> Theme:
         return next(t for t in self.themes if t.slug == slug)
 
 
 def group(site: Site, related_count: int = 3, known_related: dict[str, tuple[str, ...]] | None = None) -> Groups:
-    """``known_related``: slug → related slugs, from a build of a site with the same slugs,
+    """``known_related``: key → related keys (``Post.key``), from a build of a site with the same keys,
     dates, themes and tags (the build cache keeps it): finding related posts is this step's
     biggest cost, and an edit to a post's body or title does not change them."""
     themes = _themes(site)
     tags = _tags(site)
     if known_related is not None:
-        by_slug = {p.slug: p for p in site.posts}
-        related = {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in known_related.items()}
+        by_key = {p.key: p for p in site.posts}
+        related = {key: tuple(by_key[k] for k in keys) for key, keys in known_related.items()}
     else:
         related = _related_all(site.posts, related_count)
     return Groups(
@@ -244,6 +246,7 @@ def group(site: Site, related_count: int = 3, known_related: dict[str, tuple[str
         neighbours=_neighbours(site.posts, themes),
         related=related,
         authors=_authors(site),
+        series=group_series(site),
     )
 
 
@@ -300,7 +303,7 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
     index: dict[tuple[str, str], int] = {}
     for theme in themes:
         for i, post in enumerate(theme.posts):
-            index[(theme.slug, post.slug)] = i
+            index[(theme.slug, post.key)] = i
     by_slug = {t.slug: t for t in themes}
     links = {t.slug: t.link for t in themes}
     result: dict[str, tuple[Neighbours, ...]] = {}
@@ -308,11 +311,11 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
         entries = []
         for slug in post.themes:
             theme = by_slug[slug]
-            i = index[(slug, post.slug)]
+            i = index[(slug, post.key)]
             newer = theme.posts[i - 1] if i > 0 else None
             older = theme.posts[i + 1] if i + 1 < len(theme.posts) else None
             entries.append(Neighbours(links[slug], _link(older), _link(newer)))
-        result[post.slug] = tuple(entries)
+        result[post.key] = tuple(entries)
     return result
 
 
@@ -331,7 +334,7 @@ MAX_PAIRED = 32
 
 def _related_all(posts: Sequence[Post], count: int) -> dict[str, tuple[Post, ...]]:
     index = _RelatedIndex(posts)
-    return {p.slug: index.related(p, count) for p in posts}
+    return {p.key: index.related(p, count) for p in posts}
 
 
 class _RelatedIndex:
@@ -348,9 +351,10 @@ class _RelatedIndex:
 
     def __init__(self, posts: Sequence[Post]):
         ordered = sorted(posts, key=_neg)
-        self.rank = {p.slug: i for i, p in enumerate(ordered)}
-        self.by_slug = {p.slug: p for p in ordered}
-        self.tags = {p.slug: frozenset(t.slug for t in p.tags) for p in ordered}
+        # by Post.key, not slug: posts may share a slug under a dated permalink scheme
+        self.rank = {p.key: i for i, p in enumerate(ordered)}
+        self.by_key = {p.key: p for p in ordered}
+        self.tags = {p.key: frozenset(t.slug for t in p.tags) for p in ordered}
         self.by_set: dict[frozenset[str], list[Post]] = defaultdict(list)
         self.by_tag: dict[str, list[Post]] = defaultdict(list)
         self.by_tag_set: dict[tuple[str, frozenset[str]], list[Post]] = defaultdict(list)
@@ -359,7 +363,7 @@ class _RelatedIndex:
         for p in ordered:
             themes = frozenset(p.themes)
             self.by_set[themes].append(p)
-            tags = sorted(self.tags[p.slug])
+            tags = sorted(self.tags[p.key])
             for tag in tags:
                 self.by_tag_set[(tag, themes)].append(p)
                 self.by_tag[tag].append(p)
@@ -378,7 +382,7 @@ class _RelatedIndex:
         what those lists hold, whichever is cheaper."""
         by_lists = sum(len(self.by_tag.get(tag, ())) for tag in tags)
         if len(tags) > MAX_PAIRED or by_lists < len(tags) * (len(tags) - 1) // 2 + len(self.heavy):
-            counts = Counter(other.slug for tag in tags for other in self.by_tag.get(tag, ()))
+            counts = Counter(other.key for tag in tags for other in self.by_tag.get(tag, ()))
             yield from (other for other, shared in counts.items() if shared >= 2)
             return
         seen: set[str] = set()
@@ -386,26 +390,26 @@ class _RelatedIndex:
         for i, tag in enumerate(sorted_tags):
             for second in sorted_tags[i + 1 :]:
                 for other in self.by_pair.get((tag, second), ()):
-                    if other.slug not in seen:
-                        seen.add(other.slug)
-                        yield other.slug
+                    if other.key not in seen:
+                        seen.add(other.key)
+                        yield other.key
         for other in self.heavy:  # few, by nature
-            if len(tags & self.tags[other.slug]) >= 2:
-                yield other.slug
+            if len(tags & self.tags[other.key]) >= 2:
+                yield other.key
 
     def related(self, post: Post, count: int) -> tuple[Post, ...]:
         themes = set(post.themes)
-        tags = self.tags.get(post.slug) or frozenset(t.slug for t in post.tags)
-        scored: dict[str, tuple[int, int, Post]] = {}  # slug → (-score, rank, post)
+        tags = self.tags.get(post.key) or frozenset(t.slug for t in post.tags)
+        scored: dict[str, tuple[int, int, Post]] = {}  # key → (-score, rank, post)
 
         def consider(other: Post, score: int) -> None:
-            if other.slug != post.slug and score > 0:
-                scored[other.slug] = (-score, self.rank[other.slug], other)
+            if other.key != post.key and score > 0:
+                scored[other.key] = (-score, self.rank[other.key], other)
 
         sorted_tags = sorted(tags)
-        for slug in self._sharing_several(tags):  # two or more shared tags: few, scored one by one
-            other = self.by_slug[slug]
-            consider(other, len(themes.intersection(other.themes)) + len(tags & self.tags[slug]))
+        for key in self._sharing_several(tags):  # two or more shared tags: few, scored one by one
+            other = self.by_key[key]
+            consider(other, len(themes.intersection(other.themes)) + len(tags & self.tags[key]))
         several = set(scored)
         # Every other group scores the same throughout: visit them best first, and stop once
         # ``count`` posts already beat everything the remaining groups could offer.
@@ -428,14 +432,14 @@ class _RelatedIndex:
                 for other in self.by_tag_set.get((tag, theme_set), ()):
                     if taken == count:
                         break
-                    if other.slug != post.slug and other.slug not in several:
+                    if other.key != post.key and other.key not in several:
                         consider(other, score)
                         taken += 1
             else:  # sharing no tag
                 for other in self.by_set[theme_set]:
                     if taken == count:
                         break
-                    if other.slug != post.slug and not (tags & self.tags[other.slug]):
+                    if other.key != post.key and not (tags & self.tags[other.key]):
                         consider(other, score)
                         taken += 1
         best = sorted(scored.values(), key=lambda entry: entry[:2])[:count]

@@ -27,12 +27,14 @@ from qsite.schema import (
     Context,
     Date,
     Field,
+    Int,
     Invalid,
     ListOf,
     Schema,
     Slug,
     Text,
     ThemeRef,
+    Type,
     load_partial,
     parse_date,
     short_slug,
@@ -73,6 +75,10 @@ class Meta:
     body: str
     line: int  # where the body starts, for problems found while rendering it
     toc: bool | None = None  # front matter's toc: true/false; None: by the number of headings
+    # -- addresses and series (issue 11): located, so later checks can name the line
+    aliases: tuple[Alias, ...] = ()
+    series: Located | None = None
+    series_order: Located | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,15 @@ class Post:
     permalink: str  # absolute, for feeds and canonical links
     toc: tuple[TocEntry, ...] = ()  # the table of contents to show (markup.contents); () for none
     credits: tuple[Credit, ...] = ()  # one per name of ``authors``, from content/authors/ (qsite/authors.py)
+    aliases: tuple[Alias, ...] = ()  # old addresses, each published as a redirect page
+    series: str | None = None  # a series id from content/series/
+    series_order: int | None = None
+
+    @property
+    def key(self) -> str:
+        """What tells this post from every other: its URL path. The slug alone does not when
+        the permalink scheme has a date in it (two years' "annual-report" posts)."""
+        return self.path
 
     @property
     def html(self) -> str:
@@ -167,10 +182,25 @@ class Page:
     path: str
     url: str
     permalink: str
+    aliases: tuple[Alias, ...] = ()
 
     @property
     def html(self) -> str:
         return self.body.html
+
+
+@dataclass(frozen=True)
+class SeriesDef:
+    """A declared series (``content/series/<id>.md``, read by qsite/series.py): its id (the file
+    name), title and rendered description."""
+
+    id: str
+    title: str
+    description_html: str
+    summary: str  # the description's first paragraph as plain text, for lists and link previews
+    source: str
+    path: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -181,6 +211,7 @@ class Site:
     urls: Urls
     comments: Mapping[str, tuple[Comment, ...]] = field(default_factory=dict)  # post slug → oldest first
     authors: Mapping[str, Author] = field(default_factory=dict)  # profile id → profile (content/authors/)
+    series: Mapping[str, SeriesDef] = field(default_factory=dict)  # id → declared series (qsite/series.py)
 
 
 @dataclass(frozen=True)
@@ -202,6 +233,72 @@ class FrontMatter:
     takeaways: tuple[str, ...] = ()
     featured: bool = False
     toc: bool | None = None
+    aliases: tuple[Alias, ...] = ()
+    series: Located | None = None
+    series_order: Located | None = None
+
+
+# -- Addresses and series in front matter (issue 11) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    """A front-matter value and the file line it was typed on, for checks made after the
+    schema (an unknown series, two parts numbered alike) to point at that line."""
+
+    value: Any
+    line: int = field(compare=False)
+
+
+class LocatedType(Type):
+    """``inner``'s value, with its line (``Located``)."""
+
+    def __init__(self, inner: Type):
+        self.inner = inner
+        self.null_is_absent = inner.null_is_absent
+
+    def convert(self, value: Any, at: At) -> Any:
+        return Located(self.inner.convert(value, at), at.line())
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An old address of a post or page: ``path`` is where its redirect page is written
+    (``urls.alias_path``), ``typed`` as the editor wrote it, ``line`` where."""
+
+    path: str
+    typed: str = field(compare=False)
+    line: int = field(compare=False)
+
+    def __str__(self) -> str:
+        return self.typed
+
+
+class AliasPath(Text):
+    def __init__(self) -> None:
+        super().__init__("each alias should be an address such as /posts/old-name/")
+
+    def convert(self, value: Any, at: At) -> Any:
+        text = super().convert(value, at)
+        try:
+            path = urls.alias_path(text)
+        except ValueError as exc:
+            raise Invalid(str(exc), "an alias is an old address of this page, e.g. /posts/old-name/") from None
+        return Alias(path, text, at.line())
+
+
+_ALIASES = Field(
+    "aliases",
+    ListOf(
+        AliasPath(),
+        "aliases should be a list of old addresses, e.g. aliases: [/posts/old-name/]",
+        one_ok=True,
+        duplicate="the alias {item} is listed twice",
+    ),
+    "Old addresses (from the site's root, e.g. `/posts/old-name/` or `/old.html`) that keep working: each "
+    "gets a small page sending readers on to this one. See *Renaming a post*.",
+    (),
+)
 
 
 class TagName(Text):
@@ -307,6 +404,11 @@ POST = Schema(
             (),
         ),
         Field("featured", Bool(), "`true` to list the post among the editor's picks.", False),
+        _ALIASES,
+        Field("series", LocatedType(Slug()), "The id of a series this post is part of: the name of a file in "
+              "`content/series/` without `.md`. See *Series*."),
+        Field("series_order", LocatedType(Int(minimum=1)), "The post's number in its series (1, 2, 3…); without "
+              "it, parts are in date order after the numbered ones."),
         Field(
             "toc", Bool(), "`true` or `false` to show or hide the table of contents; without it, a post with "
             "three or more second-level headings (`## …`) shows one.", default_doc="by the number of headings",
@@ -325,6 +427,7 @@ PAGE = Schema(
         _SLUG,
         _DRAFT,
         _UPDATED,
+        _ALIASES,
     ),
     FrontMatter,
     unknown="unknown front-matter field '{key}'",
@@ -407,6 +510,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
     if not authors and config.author and doc.kind == "post":
         authors = (config.author,)
 
+    if fm.series_order is not None and fm.series is None:
+        bad("series_order", "series_order is set but the post names no series", "add 'series: <id>' or remove it")
+
     if len(problems.errors) > before:
         return None
     return Meta(
@@ -425,6 +531,9 @@ def read_meta(doc: SourceDoc, config: SiteConfig, problems: Problems) -> Meta | 
         featured=fm.featured,
         body=doc.body,
         line=doc.body_line,
+        aliases=fm.aliases,
+        series=fm.series,
+        series_order=fm.series_order,
         toc=fm.toc,
     )
 
@@ -445,11 +554,18 @@ def _warn_date_mismatch(
     )
 
 
-def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime, credits: tuple[Credit, ...] = ()) -> Post:
-    """``credits``: the byline's names as ``authors.credits`` resolves them (profiles); the
-    names the post shows (``authors``) are theirs."""
+def make_post(
+    meta: Meta,
+    body: Rendered,
+    site_urls: Urls,
+    now: datetime,
+    permalink: str = urls.DEFAULT_POST_PERMALINK,
+    credits: tuple[Credit, ...] = (),
+) -> Post:
+    """``permalink``: site.yaml's scheme for post addresses. ``credits``: the byline's names as
+    ``authors.credits`` resolves them (profiles); the names the post shows (``authors``) are theirs."""
     assert meta.date is not None  # read_meta guarantees it for posts
-    path = urls.post_path(meta.slug)
+    path = urls.post_path(meta.slug, meta.date, permalink)
     url = site_urls.url(path)
     summary = meta.summary or plain_text(body.summary_html)
     summary_html = f"<p>{_escape(meta.summary)}</p>" if meta.summary else rebase_links(body.summary_html, url)
@@ -472,6 +588,9 @@ def make_post(meta: Meta, body: Rendered, site_urls: Urls, now: datetime, credit
         path=path,
         url=url,
         permalink=site_urls.absolute(path),
+        aliases=meta.aliases,
+        series=meta.series.value if meta.series else None,
+        series_order=meta.series_order.value if meta.series_order else None,
         toc=contents(body.toc, meta.toc),
         credits=credits,
     )
@@ -490,6 +609,7 @@ def make_page(meta: Meta, body: Rendered, site_urls: Urls) -> Page:
         path=path,
         url=site_urls.url(path),
         permalink=site_urls.absolute(path),
+        aliases=meta.aliases,
     )
 
 
@@ -497,6 +617,13 @@ def _escape(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def meta_path(meta: Meta, permalink: str = urls.DEFAULT_POST_PERMALINK) -> str:
+    """The URL path a post or page will be published at (as ``make_post``/``make_page`` make it)."""
+    if meta.kind == "post":
+        return urls.post_path(meta.slug, meta.date, permalink)
+    return urls.page_path(meta.slug)
 
 
 def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | None], metas: list[Meta]) -> set[str]:
@@ -516,22 +643,48 @@ def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | N
     return names - {m.slug for m in metas if m.kind == "post"}
 
 
-def check_collisions(metas: list[Meta], problems: Problems) -> None:
-    """Two documents that would write one URL: name both files, as Zola's path collisions do."""
-    seen: dict[tuple[str, str], Meta] = {}
+def check_collisions(metas: list[Meta], problems: Problems, permalink: str = urls.DEFAULT_POST_PERMALINK) -> None:
+    """Two documents that would write one URL: name both files, as Zola's path collisions do.
+    Two posts sharing a slug collide only if the permalink scheme has no date to tell them apart."""
+    seen: dict[str, Meta] = {}
     for meta in metas:
-        key = ("post" if meta.kind == "post" else "page", meta.slug)
-        if key in seen:
-            first = seen[key]
-            where = f"/posts/{meta.slug}/" if meta.kind == "post" else f"/{meta.slug}/"
-            problems.add(
-                meta.source,
-                None,
-                f"this and {first.source} would both be published at {where}",
-                "give one of them a different 'slug:' or file name",
-            )
-        else:
-            seen[key] = meta
+        path = meta_path(meta, permalink)
+        first = seen.get(path)
+        if first is None:
+            seen[path] = meta
+            continue
+        fix = "give one of them a different 'slug:' or file name"
+        if meta.kind == first.kind == "post" and meta.date and first.date and meta.date.date() != first.date.date():
+            fix += (", or put the date in every post's address: "
+                    "permalinks: {post: /:year/:month/:day/:slug/} in site.yaml")
+        problems.add(meta.source, None, f"this and {first.source} would both be published at /{path}", fix)
+
+
+def check_shared_slugs(metas: list[Meta], docs: list[SourceDoc], problems: Problems) -> None:
+    """Comments (``content/comments/<slug>/``) and digest picks name a post by its slug. When a
+    date in the permalink scheme lets posts share a slug, such a name cannot tell which post is
+    meant: say so at the comment or pick, naming the posts, rather than guess."""
+    by_slug: dict[str, list[str]] = {}
+    for meta in metas:
+        if meta.kind == "post":
+            by_slug.setdefault(meta.slug, []).append(meta.source)
+    shared = {slug: sources for slug, sources in by_slug.items() if len(sources) > 1}
+    if not shared:
+        return
+    fix = ("comments and picks name a post by its slug: give one of these posts its own 'slug:', "
+           "and keep its old address working with 'aliases:'")
+    for doc in docs:
+        if doc.kind == "comment":
+            parts = PurePosixPath(doc.rel).parts
+            if len(parts) == 4 and parts[2] in shared:
+                posts = " and ".join(shared[parts[2]])
+                problems.add(doc.rel, None, f"this comment's folder '{parts[2]}' is the slug of {posts}", fix)
+        elif doc.kind == "digest" and isinstance(doc.meta.get("picks"), list):
+            for i, pick in enumerate(doc.meta["picks"]):
+                slug = pick.strip().removeprefix("/posts/").strip("/") if isinstance(pick, str) else None
+                if slug in shared:
+                    posts = " and ".join(shared[slug])
+                    problems.add(doc.rel, doc.line("picks", i), f"the pick '{slug}' is the slug of {posts}", fix)
 
 
 def is_published(meta: Meta, now: datetime, drafts: bool, future: bool) -> bool:

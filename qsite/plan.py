@@ -15,19 +15,22 @@ again after edits that cannot change it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from qsite import accessibility
+from qsite import accessibility, urls
 from qsite.digest import DIGEST_PATH, FEED_PATH, Digest, DigestView, EditionLink
 from qsite.digest import FEED_ENTRIES as DIGEST_FEED_ENTRIES
 from qsite.grouping import Groups, paginate
-from qsite.model import Post, Site
+from qsite.model import Alias, Page, Post, Site
+from qsite.problems import ContentError, Problem
 from qsite.render import Job
 
 FEED_ENTRIES = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DIGEST_TITLE = "Learning digest"
+REDIRECT_TEMPLATE = "redirect.html"
 EMAIL_TEMPLATE = "email.html"
 TEXT_TEMPLATE = "email.txt"
 
@@ -45,14 +48,15 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
         context: dict[str, Any] = {"pager": pager, "title": None, "digest": views.home(pager.number == 1)}
         jobs.append(Job("index.html", pager.path, context))
     for post in site.posts:
-        edition = digest.by_post.get(post.slug)
+        edition = digest.by_post.get(post.key)
         context = {
             "post": post,
             "title": post.title,
-            "neighbours": groups.neighbours[post.slug],
-            "related": groups.related[post.slug],
+            "neighbours": groups.neighbours[post.key],
+            "related": groups.related[post.key],
             "comments": site.comments.get(post.slug, ()),
             "post_edition": EditionLink(edition.label, edition.url) if edition else None,
+            "series": groups.series.places.get(post.key),
         }
         jobs.append(Job("post.html", post.path, context, source=post.source))
     for page in site.pages:
@@ -94,6 +98,9 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
     entries = sitemap_entries(site, groups) + digest_entries
     jobs.append(Job("sitemap.xml", "sitemap.xml", {"entries": entries}))
     jobs.append(Job("robots.txt", "robots.txt", {}))
+    jobs += plan_series(groups)
+    jobs += plan_redirects(site)
+    check_addresses(jobs + digest_jobs)
     return jobs + digest_jobs
 
 
@@ -110,6 +117,71 @@ def plan_authors(groups: Groups, site_title: str, per_page: int) -> list[Job]:
             jobs.append(Job("author.html", pager.path, context, source=author.source))
         jobs.append(feed_job(author.path, f"{site_title}: {author.name}", group.posts))
     return jobs
+
+
+# -- Series and redirects (issue 11) ----------------------------------------------------------
+
+
+def plan_series(groups: Groups) -> list[Job]:
+    """``/series/<id>/`` for each declared series and ``/series/`` listing them, when a site
+    has any (a site without series has no empty list page)."""
+    if not groups.series.series:
+        return []
+    jobs = [Job("series_list.html", urls.SERIES_PATH, {"title": "Series", "series_list": groups.series.series})]
+    jobs += [Job("series.html", s.path, {"series": s, "title": s.title}) for s in groups.series.series]
+    return jobs
+
+
+@dataclass(frozen=True)
+class RedirectTarget:
+    """Where a redirect page sends readers: what the page shows of its target."""
+
+    title: str
+    url: str
+    permalink: str
+
+
+def plan_redirects(site: Site) -> list[Job]:
+    """A small redirect page at each alias of a published post or page (``redirect.html``):
+    static hosts such as GitHub Pages cannot be told to redirect, a page can. They are not in
+    the sitemap, the feeds or (having no ``data-pagefind-body``) the search index."""
+    jobs: list[Job] = []
+    things: list[Post | Page] = [*site.posts, *site.pages]
+    for thing in things:
+        target = RedirectTarget(thing.title, thing.url, thing.permalink)
+        for alias in thing.aliases:
+            context = {"target": target, "alias": alias, "title": thing.title}
+            jobs.append(Job(REDIRECT_TEMPLATE, alias.path, context, source=thing.source))
+    return jobs
+
+
+def check_addresses(jobs: Sequence[Job]) -> None:
+    """An alias must not take the address of a page or of another alias: one of the two
+    would silently be lost. Raises ContentError naming both files."""
+    owners: dict[str, Job] = {job.file: job for job in jobs if job.template != REDIRECT_TEMPLATE}
+    problems: list[Problem] = []
+    for job in jobs:
+        if job.template != REDIRECT_TEMPLATE:
+            continue
+        alias: Alias = job.context["alias"]
+        other = owners.get(job.file)
+        if other is None:
+            owners[job.file] = job
+            continue
+        if other.template == REDIRECT_TEMPLATE:
+            first: Alias = other.context["alias"]
+            what = f"also an alias in {other.source}:{first.line}"
+        elif other.source == job.source:
+            what = "this page's own address"
+        elif other.source is not None:
+            what = f"the address of {other.source}"
+        else:
+            what = f"the address of qsite's own page /{other.path}"
+        assert job.source is not None
+        problems.append(Problem(job.source, alias.line, f"the alias {alias.typed} is {what}",
+                                "remove the alias, or change one of the two addresses"))
+    if problems:
+        raise ContentError(problems)
 
 
 def plan_digest(digest: Digest, links: DigestView) -> tuple[list[Job], SitemapEntries]:
@@ -195,4 +267,7 @@ def sitemap_entries(site: Site, groups: Groups) -> SitemapEntries:
         entries += [(g.author.path, g.posts[0].date if g.posts else None) for g in groups.authors]
     entries.append(("archive/", newest))
     entries.append((accessibility.PATH, None))
+    if groups.series.series:  # issue 11; redirect pages (aliases) are never listed
+        entries.append((urls.SERIES_PATH, newest))
+        entries += [(s.path, None) for s in groups.series.series]
     return entries

@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from qsite import authors, comments, config, editions, model
+from qsite import authors, comments, config, editions, model, series
 from qsite.schema import Schema, markdown_table
 
 SCHEMAS: dict[str, Schema] = {
@@ -21,6 +21,7 @@ SCHEMAS: dict[str, Schema] = {
     "digest edition": editions.SCHEMA,
     "comment": comments.SCHEMA,
     "author profile": authors.SCHEMA,
+    "series": series.SCHEMA,
 }
 
 _BLOCK = re.compile(r"(<!-- schema: (?P<name>[^>]+?) -->\n)(?P<table>.*?)(<!-- end schema -->)", re.S)

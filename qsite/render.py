@@ -345,8 +345,9 @@ def static_outputs(root: Path, assets: Iterable[Any]) -> list[Output]:
         raise ContentError(problems.items)
     outputs = [Output("static/" + rel, path.read_bytes()) for rel, path in files.items()]
     outputs.append(Output("static/pygments.css", pygments_css().encode()))
-    for asset in assets:
-        outputs.append(Output(asset.out, asset.source.read_bytes()))
+    for asset in assets:  # its source names the file to fix when ``qsite check`` finds a broken link in it
+        source = asset.source.relative_to(root).as_posix() if asset.source.is_relative_to(root) else None
+        outputs.append(Output(asset.out, asset.source.read_bytes(), source=source))
     return outputs
 
 

@@ -12,6 +12,9 @@ import re
 import unicodedata
 from collections.abc import Container
 from dataclasses import dataclass
+from datetime import datetime
+
+from qsite.problems import did_you_mean
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -29,7 +32,7 @@ RESERVED = frozenset(
     {
         "posts", "themes", "tags", "archive", "digest", "search", "static", "page", "feed.xml",
         "sitemap.xml", "robots.txt", "404", "images", "index", "pagefind", "comments", "authors",
-        "accessibility",
+        "accessibility", "series",
     }
 )
 
@@ -78,8 +81,83 @@ def tag_slug(name: str) -> str:
     return "-".join(words)
 
 
-def post_path(slug: str) -> str:
-    return f"posts/{slug}/"
+# -- Permalinks: the address scheme of posts, ``permalinks: {post: …}`` in site.yaml
+
+DEFAULT_POST_PERMALINK = "/posts/:slug/"
+PERMALINK_TOKENS = ("year", "month", "day", "slug")
+_TOKEN = re.compile(r":([a-z]+)")
+_PATTERN_TEXT = re.compile(r"^[A-Za-z0-9_:/-]+$")
+
+
+def permalink_problem(pattern: str) -> tuple[str, str | None] | None:
+    """(message, fix) if ``pattern`` cannot be a post address scheme, else None. It must be a
+    folder path from the site's root holding ``:slug`` (so two posts of one day still differ),
+    made of ``:year``, ``:month``, ``:day``, ``:slug``, letters, digits, ``-`` and ``_``."""
+    example = "for example: post: /:year/:month/:slug/"
+    if not pattern.startswith("/") or not pattern.endswith("/"):
+        return f"the post address {pattern!r} must start and end with /", example
+    if not _PATTERN_TEXT.match(pattern) or "//" in pattern:
+        return (f"the post address {pattern!r} can only have letters, digits, - and _ between single slashes, "
+                "and :year, :month, :day or :slug"), example
+    for name in _TOKEN.findall(pattern):
+        if name not in PERMALINK_TOKENS:
+            guess = did_you_mean(name, PERMALINK_TOKENS)
+            return (f"the post address has an unknown part ':{name}'",
+                    f"did you mean ':{guess}'?" if guess else "use :year, :month, :day and :slug")
+    if ":slug" not in pattern:
+        return f"the post address {pattern!r} has no :slug", "put :slug in it, for example: post: /:year/:slug/"
+    return None
+
+
+def post_path(slug: str, when: datetime | None = None, pattern: str = DEFAULT_POST_PERMALINK) -> str:
+    """A post's site-relative URL path by the site's permalink scheme: ``/:year/:month/:slug/``
+    with 2020-04-14 → ``2020/04/<slug>/``. The date is the post's, in the site's timezone."""
+    if pattern == DEFAULT_POST_PERMALINK:
+        return f"posts/{slug}/"
+    values = {"slug": slug}
+    if when is not None:
+        values.update(year=f"{when.year:04d}", month=f"{when.month:02d}", day=f"{when.day:02d}")
+    return _TOKEN.sub(lambda m: values[m.group(1)], pattern).lstrip("/")
+
+
+# -- Aliases: old addresses of a post or page, published as redirect pages
+
+ALIAS_FILE_ENDINGS = (".html", ".htm")
+
+
+def alias_path(text: str) -> str:
+    """An editor's old address (``/2019/03/old-name`` or ``/old.html``) → the site-relative
+    path of its redirect page (``2019/03/old-name/``, ``old.html``); raises ValueError with a
+    message saying what is wrong. A folder address always ends in ``/``, so ``/old``, ``/old/``
+    and ``/old/index.html`` are one alias (a static host answers all three from ``old/index.html``)."""
+    if not text.startswith("/"):
+        raise ValueError(f"the alias {text!r} must start with / (an address on this site, from its root)")
+    if any(c in text for c in "?#\\") or any(c.isspace() or ord(c) < 32 for c in text):
+        raise ValueError(f"the alias {text!r} can only be a path: no spaces, ?, # or \\")
+    if text == "/":
+        raise ValueError("the alias / is the home page's own address")
+    parts = text[1:].removesuffix("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"the alias {text!r} has an empty, . or .. part")
+    last = parts[-1]
+    if last == "index.html" and len(parts) > 1:  # /old/index.html is the folder /old/: one page
+        return "/".join(parts[:-1]) + "/"
+    if not text.endswith("/") and "." in last:
+        if not last.lower().endswith(ALIAS_FILE_ENDINGS):
+            raise ValueError(
+                f"the alias {text!r} names a file a redirect page cannot be: only a folder (/old/) or an .html file"
+            )
+        return "/".join(parts)
+    return "/".join(parts) + "/"
+
+
+# -- Series
+
+SERIES_PATH = "series/"
+
+
+def series_path(series_id: str) -> str:
+    return f"{SERIES_PATH}{series_id}/"
 
 
 def page_path(slug: str) -> str:

@@ -97,6 +97,16 @@ TINY: dict[str, str] = {
         "digest feed|{{ feed_updated | iso }}|\n"
         "{% for e in feed_editions %}{{ e.permalink }}|{{ e.title }}|\n{% endfor %}"
     ),
+    # issue 11: redirect pages (aliases) and series
+    "templates/redirect.html": (
+        '<meta http-equiv="refresh" content="0; url={{ target.url }}">\n'
+        "redirect|{{ path }}|{{ target.url }}|{{ target.permalink }}|{{ target.title }}|\n"
+    ),
+    "templates/series.html": (
+        "series|{{ series.url }}|{{ series.title }}|{{ series.count }}|{{ series.summary }}|\n"
+        "{% for p in series.parts %}{{ p.number }}|{{ p.url }}|{{ p.title }}|\n{% endfor %}"
+    ),
+    "templates/series_list.html": "{% for s in series_list %}{{ s.url }}|{{ s.title }}|{{ s.count }}|\n{% endfor %}",
 }
 TINY_BASE: dict[str, str] = {"site.yaml": SITE_YAML, **TINY}
 

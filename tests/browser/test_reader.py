@@ -36,6 +36,8 @@ PAGE_KINDS: list[tuple[str, str]] = [
     ("about", "/about/"),
     ("accessibility-statement", "/accessibility/"),
     ("not-found", "/no-such-page/"),
+    ("series", "/series/huddles/"),  # issue 11; posts in a series show its box (the two above)
+    ("series-list", "/series/"),
 ]
 NOT_FOUND = {"/no-such-page/"}
 DIGEST_PAGES: list[tuple[str, str]] = [("digests", "/digest/"), ("digest-edition", "/digest/2020-04/")]
@@ -318,3 +320,17 @@ def test_print_stylesheet_prints_just_the_post(chromium, base_url):
     assert page.locator("article.post h1").is_visible()
     assert page.locator("article.post pre").first.is_visible()
     context.close()
+
+
+def test_an_old_address_redirects_to_the_post_in_the_browser(chromium, base_url):
+    """An alias (``aliases: [/posts/virtual-huddles/]`` in the example post) is a redirect page
+    that Chromium follows by itself to the post, whose address bar then shows the new address."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        response = page.goto(base_url + "/posts/virtual-huddles/", wait_until="commit")
+        assert response is not None and response.status == 200
+        page.wait_for_url(base_url + "/posts/running-virtual-huddles/", timeout=10_000)
+        assert page.locator("h1").first.inner_text().startswith("Running virtual huddles")
+    finally:
+        context.close()
