@@ -271,3 +271,22 @@ def test_animated_images_are_sized_but_never_resized(build_site: BuildSite) -> N
         {"alt": "A moving picture", "src": "/images/moving.webp", "width": "1000", "height": "400", "decoding": "async"}
     ]
     assert not any(f.startswith("images/moving-") for f in site.files())
+
+
+def test_relative_images_and_cards_follow_the_post_address_scheme_and_base_path(build_site: BuildSite) -> None:
+    yaml = SITE_YAML.replace("base_url: https://example.org/", "base_url: https://example.org/blog/")
+    site = build_site({
+        **BASE,
+        "site.yaml": yaml + 'permalinks:\n  post: "/:year/:month/:slug/"\n',
+        "content/images/wide.png": picture(1000, 500, "PNG"),
+        "content/posts/a.md": post("A", "2020-04-01", body="![Wide](../../../images/wide.png)\n"),
+        "content/posts/b.md": post("B", "2021-04-01"),
+    })
+    html = site.read("2020/04/a/index.html")
+    tag = img_tags(html)[0]
+    assert (tag["src"], tag["width"], tag["height"]) == ("../../../images/wide.png", "1000", "500")
+    assert [url for url, _w in candidates(tag["srcset"])] == ["../../../images/wide-480w.png", "../../../images/wide.png"]
+    assert head(html, "og:image") == "https://example.org/blog/images/wide.png"  # its own photo
+    assert head(site.read("2021/04/b/index.html"), "og:image") == "https://example.org/blog/2021/04/b/card.png"
+    with Image.open(site.out / "2021/04/b/card.png") as card:
+        assert card.size == (1200, 630)
