@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qsite import authors as profiles
-from qsite import digest, fastpath, markup, model, parallel, search
+from qsite import cards, digest, fastpath, images, markup, model, parallel, search
 from qsite.cache import FOLDER as CACHE_FOLDER
 from qsite.cache import read_and_parse
 from qsite.cache import remove as remove_cache
@@ -47,7 +47,7 @@ from qsite.plan import plan
 from qsite.problems import ContentError, Problem, Problems
 from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
 from qsite.series import check_series, read_series
-from qsite.urls import Urls
+from qsite.urls import Urls, page_path, post_path
 from qsite.write import Stage, WriteResult, check_output_dir, check_paths, recover, remove_output
 
 
@@ -88,6 +88,8 @@ class BuildResult:
     cache_notes: list[str] = field(default_factory=list)  # cache files ignored as unreadable (cachefiles.note)
     post_count: int = 0
     page_count: int = 0
+    images_encoded: int = 0  # resized/WebP image files encoded by this build (the rest: .qsite-cache/images/)
+    cards_drawn: int = 0  # preview cards drawn by this build (the rest: .qsite-cache/cards/)
 
 
 class _Clock:
@@ -138,6 +140,8 @@ class Content:
     seen: list[str]  # every source file, for the engine to forget deleted ones
     authors: dict[str, Any] = field(default_factory=dict)  # profile id → authors.Author
     series: dict[str, SeriesDef] = field(default_factory=dict)  # content/series/ (qsite/series.py)
+    gallery: images.Gallery | None = None  # set by make_site: the images the bodies show
+    deck: cards.Deck | None = None  # set by media_outputs: the posts' preview cards
 
 
 def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
@@ -218,11 +222,19 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
 
 
 def make_site(config: SiteConfig, options: Options, content: Content, engine: Engine) -> Site:
-    """Model: posts and pages made from their metas and bodies."""
+    """Model: posts and pages made from their metas and bodies (their images sized: images.py)."""
     urls = Urls(config.base_url)
     now = now_for(options)
     posts = []
-    pairs = [(m, b) for m, b in zip(content.published, content.bodies, strict=True) if b is not None]
+    content.gallery = images.gallery(engine, config, content.assets, CACHE_FOLDER)
+    pairs = []
+    for m, b in zip(content.published, content.bodies, strict=True):
+        if b is not None:
+            path = post_path(m.slug, m.date, config.permalinks.post) if m.kind == "post" else page_path(m.slug)
+            sized = content.gallery.rewrite(b, urls.url(path))
+            if sized is not b:
+                engine.rebodied(m, sized)
+            pairs.append((m, sized))
     for m, b in pairs:
         if m.kind == "post":
             credits = profiles.credits(m.authors, content.authors)
@@ -305,6 +317,15 @@ def render(jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, en
     return run.hits
 
 
+def media_outputs(config: SiteConfig, site: Site, content: Content, engine: Engine, workers: Workers) -> list[Output]:
+    """The resized and WebP copies of the images posts show, and each post's preview card."""
+    made = content.gallery.outputs() if content.gallery is not None else []
+    content.deck = cards.deck(engine, config, CACHE_FOLDER)
+    made += cards.outputs(site, content.deck, workers)
+    content.warnings.extend(content.deck.warnings)
+    return [Output(path, data) for path, data in made]
+
+
 def index(stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers) -> search.Indexed | None:
     """Index: the staged site's pages into the search index, staged with them, so a failed
     index changes nothing (qsite/search.py)."""
@@ -335,11 +356,13 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     sink = MemorySink(len(jobs))
     hits = render(jobs, renderer, sink, engine, workers)
     outputs = [o for o in sink.outputs if o is not None] + static_outputs(config.root, content.assets)
+    outputs += media_outputs(config, site, content, engine, workers)
     engine.finish(content.seen)
     clock.lap("render")
     return BuildResult(
         config, site, groups, outputs, content.warnings, clock.timings, pages=len(jobs), cache_hits=hits,
         assets=content.assets, digest=editions, post_count=len(site.posts), page_count=len(site.pages),
+        **_media(content),
     )
 
 
@@ -365,7 +388,7 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
     site = make_site(config, options, content, engine)
     groups, editions = group_site(site, content, options, engine)
     jobs = plan(site, groups, editions)
-    statics = static_outputs(config.root, content.assets)
+    statics = static_outputs(config.root, content.assets) + media_outputs(config, site, content, engine, workers)
     check_paths([job.file for job in jobs] + [o.path for o in statics], _origins(config, content.assets))
     renderer = Renderer(
         site, groups, config.root / "templates", serve=options.serve, search=options.search,
@@ -392,13 +415,20 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         config, site, groups, [], content.warnings, clock.timings, written=written, out=out, pages=len(jobs),
         cache_hits=hits, parallel_batches=workers.parallel_batches, assets=content.assets, digest=editions,
         post_count=len(site.posts), page_count=len(site.pages), cache_notes=engine.all_notes,
-        **_search_result(indexed),
+        **_search_result(indexed), **_media(content),
     )
 
 
 def _origins(config: SiteConfig, assets: list[Asset]) -> dict[str, str]:
     """Output file → the content file it is copied from, to name a colliding file."""
     return {a.out: a.source.relative_to(config.root).as_posix() for a in assets}
+
+
+def _media(content: Content) -> dict[str, int]:
+    return {
+        "images_encoded": content.gallery.encoded if content.gallery else 0,
+        "cards_drawn": content.deck.drawn if content.deck else 0,
+    }
 
 
 def _search_result(indexed: search.Indexed | None) -> dict[str, Any]:

@@ -124,10 +124,20 @@ T = TypeVar("T", bound=_Themed)
 
 
 def assign(themes: Sequence[T]) -> tuple[T, ...]:
-    """Every theme with a colour: its own, or the next palette colour no other theme uses."""
+    """Every theme with a colour: its own, or a palette colour no other theme uses."""
+    # The i-th theme takes the i-th palette colour when nobody has it, so giving one theme a colour
+    # of its own does not recolour the others (nor redraw their preview cards).
+    candidates = [*PALETTE, *(_spread(i) for i in range(len(themes)))]
     used = {t.color.lower() for t in themes if t.color}
-    free = (c for c in (*PALETTE, *(_spread(i) for i in range(len(themes)))) if c not in used)
-    return tuple(t if t.color else replace(t, color=next(free)) for t in themes)  # type: ignore[type-var]
+    chosen: list[T] = []
+    for index, theme in enumerate(themes):
+        if not theme.color:
+            own = candidates[index] if index < len(candidates) else None
+            colour = own if own and own not in used else next(c for c in candidates if c not in used)
+            used.add(colour)
+            theme = replace(theme, color=colour)  # type: ignore[type-var]
+        chosen.append(theme)
+    return tuple(chosen)
 
 
 class ThemeColour(Type):

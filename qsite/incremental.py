@@ -218,6 +218,14 @@ class Engine:
             self.fingerprints.seed(body, key)  # pages need not hash the HTML
         return bodies
 
+    def rebodied(self, meta: Meta, body: Rendered) -> None:
+        """``meta``'s body was changed after the Markdown step (its images sized, from the image
+        files: qsite/images.py), so its key hashes the new HTML too, and the pages showing it
+        are rendered again when an image changes though the Markdown did not."""
+        key = Cache.derived_key("body", self._body_keys[id(meta)], body.html, body.summary_html)
+        self._body_keys[id(meta)] = key
+        self.fingerprints.seed(body, key)
+
     def made_post(self, post: Any, meta: Meta, *more: str) -> None:
         """A post is made from its meta (its file and site.yaml), its body and now (is it
         future?), and ``more`` (what else it was made from, e.g. its byline's profiles): its

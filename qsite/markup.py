@@ -481,3 +481,26 @@ def render_inline(text: str) -> str:
         _instances.pop("/", None)
         raise
     return html.removeprefix("<p>").removesuffix("</p>")
+
+
+_IMG = re.compile(r"<img\b([^>]*?)\s*/?>", re.I)
+_IMG_ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+
+
+def rewrite_images(html: str, rewrite: Callable[[dict[str, str], int], str | None]) -> str:
+    """Each ``<img>`` of one rendered body handed to ``rewrite`` as its attributes (values as
+    written, entities kept) and its position (0 for the first); its answer replaces the tag,
+    None keeps it. Run once per body, right after the Markdown step (qsite/images.py)."""
+    count = iter(range(len(html)))
+
+    def one(match: re.Match[str]) -> str:
+        attrs = {m.group(1).lower(): next((v for v in m.groups()[1:] if v is not None), "")
+                 for m in _IMG_ATTR.finditer(match.group(1))}
+        return rewrite(attrs, next(count)) or match.group(0)
+
+    return _IMG.sub(one, html)
+
+
+def img_tag(attrs: dict[str, str]) -> str:
+    """An ``<img>`` from attributes as ``rewrite_images`` hands them (already escaped)."""
+    return "<img " + " ".join(f'{k}="{v.replace(chr(34), "&quot;")}"' for k, v in attrs.items()) + ">"

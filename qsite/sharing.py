@@ -16,7 +16,11 @@ from urllib.parse import urljoin
 import jinja2
 from markupsafe import Markup
 
+from qsite.cards import LOGO_SIZE, card_path
 from qsite.model import Credit, Post
+
+DESCRIPTION_LIMIT = 160  # characters a search result shows of a meta description
+LOGO = "static/logo.png"  # the theme's site mark as a PNG (cards.draw_logo)
 
 # Inside <script> the HTML parser ends the element at the first "</script" whatever JSON
 # thinks, and "<!--" changes how it parses; escaping these characters as JSON \u escapes keeps
@@ -46,6 +50,23 @@ def first_image(html: str, page_url: str) -> str | None:
     return urljoin(page_url, match.group(1)) if match else None
 
 
+def describe(text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
+    """``text`` in at most ``limit`` characters for a meta description: whole if it fits, else
+    cut at the last word boundary that leaves room for "…" (search results cut mid-word)."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.–—-") + "…"
+
+
+def preview_image(post: Post) -> str:
+    """The image a link preview shows: the post's first raster image, else its preview card."""
+    return first_image(post.html, post.permalink) or urljoin(post.permalink, card_path(post).rsplit("/", 1)[-1])
+
+
 @jinja2.pass_context
 def blog_posting(
     context: jinja2.runtime.Context, post: Post, comments: Sequence[object] = ()
@@ -58,7 +79,7 @@ def blog_posting(
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.title,
-        "description": post.summary,
+        "description": describe(post.summary),
         "datePublished": post.date.isoformat(),
         "dateModified": (post.updated or post.date).isoformat(),
         "url": post.permalink,
@@ -66,16 +87,19 @@ def blog_posting(
         "author": [_person(c) for c in post.credits]
         or [{"@type": "Person" if looks_personal(a) else "Organization", "name": a} for a in post.authors]
         or [{"@type": "Organization", "name": site.title}],
-        "publisher": {"@type": "Organization", "name": site.title, "url": site.base_url},
+        "publisher": {
+            "@type": "Organization", "name": site.title, "url": site.base_url,
+            "logo": {
+                "@type": "ImageObject", "url": urljoin(site.base_url, LOGO), "width": LOGO_SIZE, "height": LOGO_SIZE,
+            },
+        },
         "keywords": [themes[s] for s in post.themes if s in themes] + [t.name for t in post.tags],
         "articleSection": [themes[s] for s in post.themes if s in themes],
         "inLanguage": site.language,
         "wordCount": post.body.words,
         "commentCount": len(comments),
     }
-    image = first_image(post.html, post.permalink)
-    if image:
-        data["image"] = image
+    data["image"] = preview_image(post)
     return data
 
 
@@ -98,4 +122,7 @@ def looks_personal(name: str) -> bool:
     return not _ORG_WORDS.search(name)
 
 
-FILTERS = {"json_ld": json_ld, "blog_posting": blog_posting, "first_image": first_image}
+FILTERS = {
+    "json_ld": json_ld, "blog_posting": blog_posting, "first_image": first_image, "describe": describe,
+    "preview_image": preview_image,
+}

@@ -222,6 +222,11 @@ def test_the_cache_folder_holds_only_data(site: Path, capsys: pytest.CaptureFixt
     for path in folder.iterdir():
         if path.name == "CACHEDIR.TAG":
             continue
+        if path.name in ("images", "cards"):  # encoded images and preview cards (issue 14): images only
+            for file in path.rglob("*"):
+                if file.is_file() and file.name != "info.json":
+                    assert file.read_bytes()[:4] in (b"\x89PNG", b"RIFF", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb"), file
+            continue
         doc = json.loads(path.read_bytes())
         assert doc["format"] == cachefiles.FORMAT and doc["engine"] == cachefiles.ENGINE, path.name
     templates = json.loads((folder / "templates.json").read_bytes())["data"]

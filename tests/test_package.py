@@ -73,6 +73,6 @@ def test_the_wheel_installs_and_starts_a_site_with_nothing_else(tmp_path: Path) 
          "--theme", "mental-health=Mental health", "--theme", "primary-care=Primary care"], work)
     run([qsite, "build", "--source", "site"], work)
     run([qsite, "check", "--strict", "--source", "site"], work)
-    assert (work / "site/output/static/themes.css").read_text().count("--theme:") == 4
+    assert (work / "site/output/static/themes.css").read_text().count("--theme:") == 6  # two themes: light, system dark, switched dark
     assert (work / "site/output/search/index.html").is_file()
     assert "qsite==" + __version__ in (work / "site/requirements.txt").read_text()

@@ -274,10 +274,10 @@ def test_twitter_card_and_absolute_og_image(build_site):
     site.assert_lines(
         "posts/plain/index.html",
         """
-        <meta name="twitter:card" content="summary">
+        <meta name="twitter:card" content="summary_large_image">
         <meta name="twitter:title" content="Plain">
-        ! og:image
-        """,
+        <meta property="og:image" content="https://example.org/posts/plain/card.png">
+        """,  # no image of its own: its preview card (issue 14)
     )
 
 
