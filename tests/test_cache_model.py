@@ -178,3 +178,30 @@ def test_the_meta_decoder_checks_every_field(position: int, value: object) -> No
     plain[position] = value
     with pytest.raises((Unreadable, TypeError, ValueError)):
         codec.decode(plain, body="Body.")
+
+
+FINGERPRINT = """
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+from qsite.cache import Fingerprints
+from qsite.model import Tag
+when = datetime(2021, 3, int(sys.argv[1]), 9, 30, tzinfo=ZoneInfo(sys.argv[2]))
+print(Fingerprints().of({"title": "A", "date": when, "tags": (Tag("a", "A"), Tag("b", "B")), "n": [1, 2.5, None]}).hex())
+"""
+
+
+def test_a_context_fingerprint_is_the_same_in_every_process_and_sees_every_date() -> None:
+    # page keys outlive the process that made them; the pickler keeps a few objects (dates'
+    # classes, its own marker) at fixed places in its memo instead of pickling them each time
+    import subprocess
+    import sys
+
+    def fingerprint(day: str, zone: str) -> str:
+        run = subprocess.run([sys.executable, "-c", FINGERPRINT, day, zone], capture_output=True, text=True, check=True)
+        return run.stdout.strip()
+
+    first = fingerprint("1", "Europe/London")
+    assert fingerprint("1", "Europe/London") == first
+    assert fingerprint("2", "Europe/London") != first
+    assert fingerprint("1", "Europe/Dublin") != first  # the same offset in March, another zone
