@@ -6,9 +6,9 @@ For each size it generates the seeded corpus (bench/corpus.py) and, for several 
 * cold build: after ``qsite clean`` (no output, no cache);
 * no-change rebuild: the same site again;
 * one-post edit: a sentence appended to one post;
+* a later one-post edit: another sentence appended to the same post (the first edit follows a
+  cold build; this one shows an editor's later saves);
 * one-template edit: a comment added to templates/post.html (every post page uses it);
-* a later one-post edit: another sentence appended to the same post, after the template edit
-  (the first edit follows a cold build; this one shows an editor's later saves);
 * ``qsite serve``: from saving a post to the reload event and to the edited page being served
   (bench/serve.py), on the ``--serve-size`` site;
 * with ``--pelican``: Pelican 4.12's cold build of the same posts (bench/pelican.py), each run
@@ -79,13 +79,13 @@ def measure(site: Path, runs: int, jobs: int | None, extra: tuple[str, ...] = ()
         with post.open("a", encoding="utf-8") as f:
             f.write(f"\nOne more sentence, added by benchmark run {run}.\n")
         results["edit"].append(run_build(site, jobs, extra)[0])
+        with post.open("a", encoding="utf-8") as f:  # the next save: what an editor's later saves cost
+            f.write(f"\nAnd one more, added by benchmark run {run}.\n")
+        results["later"].append(run_build(site, jobs, extra)[0])
         text = template.read_text(encoding="utf-8")
         text = text.replace("{% block main %}", f"{{% block main %}}<!-- bench {run} -->", 1)
         template.write_text(text, encoding="utf-8")
         results["template"].append(run_build(site, jobs, extra)[0])
-        with post.open("a", encoding="utf-8") as f:  # a later edit: what an editor's next save costs
-            f.write(f"\nAnd one more, added by benchmark run {run}.\n")
-        results["later"].append(run_build(site, jobs, extra)[0])
         times = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.items() if k != "memory")
         print(f"  {site.name} run {run + 1}/{runs}: {times}, {rss / 2**20:.0f} MiB", file=sys.stderr)
     return results
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
           f"`qsite build --jobs {args.jobs or 'default'}{' --no-search' if args.no_search else ''}`, "
           f"corpus seed {args.seed}, {'no search index' if args.no_search else 'Pagefind search index included'}; "
           f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.\n")
-    print("| posts | cold build | no-change rebuild | one-post edit | a later one-post edit "
+    print("| posts | cold build | no-change rebuild | one-post edit | the next one-post edit "
           "| one-template edit (post.html) | peak memory |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
