@@ -6,6 +6,8 @@ For each size it generates the seeded corpus (bench/corpus.py) and, for several 
 * cold build: after ``qsite clean`` (no output, no cache);
 * no-change rebuild: the same site again;
 * one-post edit: a sentence appended to one post;
+* a later one-post edit: another sentence appended to the same post (the first edit follows a
+  cold build; this one shows an editor's later saves);
 * one-template edit: a comment added to templates/post.html (every post page uses it);
 * ``qsite serve``: from saving a post to the reload event and to the edited page being served
   (bench/serve.py), on the ``--serve-size`` site;
@@ -63,7 +65,9 @@ def clean(site: Path) -> None:
 
 
 def measure(site: Path, runs: int, jobs: int | None, extra: tuple[str, ...] = ()) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {"cold": [], "nochange": [], "edit": [], "template": [], "memory": []}
+    results: dict[str, list[float]] = {
+        "cold": [], "nochange": [], "edit": [], "template": [], "later": [], "memory": []
+    }
     posts = sorted((site / "content" / "posts").glob("*.md"))
     post = posts[len(posts) // 2]
     template = site / "templates" / "post.html"
@@ -76,6 +80,9 @@ def measure(site: Path, runs: int, jobs: int | None, extra: tuple[str, ...] = ()
         with post.open("a", encoding="utf-8") as f:
             f.write(f"\nOne more sentence, added by benchmark run {run}.\n")
         results["edit"].append(run_build(site, jobs, extra)[0])
+        with post.open("a", encoding="utf-8") as f:  # the next save: what an editor's later saves cost
+            f.write(f"\nAnd one more, added by benchmark run {run}.\n")
+        results["later"].append(run_build(site, jobs, extra)[0])
         text = template.read_text(encoding="utf-8")
         text = text.replace("{% block main %}", f"{{% block main %}}<!-- bench {run} -->", 1)
         template.write_text(text, encoding="utf-8")
@@ -181,15 +188,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         r = measure(site, args.runs, args.jobs, ("--no-search",) if args.no_search else ())
         rows.append(
-            f"| {size:,} | {cell(r['cold'])} | {cell(r['nochange'])} | {cell(r['edit'])} | {cell(r['template'])} "
-            f"| {cell(r['memory'], 'MiB')} |"
+            f"| {size:,} | {cell(r['cold'])} | {cell(r['nochange'])} | {cell(r['edit'])} | {cell(r['later'])} "
+            f"| {cell(r['template'])} | {cell(r['memory'], 'MiB')} |"
         )
     print(f"Measured {date.today().isoformat()} on {machine()}; median of {args.runs} runs (min–max), "
           f"`qsite build --jobs {args.jobs or 'default'}{' --no-search' if args.no_search else ''}`, "
           f"corpus seed {args.seed}, {'no search index' if args.no_search else 'Pagefind search index included'}; "
           f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.\n")
-    print("| posts | cold build | no-change rebuild | one-post edit | one-template edit (post.html) | peak memory |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| posts | cold build | no-change rebuild | one-post edit | the next one-post edit "
+          "| one-template edit (post.html) | peak memory |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(row)
     if comparisons:

@@ -334,6 +334,7 @@ def index(stage: Stage, site: Site, options: Options, engine: Engine, workers: W
     return search.index_stage(stage, search.post_years(site.posts), engine.search_manifest(), workers.jobs)
 
 
+@parallel.collector_paused()
 def render_site(config: SiteConfig, options: Options = Options(), engine: Engine | None = None) -> BuildResult:
     """Everything but writing, in memory: raises ContentError (exit 1) with every problem found.
 
@@ -366,6 +367,7 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     )
 
 
+@parallel.collector_paused()
 def build(root: Path, options: Options = Options(), engine: Engine | None = None) -> BuildResult:
     """Build the site at ``root`` and swap it into the output folder, or change nothing.
 

