@@ -205,8 +205,10 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
 def run_new_comment(args: argparse.Namespace, post: str) -> int:
     """``qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]`` (qsite/new.py)."""
     from qsite.build import Options, configure, now_for
-    from qsite.new import NewComment, new_comment
+    from qsite.new import NewComment, new_comment, refuse_post_options
 
+    refuse_post_options({"--theme": args.theme, "--tag": args.tag, "--draft": args.draft, "--slug": args.slug,
+                         "--date": args.date})
     if len(args.author) != 1:
         print_problems([Problem("--author", None, "give the commenter's name once: --author NAME")])
         return EXIT_USAGE

@@ -233,6 +233,19 @@ def kind_of(words: Sequence[str]) -> tuple[str, list[str]]:
 POST_ONLY = ("--theme", "--tag", "--draft", "--slug", "--date")
 
 
+def refuse_post_options(given: Mapping[str, object]) -> None:
+    """A usage error for each option only a post has, given to ``qsite new comment``: dropped
+    without a word, ``--date`` or ``--draft`` would leave an editor believing the comment had them."""
+    fix = "qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]"
+    problems = [
+        Problem("qsite new comment", None, f"{name} is for posts, not comments", fix)
+        for name in POST_ONLY
+        if given.get(name)
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
 def digest_editor(given: Mapping[str, object], authors: Sequence[str]) -> str | None:
     """The editor ``qsite new digest`` was given (``--author``), or a usage error for each
     option only a post has: dropped without a word, ``--theme`` or ``--date`` would leave an

@@ -76,3 +76,14 @@ def test_new_comment_refuses_what_does_not_exist(
     assert cli.main(["new", "comment", *args, "--source", str(site)]) == 2
     assert expected in capsys.readouterr().err
     assert sorted(p.name for p in (site / "content/comments/huddles").iterdir()) == ["first.md"]
+
+
+@pytest.mark.parametrize("option", [["--theme", "staff-wellbeing"], ["--tag", "huddles"], ["--draft"],
+                                    ["--slug", "x"], ["--date", "2020-04-12"]])
+def test_new_comment_refuses_options_only_a_post_has(
+    site: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    before = sorted(p.name for p in (site / "content/comments/huddles").iterdir())
+    assert cli.main(["new", "comment", "huddles", "--author", "Sam", *option, "--source", str(site)]) == 2
+    assert f"{option[0]} is for posts, not comments" in capsys.readouterr().err
+    assert sorted(p.name for p in (site / "content/comments/huddles").iterdir()) == before  # nothing written
