@@ -144,3 +144,21 @@ def test_with_the_suggested_permalinks_the_old_addresses_are_the_pages_themselve
     page = read(site, "2020/04/huddles/index.html")
     assert "Ten-minute huddles that stuck" in page and 'http-equiv="refresh"' not in page
     redirects_to(site, "/2021/06/update/", "/2021/06/update-2/")  # renamed for its slug: still an alias
+
+
+def test_an_import_into_a_site_from_qsite_init_keeps_clear_of_its_own_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``qsite init`` writes an About page at /about/; the Jekyll site's own about page is renamed
+    (about-2) and its old address /about/, taken by the site's page, is left out of its aliases
+    and listed in the report, so the site still builds and checks."""
+    site = tmp_path / "site"
+    assert main(["init", str(site), "--title", "T", "--base-url", "https://example.org/", "--theme", "ward=Ward"]) == 0
+    report = tmp_path / "report.md"
+    assert main(["import", "jekyll", str(JEKYLL), "--source", str(site), "--default-theme", "ward",
+                 "--report", str(report)]) == 0
+    assert (site / "content/pages/about-2.md").is_file()
+    assert "/about/" in report.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["build", "--source", str(site), "-q"]) == 0, capsys.readouterr().err
+    assert main(["check", "--source", str(site)]) == 0, capsys.readouterr().err

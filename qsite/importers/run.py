@@ -9,6 +9,7 @@ that the build then reads like any editor's. Reading and planning raise ``Conten
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 
 from qsite import urls
 from qsite.importers.report import Report
-from qsite.importers.writer import Doc, copy_all, marker, write_all
+from qsite.importers.writer import Doc, copy_all, existing_slugs, marker, write_all
 from qsite.problems import ConfigError, Problem, did_you_mean
 
 DEFAULT_POST_PATTERN = "/posts/:slug/"
@@ -149,11 +150,12 @@ def alias_path(url_or_path: str) -> str | None:
     return text if text.endswith("/") else text + "/"
 
 
-def keep_free_addresses(plan: Plan) -> None:
+def keep_free_addresses(plan: Plan, taken: Collection[str] = ()) -> None:
     """Leave out an alias qsite cannot publish: an address of qsite's own (``/tags/``, once a
-    WordPress post's permalink), of an imported post or page, or an alias already given.
-    qsite would refuse the build over it; the report names each one instead."""
-    given: set[str] = set()
+    WordPress post's permalink), of an imported post or page, of a page or post the site already
+    has (``taken``: ``qsite init``'s ``/about/``), or an alias already given. qsite would refuse
+    the build over it; the report names each one instead."""
+    given: set[str] = set(taken)
     for doc in plan.docs:
         kept: list[str] = []
         for alias in doc.meta.get("aliases") or ():
@@ -173,7 +175,9 @@ def run(kind: str, source: Path, root: Path, options: Options, reader: Any) -> R
     site = read_site(root)
     mark = marker(kind, source.resolve().name)
     plan: Plan = reader(source, site, options, mark)
-    keep_free_addresses(plan)
+    taken = {f"/{slug}/" for slug in existing_slugs(root, "pages", mark) if slug not in urls.RESERVED}
+    taken |= {f"/posts/{slug}/" for slug in existing_slugs(root, "posts", mark)}  # the default scheme's
+    keep_free_addresses(plan, taken)
     plan.report.written = write_all(root, plan.docs, mark, force=options.force, dry_run=options.dry_run)
     plan.report.copied = copy_all(root, plan.copies, dry_run=options.dry_run)
     plan.report.dry_run = options.dry_run
