@@ -202,13 +202,17 @@ def new_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", metavar="TEXT", help="comment: shown beside the commenter's name")
 
 
+def _post_options(args: argparse.Namespace) -> dict[str, object]:
+    """The options of ``qsite new`` only a post takes, by name, as given."""
+    return {"--theme": args.theme, "--tag": args.tag, "--draft": args.draft, "--slug": args.slug, "--date": args.date}
+
+
 def run_new_comment(args: argparse.Namespace, post: str) -> int:
     """``qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]`` (qsite/new.py)."""
     from qsite.build import Options, configure, now_for
     from qsite.new import NewComment, new_comment, refuse_post_options
 
-    refuse_post_options({"--theme": args.theme, "--tag": args.tag, "--draft": args.draft, "--slug": args.slug,
-                         "--date": args.date})
+    refuse_post_options(_post_options(args))
     if len(args.author) != 1:
         print_problems([Problem("--author", None, "give the commenter's name once: --author NAME")])
         return EXIT_USAGE
@@ -234,9 +238,7 @@ def run_new(args: argparse.Namespace) -> int:
     from qsite.theme_prompt import ask_themes
 
     if kind == "digest":
-        given = {"--theme": args.theme, "--tag": args.tag, "--draft": args.draft, "--slug": args.slug,
-                 "--date": args.date}
-        editor = digest_editor(given, args.author)
+        editor = digest_editor(_post_options(args), args.author)
         rel, text = plan_digest(" ".join(words), configure(args.source), editor)
         print(write_post(args.source, rel, text).relative_to(args.source).as_posix())
         return EXIT_OK

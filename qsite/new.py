@@ -233,29 +233,25 @@ def kind_of(words: Sequence[str]) -> tuple[str, list[str]]:
 POST_ONLY = ("--theme", "--tag", "--draft", "--slug", "--date")
 
 
+def _post_only(given: Mapping[str, object], command: str, kind: str, fix: str) -> list[Problem]:
+    """A usage error for each option only a post has, given to another kind of file: dropped
+    without a word, ``--theme`` or ``--date`` would leave an editor believing the file had them."""
+    return [Problem(command, None, f"{name} is for posts, not {kind}", fix) for name in POST_ONLY if given.get(name)]
+
+
 def refuse_post_options(given: Mapping[str, object]) -> None:
-    """A usage error for each option only a post has, given to ``qsite new comment``: dropped
-    without a word, ``--date`` or ``--draft`` would leave an editor believing the comment had them."""
+    """``qsite new comment`` takes none of the options only a post has."""
     fix = "qsite new comment POST --author NAME [--reply-to NAME] [--role TEXT]"
-    problems = [
-        Problem("qsite new comment", None, f"{name} is for posts, not comments", fix)
-        for name in POST_ONLY
-        if given.get(name)
-    ]
+    problems = _post_only(given, "qsite new comment", "comments", fix)
     if problems:
         raise ConfigError(problems)
 
 
 def digest_editor(given: Mapping[str, object], authors: Sequence[str]) -> str | None:
     """The editor ``qsite new digest`` was given (``--author``), or a usage error for each
-    option only a post has: dropped without a word, ``--theme`` or ``--date`` would leave an
-    editor believing the edition had them."""
+    option only a post has, and for a second editor."""
     fix = "qsite new digest PERIOD [--author EDITOR]"
-    problems = [
-        Problem("qsite new digest", None, f"{name} is for posts, not digest editions", fix)
-        for name in POST_ONLY
-        if given.get(name)
-    ]
+    problems = _post_only(given, "qsite new digest", "digest editions", fix)
     if len(authors) > 1:
         problems.append(Problem("qsite new digest", None, "an edition has one editor: give --author once", fix))
     if problems:
