@@ -18,13 +18,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from datetime import UTC, datetime
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
+from bench.static_host import serving
 from qsite.build import Options, build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,25 +47,6 @@ PAGES = [
     ("not found", "/404.html"),
 ]
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking"
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files, with the site's own 404 page, as a host serves them."""
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
-        if code == 404 and page.is_file():
-            body = page.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def run_lighthouse(lighthouse: str, url: str, out: Path, chrome: str) -> dict[str, int]:
@@ -106,18 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         if (REPO / "templates").is_dir():
             shutil.copytree(REPO / "templates", root / "templates")
         build(root, Options(output=root / "public"))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root / "public")))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        version = subprocess.run([args.lighthouse, "--version"], capture_output=True, text=True).stdout.strip()
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # performance scores drop on a busy machine
-        print(f"Lighthouse {version}, mobile, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()} "
-              f"({platform.machine()}, {os.cpu_count()} cores, load average {load})")
-        header = f"| {'page':<18} | " + " | ".join(f"{c:>14}" for c in CATEGORIES) + " |"
-        print(header)
-        print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
-        below: list[str] = []
-        try:
+        with serving(root / "public") as base:
+            version = subprocess.run([args.lighthouse, "--version"], capture_output=True, text=True).stdout.strip()
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # performance scores drop on a busy machine
+            print(f"Lighthouse {version}, mobile, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()} "
+                  f"({platform.machine()}, {os.cpu_count()} cores, load average {load})")
+            header = f"| {'page':<18} | " + " | ".join(f"{c:>14}" for c in CATEGORIES) + " |"
+            print(header)
+            print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
+            below: list[str] = []
             for name, path in [p for p in PAGES if args.only is None or p[0] in args.only]:
                 try:
                     scores = run_lighthouse(args.lighthouse, base + path, Path(tmp) / "report.json", args.chrome)
@@ -127,9 +102,6 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 print(f"| {name:<18} | " + " | ".join(f"{scores[c]:>14}" for c in CATEGORIES) + " |", flush=True)
                 below += [f"{name} {c} {scores[c]}" for c in CATEGORIES if scores[c] < args.target]
-        finally:
-            server.shutdown()
-            server.server_close()
     if below:
         print(f"below {args.target}: " + "; ".join(below))
         return 1

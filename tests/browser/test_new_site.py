@@ -4,16 +4,12 @@ colour checks in qsite/colours.py must agree with the browser's."""
 
 from __future__ import annotations
 
-import threading
-from functools import partial
-from http.server import ThreadingHTTPServer
-
 import pytest
 
+from bench.static_host import serving
 from qsite.build import Options, build
 from qsite.cli import main
 
-from .conftest import _Handler
 from .test_reader import AXE_TAGS, SCHEMES, open_page
 
 THEMES = [f"theme-{n}=Theme number {n}" for n in range(1, 11)]
@@ -28,13 +24,8 @@ def new_site(tmp_path_factory: pytest.TempPathFactory):
     assert 'color: "#873e63"' in yaml  # the palette's first colour, replaced by an editor's own
     (root / "site.yaml").write_text(yaml.replace('color: "#873e63"', 'color: "#876c00"'), encoding="utf-8")
     build(root, Options(output=root / "public", search=False))  # now: the welcome posts are dated today
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root / "public")))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(root / "public") as url:
+        yield url, root
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
