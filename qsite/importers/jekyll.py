@@ -30,7 +30,7 @@ import yaml
 
 from qsite.importers import html as convert
 from qsite.importers.report import Report
-from qsite.importers.run import Options, Plan, Site, alias_path, suggest_permalinks, themes_for
+from qsite.importers.run import Options, Plan, Site, alias_path, read_mapping, suggest_permalinks, themes_for
 from qsite.importers.writer import Doc, Raw, Slugs, existing_slugs, slug_for
 from qsite.problems import ContentError, Problem, Problems
 from qsite.urls import tag_slug
@@ -117,13 +117,7 @@ def _read_config(folder: Path) -> dict[str, Any]:
     path = folder / "_config.yml"
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ContentError([Problem("_config.yml", mark.line + 1 if mark else None, "_config.yml is not valid YAML",
-                                    "fix it in the Jekyll site, then import again")]) from None
-    return data if isinstance(data, dict) else {}
+    return read_mapping(path, "_config.yml", ContentError, "fix it in the Jekyll site, then import again")
 
 
 def old_url(pattern: str, post: _Source, slug_source: str) -> str:

@@ -21,7 +21,7 @@ import yaml
 from qsite import urls
 from qsite.importers.report import Report
 from qsite.importers.writer import Doc, copy_all, existing_slugs, marker, write_all
-from qsite.problems import ConfigError, Problem, did_you_mean
+from qsite.problems import ConfigError, Problem, QsiteError, did_you_mean
 
 DEFAULT_POST_PATTERN = "/posts/:slug/"
 # Address schemes qsite's `permalinks.post` can express, most specific first.
@@ -98,6 +98,17 @@ def check_theme(slug: str, themes: tuple[str, ...], option: str) -> str:
     return slug
 
 
+def read_mapping(path: Path, name: str, error: type[QsiteError], fix: str) -> dict[str, Any]:
+    """A YAML file read as a mapping (anything else reads as empty); invalid YAML is ``error``
+    at its line, so nothing is written."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error([Problem(name, mark.line + 1 if mark else None, f"{name} is not valid YAML", fix)]) from None
+    return data if isinstance(data, dict) else {}
+
+
 def read_site(root: Path) -> Site:
     """Theme slugs and the post address scheme from ``site.yaml``, read leniently: the importer
     must not refuse to run over a setting the build checks anyway."""
@@ -105,13 +116,7 @@ def read_site(root: Path) -> Site:
     if not path.is_file():
         raise ConfigError([Problem("site.yaml", None, "there is no site.yaml in this folder",
                                    "run qsite import in the site's folder, or pass --source DIR")])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError([Problem("site.yaml", mark.line + 1 if mark else None, "site.yaml is not valid YAML",
-                                   "run qsite check to see what is wrong")]) from None
-    data = data if isinstance(data, dict) else {}
+    data = read_mapping(path, "site.yaml", ConfigError, "run qsite check to see what is wrong")
     themes = tuple(str(t.get("slug")) for t in data.get("themes") or () if isinstance(t, dict) and t.get("slug"))
     permalinks = data.get("permalinks")
     pattern = permalinks.get("post") if isinstance(permalinks, dict) else None
