@@ -73,7 +73,7 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("render.py", "Renderer.__init__", "Renderer: Jinja environment and globals"),
     ("render.py", "plan", "plan pages"),
     ("digest.py", "plan", "plan digest pages"),
-    ("incremental.py", "Engine.pages", "decide which pages to render (page keys, keep the rest)"),
+    ("engine.py", "Engine.pages", "decide which pages to render (page keys, keep the rest)"),
     ("cache.py", "page_key", "page keys (hash each page's inputs)"),
     ("write.py", "Stage.keep", "keep an unchanged page in the next tree"),
     ("build.py", "_render_chunk", "render pages (Jinja)"),

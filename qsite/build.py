@@ -5,7 +5,7 @@ call the same steps, each once, in that order; they differ only in the sink the 
 writes to (``StageSink`` or ``MemorySink``). Neither parses arguments nor prints.
 
 The slow steps go through ``parallel.Workers`` (several processes) and the engine
-(``qsite/incremental.py``), which reuses what an earlier build made when its inputs are
+(``qsite/incremental/engine.py``), which reuses what an earlier build made when its inputs are
 unchanged; the steps never build cache keys themselves. Neither changes a byte of the output.
 """
 
@@ -18,17 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from qsite import authors as profiles
-from qsite import cards, digest, fastpath, images, markup, model, parallel, search
-from qsite.cache import FOLDER as CACHE_FOLDER
-from qsite.cache import read_and_parse
-from qsite.cache import remove as remove_cache
+from qsite import cards, digest, images, markup, model, parallel, search
 from qsite.comments import read_comments
 from qsite.config import SiteConfig
 from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Digest
 from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
-from qsite.incremental import Engine, valid_until
+from qsite.incremental import fastpath
+from qsite.incremental.cache import FOLDER as CACHE_FOLDER
+from qsite.incremental.cache import read_and_parse
+from qsite.incremental.cache import remove as remove_cache
+from qsite.incremental.engine import Engine, valid_until
 from qsite.model import (
     Meta,
     Page,
@@ -62,7 +63,7 @@ class Options:
     jobs: int | None = None  # worker processes; None: one per core
     cache: bool = True  # False: ignore .qsite-cache/ and do not write it (--no-cache)
     search: bool = True  # index the written site with Pagefind (`--no-search` skips it)
-    quick: bool = False  # skip the whole build if file stats prove nothing changed (qsite/fastpath.py)
+    quick: bool = False  # skip the whole build if file stats prove nothing changed (qsite/incremental/fastpath.py)
 
 
 @dataclass

@@ -11,7 +11,7 @@ steps together: the work is done by ``qsite.build``, ``qsite.check``, ``qsite.ne
 (``tests/test_imports.py``), so the steps never depend on their caller.
 
 Steps are imported inside the command that needs them: ``qsite build`` with nothing changed
-answers from ``qsite/fastpath.py`` without importing the pipeline at all.
+answers from ``qsite/incremental/fastpath.py`` without importing the pipeline at all.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from qsite.cachefiles import note
+    from qsite.incremental.cachefiles import note
 
     notes: list[str] = []  # unreadable cache files: ignored and rebuilt, named in one line
     if not args.no_cache and _unchanged(args, notes):
@@ -137,8 +137,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def _unchanged(args: argparse.Namespace, notes: list[str]) -> bool:
     """True, after printing what a build would, if nothing changed since the last build
-    (qsite/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
-    from qsite import fastpath
+    (qsite/incremental/fastpath.py): then nothing is loaded, rendered or written, nor even imported."""
+    from qsite.incremental import fastpath
 
     start = time.perf_counter()
     found = fastpath.quick(

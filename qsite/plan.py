@@ -7,7 +7,7 @@ index and feed. Each job is complete when it is made: its context holds what its
 content file it was made from (``source``) and, for an email edition, the web address the render
 step finishes it against (``mail``). Nothing later rewrites a job by its template's name.
 
-A job's context holds only what its page shows: the build cache (qsite/cache.py) re-renders a
+A job's context holds only what its page shows: the build cache (qsite/incremental/cache.py) re-renders a
 page when a value in its context changes, so a page holding more than it shows is rendered
 again after edits that cannot change it.
 """

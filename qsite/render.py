@@ -176,7 +176,7 @@ class Once:
     whose posts are frozen and whose template globals (``theme_index``…) are fixed: the output
     of a macro imported without context depends on its arguments and those alone. Items are
     looked up by identity and kept alive, so a key is never another object's reused ``id``.
-    Which pages hold which values is unchanged, so page keys (qsite/cache.py) are too."""
+    Which pages hold which values is unchanged, so page keys (qsite/incremental/cache.py) are too."""
 
     def __init__(self) -> None:
         self._done: dict[tuple[int, int, tuple[Any, ...]], tuple[object, object, Any]] = {}
@@ -239,7 +239,7 @@ class Renderer:
     def compile(self, names: Iterable[str]) -> None:
         """Compile these templates now, before the build forks its workers, so that they
         inherit them compiled instead of each compiling its own: compiled templates are
-        Python code, so they are never kept on disk (qsite/cache.py, CompiledTemplates). A
+        Python code, so they are never kept on disk (qsite/incremental/cache.py, CompiledTemplates). A
         broken template is left for ``render`` to report with its file and line."""
         for name in sorted(set(names)):
             with contextlib.suppress(Exception):  # render reports it, naming the page

@@ -16,7 +16,7 @@ WebAssembly and sums the theme filter's counts across shards). Shards are:
 The shard of a page depends only on the page itself and how many pages share its year, never
 on an earlier build, so a warm build makes the same shards as a cold one.
 
-A manifest (kept by the incremental engine, ``qsite/incremental.py``, in ``.qsite-cache/``)
+A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in ``.qsite-cache/``)
 records, for every HTML file of the output, its stamp (size,
 mtime, inode) and, if it is indexed, the hash of its bytes; and for every shard the hash of its
 inputs (its pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the

@@ -43,7 +43,7 @@ from urllib.parse import unquote, urlsplit
 from qsite import urls
 from qsite.build import Options, configure, render_site
 from qsite.config import check_base_url, with_base_url
-from qsite.incremental import Engine
+from qsite.incremental.engine import Engine
 from qsite.interrupt import STOP_SIGNALS, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
 from qsite.write import check_unique

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from qsite.build import BuildResult
     from qsite.check import Report
     from qsite.digest import Edition
-    from qsite.fastpath import Record
+    from qsite.incremental.fastpath import Record
 
 
 def _plural(count: int, word: str) -> str:
@@ -62,7 +62,7 @@ NOT_INDEXED = "Search: not indexed (--no-search)."
 
 
 def unchanged(last: Record, out: Path, seconds: float, search: bool) -> list[str]:
-    """The two lines of a build that the no-change shortcut (``qsite/fastpath.py``) skipped."""
+    """The two lines of a build that the no-change shortcut (``qsite/incremental/fastpath.py``) skipped."""
     return [
         f"Built {last.posts} posts and {last.pages} pages into {out}: 0 files written, {last.files} unchanged, "
         f"{last.planned} of {last.planned} pages from the cache (nothing changed: checked in "

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from qsite import cache as cache_module
-from qsite import cachefiles, cli
+from qsite import cli
 from qsite.build import Options, build
+from qsite.incremental import cache as cache_module
+from qsite.incremental import cachefiles
 
 from conftest import NOW, SITE_YAML, copy_templates, post, write_files
 from search_index import comparable
@@ -180,7 +181,7 @@ def test_warm_build_equals_cold_build_after_random_edits(
         kinds.add(done.split()[0])
         if done == "time":  # a scheduled post becomes due, an edition in progress ends
             now += timedelta(days=rng.choice([1, 3, 12, 40]))
-        # quick: the CLI's no-change shortcut (qsite/fastpath.py) must also give the cold output
+        # quick: the CLI's no-change shortcut (qsite/incremental/fastpath.py) must also give the cold output
         warm = build(root, Options(now=now, output=warm_out, quick=True))
         build(root, Options(now=now, output=cold_out, cache=False))
         assert tree(warm_out) == tree(cold_out), f"step {step}: after {done}, warm output differs"

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from qsite import cache as cache_module
-from qsite import cachefiles, cli, fastpath
-from qsite.cache import decode_doc, decode_rendered, encode_doc, encode_rendered
+from qsite import cli
 from qsite.content import SourceDoc, parse_document
+from qsite.incremental import cache as cache_module
+from qsite.incremental import cachefiles, fastpath
+from qsite.incremental.cache import decode_doc, decode_rendered, encode_doc, encode_rendered
 from qsite.markup import Rendered, render_markdown
 
 from conftest import REPO, SITE_YAML, copy_templates, post, write_files

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import qsite.build as pipeline
-from qsite import cachefiles
 from qsite.build import Options, build
-from qsite.cache import meta_codec
-from qsite.cachefiles import Unreadable
+from qsite.incremental import cachefiles
+from qsite.incremental.cache import meta_codec
+from qsite.incremental.cachefiles import Unreadable
 from qsite.model import Meta, Tag
 
 from conftest import NOW, SITE_YAML, TINY, post, tree, write_files
@@ -184,7 +184,7 @@ FINGERPRINT = """
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
-from qsite.cache import Fingerprints
+from qsite.incremental.cache import Fingerprints
 from qsite.model import Tag
 when = datetime(2021, 3, int(sys.argv[1]), 9, 30, tzinfo=ZoneInfo(sys.argv[2]))
 print(Fingerprints().of({"title": "A", "date": when, "tags": (Tag("a", "A"), Tag("b", "B")), "n": [1, 2.5, None]}).hex())

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from qsite import markup
-from qsite.cache import Cache
+from qsite.incremental.cache import Cache
 
 from conftest import BASE, TINY_BASE, BuildSite, edition_file, post
 
@@ -84,7 +84,7 @@ def test_a_pull_quote_without_attribution_has_no_empty_caption():
 
 def test_the_markdown_cache_key_holds_the_converter_settings(monkeypatch: pytest.MonkeyPatch):
     """HTML cached before callouts existed must not be reused: the settings are in the key."""
-    from qsite import cache
+    from qsite.incremental import cache
 
     before = Cache.markdown_key("!!! note\n    x", "/")
     monkeypatch.setattr(cache, "MARKDOWN_SETTINGS", markup.SETTINGS + "changed")

@@ -1,4 +1,4 @@
-"""The CLI's no-change shortcut (qsite/fastpath.py): it may skip a build only when nothing
+"""The CLI's no-change shortcut (qsite/incremental/fastpath.py): it may skip a build only when nothing
 that goes into the output changed, so each test changes one input and expects a real build."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qsite import cache as cache_module
-from qsite import cachefiles, cli, fastpath
+from qsite import cli
 from qsite.build import BuildResult, Options, build
+from qsite.incremental import cache as cache_module
+from qsite.incremental import cachefiles, fastpath
 from qsite.problems import ContentError
 
 from conftest import NOW, SITE_YAML, copy_templates, post, write_files

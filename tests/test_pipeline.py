@@ -1,4 +1,4 @@
-"""One pipeline, one render path (qsite/build.py), freshness behind one engine (qsite/incremental.py).
+"""One pipeline, one render path (qsite/build.py), freshness behind one engine (qsite/incremental/engine.py).
 
 ``build`` writes to the staging tree and ``render_site`` (check, serve, digest --print) to
 memory, through the same steps: they must make the same files, report template errors the
@@ -14,7 +14,7 @@ import pytest
 
 from qsite.build import Options, build, configure, render_site
 from qsite.check import check_site
-from qsite.incremental import Engine
+from qsite.incremental.engine import Engine
 from qsite.problems import ContentError
 from qsite.write import MARKER
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qsite.incremental import Engine
+from qsite.incremental.engine import Engine
 from qsite.serve import Rebuilder, SiteState, build_in_memory, start_watching
 
 from conftest import BASE, copy_templates, post, write_files

@@ -1,5 +1,5 @@
 """The no-change rebuild: prove from file stats alone that a build would change nothing, and
-then do nothing. Part of the incremental engine (``qsite/incremental.py`` records and checks
+then do nothing. Part of the incremental engine (``qsite/incremental/engine.py`` records and checks
 it for a build; ``qsite build`` asks ``quick`` before importing the pipeline).
 
 A build's output is a function of its inputs: the files under ``content/`` and ``templates/``,
@@ -38,8 +38,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qsite import cachefiles
-from qsite.cachefiles import (
+from qsite.config import SiteConfig, load_config
+from qsite.incremental import cachefiles
+from qsite.incremental.cachefiles import (
     FOLDER,
     InputStamp,
     Stamp,
@@ -57,7 +58,6 @@ from qsite.cachefiles import (
     optional,
     stamp,
 )
-from qsite.config import SiteConfig, load_config
 from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir, recover
 

@@ -50,9 +50,9 @@ def _engine() -> str:
         name = requirement.split(">")[0].split("=")[0].split("<")[0].split(";")[0].strip()
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             h.update(f"{name} {importlib.metadata.version(name)}".encode())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.glob("*.py")):
-        h.update(source.name.encode() + source.read_bytes())
+    package = Path(__file__).resolve().parent.parent  # qsite/, from qsite/incremental/
+    for source in sorted(package.rglob("*.py")):
+        h.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
     # The default theme is an input of every site that does not override all of it: its bytes
     # (about 150 KB) key every cache file too, so an edited theme never leaves a stale page.
     for source in sorted(p for p in (package / "theme").rglob("*") if p.is_file()):

@@ -6,9 +6,9 @@ step compute it, records the result, and returns it. No step builds a cache key,
 or stamps an output itself. What the engine keeps, and where:
 
 * file stamps and hashes, parsed files, rendered Markdown, template dependencies, related posts
-  and page keys: ``qsite/cache.py`` (stores and keys) on ``qsite/cachefiles.py`` (the JSON
+  and page keys: ``qsite/incremental/cache.py`` (stores and keys) on ``qsite/incremental/cachefiles.py`` (the JSON
   format, one stamp shape);
-* the no-change shortcut's record: ``qsite/fastpath.py``;
+* the no-change shortcut's record: ``qsite/incremental/fastpath.py``;
 * the search shards' manifest: read and written here, its content made and checked by
   ``qsite/search.py``;
 * what ``qsite serve`` keeps between rebuilds: validated front matter and rendered pages, in
@@ -30,9 +30,10 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from qsite import fastpath, search
-from qsite.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
-from qsite.cachefiles import Stamp, Unreadable
+from qsite import search
+from qsite.incremental import fastpath
+from qsite.incremental.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
+from qsite.incremental.cachefiles import Stamp, Unreadable
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer

@@ -1,5 +1,5 @@
 """The build cache: never redo work whose inputs have not changed, and never reuse work whose
-inputs have. Part of the incremental engine: only ``qsite/incremental.py`` uses it, so no
+inputs have. Part of the incremental engine: only ``qsite/incremental/engine.py`` uses it, so no
 pipeline step builds a key itself.
 
 Three kinds of work are kept, each under a key that hashes everything that went into it:
@@ -21,7 +21,7 @@ Fingerprints need no per-kind code: a new page kind is covered as soon as its co
 dataclasses, tuples, dicts and plain values. A context that cannot be fingerprinted (a lambda,
 a generator) just makes that page render every time.
 
-The cache lives in ``.qsite-cache/`` beside site.yaml as JSON files (``qsite/cachefiles.py``).
+The cache lives in ``.qsite-cache/`` beside site.yaml as JSON files (``qsite/incremental/cachefiles.py``).
 It is *not* trusted: a commit or CI's cache restore can put anything there, so every value is
 decoded by the typed codecs below, which build only the plain values and the few dataclasses
 the cache holds (``SourceDoc``, ``markup.Rendered``), checking every field. A file or entry
@@ -52,8 +52,9 @@ import jinja2
 import jinja2.bccache
 from jinja2 import meta
 
-from qsite import cachefiles
-from qsite.cachefiles import (
+from qsite.content import SourceDoc
+from qsite.incremental import cachefiles
+from qsite.incremental.cachefiles import (
     ENGINE,
     FOLDER,
     RACY_NS,
@@ -75,7 +76,6 @@ from qsite.cachefiles import (
     load,
     optional,
 )
-from qsite.content import SourceDoc
 from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
 from qsite.markup import Rendered
 from qsite.model import Meta
