@@ -67,3 +67,19 @@ def test_the_engine_knows_the_version_of_every_library_qsite_requires() -> None:
             name = requirement.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip()
             expected[name] = importlib.metadata.version(name)
     assert dict(cachefiles._dependencies()) == expected
+
+
+def test_converting_markdown_does_not_read_every_packages_entry_points() -> None:
+    """Python-Markdown looks an extension given by name up among all installed packages' entry
+    points (importing importlib.metadata and reading each package's metadata): qsite hands it
+    the extensions themselves, and the HTML is the same (``make proof``)."""
+    script = (
+        "import sys\n"
+        "from qsite import markup\n"
+        "html = markup.render_markdown('## A\\n\\n```python\\nx = 1\\n```\\n\\n| a |\\n|---|\\n| 1 |\\n').html\n"
+        "assert '<table>' in html and 'class=\"highlight\"' in html and 'heading-anchor' in html, html\n"
+        "print('importlib.metadata' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
