@@ -92,6 +92,7 @@ class Engine:
         self.sources: fastpath.Sources | None = None
         self.notes: list[str] = []  # unreadable records (cachefiles.note); the cache's own are in cache.notes
         self.meta_codec: DataclassCodec = meta_codec(UTC)  # set again for each build's timezone (``begin``)
+        self._began = False
         self._fresh_build()
 
     @classmethod
@@ -112,6 +113,9 @@ class Engine:
         return cls(Cache(), keys=False)
 
     def _fresh_build(self) -> None:
+        # the last build's posts by key: only an engine kept across builds has any (serve)
+        self._last_posts: dict[str, Any] = getattr(self, "_posts", {}) if self.keys else {}
+        self._posts: dict[str, Any] = {}
         self.fingerprints = Fingerprints()
         self.config_key = ""
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
@@ -123,6 +127,9 @@ class Engine:
     def begin(self, config: Any, options: Any, out: Path | None) -> fastpath.Record | None:
         """Start a build of ``config``. With an output folder and ``options.quick``: the last
         build's record if file stats prove this build would change nothing (then do nothing)."""
+        if self._began:  # the sources' stats were taken for the first build only: stale now
+            self.sources = None
+        self._began = True
         self._fresh_build()
         self.config_key = self.fingerprints.of(config).hex()
         self.meta_codec = meta_codec(config.tz)
@@ -154,8 +161,11 @@ class Engine:
         docs: list[Any] = [None] * len(sources)
         doc_keys: list[str] = [""] * len(sources)
         to_parse: list[int] = []
+        # the stats taken for the no-change record (``on_disk``) answer this too: one stat of
+        # each source per build
+        taken = self.sources.stats if self.sources is not None else {}
         for i, (path, rel, kind) in enumerate(sources):
-            file_hash = cache.known_digest(path) or cache.hash_file(path)
+            file_hash = cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
             doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
             doc = cache.docs.get(doc_keys[i]) if file_hash else None
             if doc is None:
@@ -176,6 +186,22 @@ class Engine:
             if doc is not None:
                 self._doc_keys[id(doc)] = key
         return docs
+
+    def checked(self, docs: Iterable[Any], check: Callable[[Any], Iterable[Problem]]) -> list[Problem]:
+        """``check(doc)`` for each parsed document, reused while its file is unchanged: the
+        warnings that read a whole body (a control character, a misspelt callout) cost a pass
+        over every file's text, which a rebuild after one edit need not repeat. ``check``
+        must depend on the document only; its qualified name tells checks apart."""
+        name = f"{check.__module__}.{check.__qualname__}"
+        found: list[Problem] = []
+        for doc in docs:
+            key = Cache.derived_key("checks", name, self._doc_keys[id(doc)])
+            known = self.cache.checks.get(key)
+            if known is None:
+                known = tuple(check(doc))
+                self.cache.checks.put(key, known)
+            found.extend(known)
+        return found
 
     # -- model: validated front matter, rendered Markdown, posts --
 
@@ -246,14 +272,21 @@ class Engine:
         self._body_keys[id(meta)] = key
         self.fingerprints.seed(body, key)
 
-    def made_post(self, post: Any, meta: Meta, *more: str) -> None:
-        """A post is made from its meta (its file and site.yaml), its body and now (is it
-        future?), and ``more`` (what else it was made from, e.g. its byline's profiles): its
-        fingerprint is a hash of those keys, so no page hashes the post's fields."""
+    def post(self, meta: Meta, future: bool, make: Callable[[], Any], *more: str) -> Any:
+        """The post ``make()`` makes from ``meta`` (its file and site.yaml), its body, whether it
+        is in the future (the only part of "now" a post holds) and ``more`` (what else it is
+        made from, e.g. its byline's profiles). Its fingerprint is a hash of those keys, so no
+        page hashes the post's fields; ``qsite serve`` (``in_memory``) reuses the post the last
+        rebuild made under the same key instead of making 5,000 posts again after one edit."""
         key = Cache.derived_key(
-            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future), *more
+            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(future), *more
         )
+        post = self._last_posts.get(key)
+        if post is None:
+            post = make()
+        self._posts[key] = post
         self.fingerprints.seed(post, key)
+        return post
 
     def html(self, text: str, variant: str, render: Callable[[], str]) -> str:
         """``render()``'s HTML of ``text``, reused while ``text`` and ``variant`` are unchanged
