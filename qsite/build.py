@@ -200,8 +200,7 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         now=now, drafts=options.drafts, future=options.future, rejected=rejected,
     )
     parsed = [d for d in docs if d is not None]
-    problems.extend(engine.checked(parsed, _forbidden_in_feeds))  # each file's, kept while it is unchanged
-    problems.extend(engine.checked(parsed, _unknown_callouts))
+    problems.extend(engine.checked(parsed, _forbidden_in_feeds, _unknown_callouts))  # kept while a file is unchanged
     authors = profiles.read_authors([d for d in docs if d is not None and d.kind == "author"], config, problems)
     profiles.check_names(metas, {d.rel: d for d in docs if d is not None}, authors, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]

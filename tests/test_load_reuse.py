@@ -180,3 +180,34 @@ def test_serve_remakes_a_post_whose_date_is_reached_or_whose_byline_profile_chan
     warm = served(root, engine, later)
     assert b"post|D|False|Ann Leigh|" in warm["posts/d/index.html"]
     assert warm == cold_served(root, later)
+
+
+@pytest.fixture
+def hashed_bodies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The bodies whose Markdown key was computed (hashing the whole text), counted."""
+    seen: list[str] = []
+    real = cache_module.Cache.markdown_key
+
+    def markdown_key(body: str, base_path: str) -> str:
+        seen.append(body)
+        return real(body, base_path)
+
+    monkeypatch.setattr(cache_module.Cache, "markdown_key", staticmethod(markdown_key))
+    return seen
+
+
+def test_a_rebuild_hashes_only_the_edited_files_body_to_find_its_html(
+    tmp_path: Path, hashed_bodies: list[str]
+) -> None:
+    root = site(tmp_path / "site")
+    options = Options(now=NOW, search=False)
+    build(root, options)
+    hashed_bodies.clear()
+    touch(root / "content/posts/c.md", post("C, retitled", "2021-06-03"))  # front matter only
+    build(root, options)
+    assert hashed_bodies == ["Body text.\n"]  # c's: its rendered HTML is found, not rendered again
+    touch(root / "site.yaml", SITE_YAML.replace("base_url: https://example.org/", "base_url: https://example.org/blog/"))
+    build(root, options)
+    build(root, Options(now=NOW, search=False, cache=False, output=tmp_path / "cold"))
+    assert tree(root / "output") == tree(tmp_path / "cold")
+    assert "/blog/posts/" in (root / "output/posts/c/index.html").read_text()

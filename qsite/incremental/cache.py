@@ -357,16 +357,18 @@ def decode_rendered(value: object) -> Rendered:
     return Rendered(as_str(html), as_str(summary_html), as_bool(has_more), as_int(words), tuple(entries))
 
 
-def encode_problems(found: tuple[Problem, ...]) -> list[Any]:
-    """The warnings a check found in one file (``Engine.checked``): usually none."""
-    plain = []
-    for p in found:
-        if not CODECS_CURRENT["Problem"] or type(p) is not Problem:
-            raise TypeError("not a Problem this codec knows")
-        entry = [p.path, p.line, p.message, p.fix, p.severity]
-        if any(type(v) not in (str, int, type(None)) for v in entry):
-            raise TypeError("a Problem's fields are texts, a line number or None")
-        plain.append(entry)
+def encode_problems(found: tuple[tuple[Problem, ...], ...]) -> list[Any]:
+    """The warnings each check found in one file (``Engine.checked``): usually none."""
+    plain: list[Any] = []
+    for problems in found:
+        plain.append([])
+        for p in problems:
+            if not CODECS_CURRENT["Problem"] or type(p) is not Problem:
+                raise TypeError("not a Problem this codec knows")
+            entry = [p.path, p.line, p.message, p.fix, p.severity]
+            if any(type(v) not in (str, int, type(None)) for v in entry):
+                raise TypeError("a Problem's fields are texts, a line number or None")
+            plain[-1].append(entry)
     return plain
 
 
@@ -374,12 +376,13 @@ _optional_int = optional(as_int)
 _optional_str = optional(as_str)
 
 
-def decode_problems(value: object) -> tuple[Problem, ...]:
-    found = []
-    for entry in as_list(value):
-        path, line, message, fix, severity = as_list(entry, 5)
-        found.append(Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity)))
-    return tuple(found)
+def _problem(value: object) -> Problem:
+    path, line, message, fix, severity = as_list(value, 5)
+    return Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity))
+
+
+def decode_problems(value: object) -> tuple[tuple[Problem, ...], ...]:
+    return tuple(tuple(_problem(entry) for entry in as_list(problems)) for problems in as_list(value))
 
 
 class _NoCodec(TypeError):
