@@ -99,6 +99,7 @@ class Engine:
         # id(meta) → (meta, base path, key of its body's rendered Markdown): filled by ``metas``
         # and ``bodies``, kept across builds with the metas themselves (serve)
         self._markdown_keys: dict[int, tuple[Meta, str, str]] = {}
+        self._doc_key_memo: dict[tuple[str, str, str], str] = {}  # (file hash, rel, kind) → doc key
         self._fresh_build()
 
     @classmethod
@@ -171,9 +172,13 @@ class Engine:
         # the stats taken for the no-change record (``on_disk``) answer this too: one stat of
         # each source per build
         taken = self.sources.stats if self.sources is not None else {}
+        known_keys, self._doc_key_memo = self._doc_key_memo, {}  # serve: the last build's, by hash
         for i, (path, rel, kind) in enumerate(sources):
             file_hash = cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
-            doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
+            if file_hash:
+                memo = (file_hash, rel, kind)
+                doc_keys[i] = known_keys.get(memo) or Cache.doc_key(file_hash, rel, kind)
+                self._doc_key_memo[memo] = doc_keys[i]
             doc = cache.docs.get(doc_keys[i]) if file_hash else None
             if doc is None:
                 to_parse.append(i)
