@@ -211,3 +211,22 @@ def test_a_rebuild_hashes_only_the_edited_files_body_to_find_its_html(
     build(root, Options(now=NOW, search=False, cache=False, output=tmp_path / "cold"))
     assert tree(root / "output") == tree(tmp_path / "cold")
     assert "/blog/posts/" in (root / "output/posts/c/index.html").read_text()
+
+
+def test_serve_after_a_rename_a_deletion_and_a_site_yaml_change_renders_as_cold(tmp_path: Path) -> None:
+    root = site(tmp_path / "site", **POST_PAGE)
+    engine = Engine.in_memory()
+    served(root, engine)
+    (root / "content/posts/a.md").rename(root / "content/posts/a-renamed.md")
+    warm = served(root, engine)
+    assert "posts/a-renamed/index.html" in warm and "posts/a/index.html" not in warm
+    assert warm == cold_served(root)
+    (root / "content/posts/b.md").unlink()
+    warm = served(root, engine)
+    assert "posts/b/index.html" not in warm
+    assert warm == cold_served(root)
+    touch(root / "site.yaml", SITE_YAML.replace("title: Test Site", "title: Renamed Site")
+          .replace("base_url: https://example.org/", "base_url: https://example.org/sub/"))
+    warm = served(root, engine)
+    assert warm == cold_served(root)
+    assert b"/sub/posts/c/|C|" in warm["index.html"]  # every post made again for the new base path
