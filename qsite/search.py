@@ -204,6 +204,14 @@ def what_pagefind_reads(html: bytes) -> bytes | None:
     return b"\0".join(parts)
 
 
+def digest(html: bytes) -> str | None:
+    """The hash of what Pagefind reads from a page (``what_pagefind_reads``), None if it is
+    not indexed. The render step calls it on each page's HTML while it is in memory, so the
+    index step need not read the rendered site back from disk (bench/PROFILE.md, C5)."""
+    extract = what_pagefind_reads(html)
+    return hashlib.sha256(extract).hexdigest() if extract is not None else None
+
+
 def _marked(html: bytes) -> Iterator[re.Match[bytes]]:
     """Start tags with a ``data-pagefind-*`` attribute other than -ignore, in order. Found by
     the attribute's text first (a page has a handful), then the tag around it: far quicker than
@@ -269,12 +277,18 @@ def _source(stage: Stage, rel: str) -> Path:
 # ---- Indexing ----
 
 
-def index_stage(stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1) -> Indexed:
+def index_stage(
+    stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1,
+    digests: Mapping[str, str | None] | None = None,
+) -> Indexed:
     """Index the HTML files staged for the next output (``stage.files``) into ``pagefind/``
     inside the same stage: unchanged shards are kept, changed ones indexed again (``jobs`` at
     a time). ``years``: output file → year for posts. Returns the manifest to save once the
     stage is committed; ``previous`` is the last build's manifest as the engine kept it (None,
-    or anything but a manifest of this engine and output folder, re-indexes everything)."""
+    or anything but a manifest of this engine and output folder, re-indexes everything).
+    ``digests``: output file → ``digest`` of its HTML, for the pages the render step wrote
+    (hashed there, from memory); any other HTML file is known by its stamp from the last
+    manifest, or read from disk."""
     start = time.perf_counter()
     binary = find_binary()
     engine = _engine(binary)
@@ -284,26 +298,30 @@ def index_stage(stage: Stage, years: Mapping[str, int], previous: object, jobs: 
 
     pages: dict[str, list[Any]] = {}
     bodies: dict[str, str] = {}  # indexed file → hash of what Pagefind reads from it
+    rendered = digests or {}
     for rel in list(stage.files):
         if not rel.endswith(".html") or made_by_indexer(rel):
             continue
         stamp: Stamp | None = stage.stamps.get(rel)
-        previous = old_pages.get(rel)
-        if stamp is not None and isinstance(previous, list) and tuple(previous[:3]) == stamp:
-            digest = previous[3]
+        if rel in rendered:
+            hashed = rendered[rel]
         else:
-            source = _source(stage, rel)
-            try:
-                data = source.read_bytes()
-            except OSError as exc:
-                raise ConfigError([Problem(str(source), None, f"cannot read for indexing: {exc.strerror}")]) from None
-            extract = what_pagefind_reads(data)
-            digest = hashlib.sha256(extract).hexdigest() if extract is not None else None
-            stamp = stamp or stamp_of(source)
+            known = old_pages.get(rel)
+            if stamp is not None and isinstance(known, list) and tuple(known[:3]) == stamp:
+                hashed = known[3]
+            else:
+                source = _source(stage, rel)
+                try:
+                    hashed = digest(source.read_bytes())
+                except OSError as exc:
+                    raise ConfigError(
+                        [Problem(str(source), None, f"cannot read for indexing: {exc.strerror}")]
+                    ) from None
+                stamp = stamp or stamp_of(source)
         if stamp is not None:
-            pages[rel] = [*stamp, digest]
-        if digest:
-            bodies[rel] = digest
+            pages[rel] = [*stamp, hashed]
+        if hashed:
+            bodies[rel] = hashed
 
     members: dict[str, list[str]] = {}
     for rel, name in assign(bodies, years).items():
@@ -349,45 +367,36 @@ def _reindex(
     jobs: int,
 ) -> dict[str, dict[str, Any]]:
     """Run Pagefind once per shard, over a folder of hard links to its pages (same paths as
-    in the site, so result URLs come out right), and stage what it wrote."""
+    in the site, so result URLs come out right), writing straight into the stage
+    (``pagefind/<shard>/``): its files are taken in where they are (``Stage.adopt``), never
+    read back and written again (bench/PROFILE.md, C1)."""
     work = stage.scratch(".search-")  # beside the staged files, never in the output's parent
     try:
 
         def run(name: str) -> int:
-            site = work / name / "site"
+            site = os.path.join(work, name)
+            made: set[str] = set()
             for rel in members[name]:
-                target = site / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
+                target = os.path.join(site, rel)
+                folder = os.path.dirname(target)
+                if folder not in made:
+                    os.makedirs(folder, exist_ok=True)
+                    made.add(folder)
+                source = _source(stage, rel)
                 try:
-                    os.link(_source(stage, rel), target)
+                    os.link(source, target)
                 except OSError:
-                    shutil.copyfile(_source(stage, rel), target)
-            count = _run_pagefind(binary, site, work / name / "bundle")
-            _order_filters(work / name / "bundle")
+                    shutil.copyfile(source, target)
+            bundle = stage.path / BUNDLE / name
+            count = _run_pagefind(binary, Path(site), bundle)
+            _order_filters(bundle)
             return count
 
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             counts = list(pool.map(run, [name for name, _ in todo]))
         done: dict[str, dict[str, Any]] = {}
         for (name, inputs), count in zip(todo, counts, strict=True):
-            files: dict[str, list[int]] = {}
-            bundle = work / name / "bundle"
-            for path in sorted(bundle.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(bundle).as_posix()
-                if rel in UI_FILES:
-                    dest = f"{BUNDLE}/{rel}" if name == primary else None
-                elif _RUNTIME.fullmatch(rel):
-                    dest = f"{BUNDLE}/{name}/{rel}" if name == primary else None
-                else:
-                    dest = f"{BUNDLE}/{name}/{rel}"
-                if dest is None:
-                    continue
-                stamp = stage.put(dest, path.read_bytes())
-                if stamp is not None:
-                    files[dest] = list(stamp)
-            done[name] = {"inputs": inputs, "pages": count, "files": files}
+            done[name] = {"inputs": inputs, "pages": count, "files": _adopt_bundle(stage, name, name == primary)}
         return done
     except OSError as exc:
         raise ConfigError(
@@ -396,6 +405,40 @@ def _reindex(
         ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _adopt_bundle(stage: Stage, name: str, primary: bool) -> dict[str, list[int]]:
+    """Stage what Pagefind wrote into ``pagefind/<name>/`` (one ``scandir`` per folder, one
+    ``lstat`` per file, no file read): the user-interface files move up to ``pagefind/``
+    from the primary shard and go from the others, as does every other shard's copy of the
+    search engine. Returns staged file → stamp, for the manifest."""
+    root = os.path.join(stage.path, BUNDLE, name)
+    found: list[str] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, prefix + entry.name + "/")
+                else:
+                    found.append(prefix + entry.name)
+
+    walk(root, "")
+    files: dict[str, list[int]] = {}
+    for rel in sorted(found):
+        if rel in UI_FILES:
+            dest = f"{BUNDLE}/{rel}" if primary else None
+        elif _RUNTIME.fullmatch(rel):
+            dest = f"{BUNDLE}/{name}/{rel}" if primary else None
+        else:
+            dest = f"{BUNDLE}/{name}/{rel}"
+        if dest is None:
+            os.unlink(os.path.join(root, rel))
+            continue
+        if dest != f"{BUNDLE}/{name}/{rel}":
+            os.rename(os.path.join(root, rel), os.path.join(stage.path, dest))
+        files[dest] = list(stage.adopt(dest))
+    return files
 
 
 # ---------------------------------------------------------------------------------------------

@@ -313,6 +313,31 @@ class Stage:
         self.stamps[rel] = stamp
         return stamp
 
+    def adopt(self, rel: str) -> Stamp:
+        """``put`` for a file another program wrote at ``path / rel`` (Pagefind writes the
+        search index straight into the stage): taken in where it is, read only to compare it
+        with a previous file of the same size, which is kept instead if the bytes are equal."""
+        self._claim_path(rel)
+        target = os.path.join(self.path, rel)
+        with self._errors():
+            st = os.lstat(target)
+            previous = self._previous(rel)
+            if previous is not None and previous.st_size == st.st_size and stat.S_ISREG(st.st_mode):
+                with open(target, "rb") as f:
+                    same = _same_bytes(os.path.join(self.out, rel), previous, f.read())
+                if same:
+                    os.unlink(target)
+                    self.files[rel] = False
+                    self.unchanged += 1
+                    stamp = self.stamps[rel] = (previous.st_size, previous.st_mtime_ns, previous.st_ino)
+                    return stamp
+            if stat.S_IMODE(st.st_mode) != FILE_MODE:
+                os.chmod(target, FILE_MODE)  # changes no part of the stamp
+        self.files[rel] = True
+        self.written += 1
+        stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return stamp
+
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
         False (and nothing recorded) if it is gone or has changed since."""

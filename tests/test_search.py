@@ -5,7 +5,12 @@ page findable. What is in the index is read back from Pagefind's own files
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +58,35 @@ def text_of(out: Path, url: str) -> str:
     raise AssertionError(f"{url} is not in the search index")
 
 
+_READS: list[list[str]] = []  # the recordings in progress (an audit hook cannot be removed)
+_HOOKED: list[bool] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _READS and isinstance(args[0], str | bytes | os.PathLike):
+        mode, flags = args[1], args[2]
+        reading = ("r" in mode and "+" not in mode) if isinstance(mode, str) else not (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
+        )
+        if reading:
+            _READS[-1].append(os.fsdecode(args[0]))
+
+
+@contextmanager
+def files_read() -> Iterator[list[str]]:
+    """Every file this process opens for reading meanwhile (Python's ``open`` audit event,
+    which ``open``, ``Path.read_bytes`` and ``os.open`` all raise); Pagefind's own reads are
+    another process's."""
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    _READS.append([])
+    try:
+        yield _READS[-1]
+    finally:
+        _READS.pop()
+
+
 def cold_copy(root: Path, tmp_path: Path) -> Path:
     """The same site built from scratch (no cache, no previous output) elsewhere."""
     out = tmp_path / "cold"
@@ -82,6 +116,42 @@ def test_a_body_edit_reindexes_only_the_shard_of_that_post(build_site, tmp_path:
     assert "flapjacks" in text_of(site.out, "/posts/a/")
     assert urls_by_shard(site.out) == SHARDS
     assert comparable(site.out) == comparable(cold_copy(site.root, tmp_path))
+
+
+def test_indexing_reads_neither_the_rendered_pages_nor_pagefinds_output_back(build_site) -> None:
+    """The render step hashes what Pagefind reads from each page while its HTML is in memory,
+    and Pagefind writes its files straight into the stage, where they are taken in by their
+    stamps: a cold build reads back none of the pages it wrote, and none of the fragments and
+    index chunks Pagefind wrote (only the few filter and metadata files qsite puts in order)
+    (bench/PROFILE.md, C1 and C5)."""
+    with files_read() as read:
+        site = build_site(SITE)
+    assert urls_by_shard(site.out) == SHARDS  # indexed all the same
+    staged = [path for path in read if ".staging-" in path]
+    assert not [path for path in staged if path.endswith(".html")]
+    assert not [path for path in staged if path.endswith((".pf_fragment", ".pf_index"))]
+    assert not [path for path in read if "/pagefind/" in path and path.endswith((".pf_fragment", ".pf_index"))]
+
+
+def test_a_reindexed_shard_keeps_the_files_of_its_unchanged_pages(build_site) -> None:
+    """Pagefind names a page's fragment by its content: when one post of a shard changes, the
+    others' fragments come out the same and stay the very same files (same inode and mtime,
+    so an rsync or CDN upload sends only what changed), as every unchanged output file does."""
+    site = build_site(SITE)
+    before = in_shard(bundle_stamps(site.out), "posts-2020")
+    again = build_site({"content/posts/a.md": post("A", "2020-04-09", body="Huddles and flapjacks on the ward.")})
+    assert again.result is not None and again.result.search_reindexed == ("posts-2020",)
+    after = in_shard(bundle_stamps(site.out), "posts-2020")
+    kept = {rel for rel in before if after.get(rel) == before[rel]}
+    fragments_of_b = {
+        rel for rel in kept if rel.endswith(".pf_fragment") and "Learning logs" in text_of_fragment(site.out / rel)
+    }
+    assert fragments_of_b, "post B's fragment should have been kept as it was"
+    assert after != before  # post A's fragment, the index chunks and the entry file are new
+
+
+def text_of_fragment(path: Path) -> str:
+    return gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
 
 
 def test_a_no_change_rebuild_keeps_every_shard(build_site) -> None:
