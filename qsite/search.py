@@ -29,8 +29,8 @@ are staged like any other output, so a failed index leaves the previous site, in
 exactly as it was, and a deleted or renamed post's shard is re-indexed without it (or, when it
 was the shard's last page, the shard's folder goes the way of every file no longer built).
 
-Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found through the
-``pagefind`` package's own lookup, which also honours ``PAGEFIND_BINARY_PATH``); nothing is
+Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found where the
+``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``); nothing is
 downloaded at build time. We run the binary's command line, once per changed shard over a
 folder of hard links to that shard's pages, rather than the package's asyncio service API: a
 subprocess has an exit code, a timeout and captured output to quote in an error, whereas the
@@ -122,21 +122,39 @@ def made_by_indexer(path: str) -> bool:
 def find_binary() -> Path:
     """The Pagefind executable, or ConfigError (exit 2): a missing tool is the environment's
     problem, not the editor's content."""
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        raise ConfigError(
-            [Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]
-        ) from None
-    try:
-        found = get_executable()
-    except (FileNotFoundError, OSError):
-        found = None
+    found = _lookup_binary()
     if found is None or not found.is_file():
         raise ConfigError(
             [Problem("pagefind", None, "the Pagefind binary was not found", INSTALL_FIX)]
         )
     return found
+
+
+def _lookup_binary() -> Path | None:
+    """Where ``pagefind.service.get_executable`` looks, in its order (``PAGEFIND_BINARY_PATH``,
+    the ``pagefind_bin_extended`` and ``pagefind_bin`` wheels, then ``PATH``), without importing
+    ``pagefind.service``, whose asyncio client costs every build 30–40 ms of imports
+    (bench/PROFILE.md) though only its lookup is used. ConfigError if no ``pagefind`` package."""
+    import importlib.util
+
+    env = os.environ.get("PAGEFIND_BINARY_PATH")
+    if env is not None:
+        return Path(env)
+    if importlib.util.find_spec("pagefind") is None:
+        raise ConfigError(
+            [Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]
+        )
+    for wheel in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            module = importlib.import_module(wheel)
+        except ImportError:
+            continue
+        try:
+            return Path(module.get_executable())
+        except (FileNotFoundError, OSError):
+            return None
+    external = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    return Path(external) if external else None
 
 
 # ---- Which shard a page belongs to ----

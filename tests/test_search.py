@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -323,3 +324,14 @@ def test_digest_editions_are_indexed_by_intro_and_takeaways_with_a_type_filter(b
     content = pages["/digest/2020-04/"]["content"]
     assert "A month of quick changes." in content and "Keep huddles short" in content
     assert "Summary of huddles" not in content
+
+
+def test_finding_pagefind_imports_not_its_asyncio_client() -> None:
+    """qsite runs Pagefind's command line: finding the binary the way the pagefind package does
+    must not import the package's asyncio service client (30–40 ms of every build's start)."""
+    code = (
+        "import sys\nfrom qsite import search\nbinary = search.find_binary()\n"
+        "print(binary.is_file(), 'pagefind.service' in sys.modules, 'asyncio' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.split() == ["True", "False", "False"]
