@@ -59,33 +59,38 @@ def text_of(out: Path, url: str) -> str:
     raise AssertionError(f"{url} is not in the search index")
 
 
-_READS: list[list[str]] = []  # the recordings in progress (an audit hook cannot be removed)
+_SEEN: list[dict[str, list[str]]] = []  # the recordings in progress (an audit hook cannot be removed)
 _HOOKED: list[bool] = []
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
-    if event == "open" and _READS and isinstance(args[0], str | bytes | os.PathLike):
+    if not _SEEN:
+        return
+    if event == "os.link":
+        _SEEN[-1]["linked"].append(os.fsdecode(args[1]))  # type: ignore[arg-type]
+    elif event == "open" and isinstance(args[0], str | bytes | os.PathLike):
         mode, flags = args[1], args[2]
         reading = ("r" in mode and "+" not in mode) if isinstance(mode, str) else not (
             isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
         )
         if reading:
-            _READS[-1].append(os.fsdecode(args[0]))
+            _SEEN[-1]["read"].append(os.fsdecode(args[0]))
 
 
 @contextmanager
-def files_read() -> Iterator[list[str]]:
-    """Every file this process opens for reading meanwhile (Python's ``open`` audit event,
-    which ``open``, ``Path.read_bytes`` and ``os.open`` all raise); Pagefind's own reads are
-    another process's."""
+def file_calls() -> Iterator[dict[str, list[str]]]:
+    """Every file this process opens for reading (``read``) or makes as a hard link
+    (``linked``) meanwhile: Python's ``open`` and ``os.link`` audit events, which ``open``,
+    ``Path.read_bytes``, ``os.open`` and ``os.link`` raise; Pagefind's own reads are another
+    process's."""
     if not _HOOKED:
         sys.addaudithook(_audit)
         _HOOKED.append(True)
-    _READS.append([])
+    _SEEN.append({"read": [], "linked": []})
     try:
-        yield _READS[-1]
+        yield _SEEN[-1]
     finally:
-        _READS.pop()
+        _SEEN.pop()
 
 
 def cold_copy(root: Path, tmp_path: Path) -> Path:
@@ -121,17 +126,32 @@ def test_a_body_edit_reindexes_only_the_shard_of_that_post(build_site, tmp_path:
 
 def test_indexing_reads_neither_the_rendered_pages_nor_pagefinds_output_back(build_site) -> None:
     """The render step hashes what Pagefind reads from each page while its HTML is in memory,
-    and Pagefind writes its files straight into the stage, where they are taken in by their
-    stamps: a cold build reads back none of the pages it wrote, and none of the fragments and
-    index chunks Pagefind wrote (only the few filter and metadata files qsite puts in order)
-    (bench/PROFILE.md, C1 and C5)."""
-    with files_read() as read:
+    and Pagefind's files are taken into the stage by their stamps: a cold build reads back
+    none of the pages it wrote, and none of the fragments and index chunks Pagefind wrote
+    (only the few filter and metadata files qsite puts in order) (bench/PROFILE.md, C1, C5)."""
+    with file_calls() as calls:
         site = build_site(SITE)
     assert urls_by_shard(site.out) == SHARDS  # indexed all the same
-    staged = [path for path in read if ".staging-" in path]
+    staged = [path for path in calls["read"] if ".staging-" in path]
     assert not [path for path in staged if path.endswith(".html")]
     assert not [path for path in staged if path.endswith((".pf_fragment", ".pf_index"))]
-    assert not [path for path in read if "/pagefind/" in path and path.endswith((".pf_fragment", ".pf_index"))]
+
+
+def test_a_cold_build_has_pagefind_read_the_pages_where_they_are_staged(build_site, tmp_path: Path) -> None:
+    """When a build wrote every page of a shard (a cold build), Pagefind reads them in the stage
+    (``--glob``), with no folder of links to make and delete; an edit, whose shard mixes new
+    pages and the previous output's, still links them (and finds the same pages either way)."""
+    def for_pagefind(calls: dict[str, list[str]]) -> list[str]:  # not the output's own links (write.py)
+        return sorted(Path(path).parent.name for path in calls["linked"] if "/.search-" in path)
+
+    with file_calls() as calls:
+        site = build_site(SITE)
+    assert for_pagefind(calls) == []
+    assert urls_by_shard(site.out) == SHARDS
+    with file_calls() as calls:
+        build_site({"content/posts/a.md": post("A", "2020-04-09", body="Huddles and flapjacks on the ward.")})
+    assert for_pagefind(calls) == ["a", "b"]  # posts-2020's pages, one new and one kept
+    assert comparable(site.out) == comparable(cold_copy(site.root, tmp_path))
 
 
 def test_a_reindexed_shard_keeps_the_files_of_its_unchanged_pages(build_site) -> None:
