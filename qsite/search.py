@@ -16,11 +16,12 @@ WebAssembly and sums the theme filter's counts across shards). Shards are:
 The shard of a page depends only on the page itself and how many pages share its year, never
 on an earlier build, so a warm build makes the same shards as a cold one.
 
-A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in ``.qsite-cache/``)
-records, for every HTML file of the output, its stamp (size,
-mtime, inode) and, if it is indexed, the hash of its bytes; and for every shard the hash of its
-inputs (its pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the
-files it wrote. A rebuild reads only the HTML files whose stamp changed, re-indexes only the
+A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in
+``.qsite-cache/``) records, for every HTML file of the output, its stamp (size, mtime, inode) and, if it
+is indexed, the hash of its bytes; and for every shard the hash of its inputs (its pages' paths
+and hashes, the Pagefind binary, the settings) and the stamps of the files it wrote. The pages
+a build renders are hashed by the render step while their HTML is in memory (``digest``); of
+the others, a rebuild reads only the HTML files whose stamp changed. It re-indexes only the
 shards whose inputs changed, and keeps every other shard's files as they are (same inode, same
 mtime) — after checking their stamps, so a damaged or hand-edited shard is indexed again.
 
@@ -30,11 +31,13 @@ exactly as it was, and a deleted or renamed post's shard is re-indexed without i
 was the shard's last page, the shard's folder goes the way of every file no longer built).
 
 Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found where the
-``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``); nothing is
-downloaded at build time. We run the binary's command line, once per changed shard over a
-folder of hard links to that shard's pages, rather than the package's asyncio service API: a
-subprocess has an exit code, a timeout and captured output to quote in an error, whereas the
-service's reader task dies silently if the binary crashes, and it reads one reply per 100 ms.
+``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``);
+nothing is downloaded at build time. We run the binary's command line, once per changed shard,
+over the shard's pages where this build staged them (``--glob``) or else a folder of hard links
+to them, writing outside the stage and moving its bundle in with one rename, rather than the
+package's asyncio service API: a subprocess has an exit code, a timeout and captured output to
+quote in an error, whereas the service's reader task dies silently if the binary crashes, and
+it reads one reply per 100 ms.
 
 What gets indexed is decided by the templates: only pages with an element marked
 ``data-pagefind-body`` (post and page bodies; a digest edition's introduction and takeaways),
