@@ -17,13 +17,14 @@ The shard of a page depends only on the page itself and how many pages share its
 on an earlier build, so a warm build makes the same shards as a cold one.
 
 A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in
-``.qsite-cache/``) records, for every HTML file of the output, its stamp (size, mtime, inode) and, if it
-is indexed, the hash of its bytes; and for every shard the hash of its inputs (its pages' paths
-and hashes, the Pagefind binary, the settings) and the stamps of the files it wrote. The pages
-a build renders are hashed by the render step while their HTML is in memory (``digest``); of
-the others, a rebuild reads only the HTML files whose stamp changed. It re-indexes only the
-shards whose inputs changed, and keeps every other shard's files as they are (same inode, same
-mtime) — after checking their stamps, so a damaged or hand-edited shard is indexed again.
+``.qsite-cache/``) records, for every HTML file of the output, its stamp (size, mtime, inode)
+and, if it is indexed, the hash of its bytes; and for every shard the hash of its inputs (its
+pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the files it
+wrote. The pages a build renders are hashed by the render step while their HTML is in memory
+(``digest``); of the others, a rebuild reads only the HTML files whose stamp changed. It
+re-indexes only the shards whose inputs changed, and keeps every other shard's files as they
+are (same inode, same mtime) — after checking their stamps, so a damaged or hand-edited shard
+is indexed again.
 
 Indexing happens before the staged output is committed (see ``write.Stage``): the index files
 are staged like any other output, so a failed index leaves the previous site, index and all,
