@@ -34,11 +34,10 @@ was the shard's last page, the shard's folder goes the way of every file no long
 Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found where the
 ``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``);
 nothing is downloaded at build time. We run the binary's command line, once per changed shard,
-over the shard's pages where this build staged them (``--glob``) or else a folder of hard links
-to them, writing outside the stage and moving its bundle in with one rename, rather than the
-package's asyncio service API: a subprocess has an exit code, a timeout and captured output to
-quote in an error, whereas the service's reader task dies silently if the binary crashes, and
-it reads one reply per 100 ms.
+over a folder of hard links to that shard's pages, writing outside the stage and moving its
+bundle in with one rename, rather than the package's asyncio service API: a subprocess has an
+exit code, a timeout and captured output to quote in an error, whereas the service's reader
+task dies silently if the binary crashes, and it reads one reply per 100 ms.
 
 What gets indexed is decided by the templates: only pages with an element marked
 ``data-pagefind-body`` (post and page bodies; a digest edition's introduction and takeaways),
@@ -91,8 +90,6 @@ UI_FILES = frozenset(
 # the primary's WebAssembly), so other shards leave it out.
 _RUNTIME = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\.[^/]*\.pagefind")
 _PAGES = re.compile(r"Indexed (\d+) pages?")
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9._/-]+")  # an output path that means itself in a Pagefind glob
-_LONGEST_ARGUMENT = 100_000  # bytes: Linux refuses a single argument over 128 KiB
 # A start tag (quoted attribute values may hold ">"), and a data-pagefind-* attribute in one
 # other than -ignore. A post *about* Pagefind quoting one in its text or code is not a tag.
 _START = re.compile(rb"""<([A-Za-z][A-Za-z0-9-]*)(?:[^<>"']|"[^"]*"|'[^']*')*>""")
@@ -105,6 +102,7 @@ _ALSO = (
     re.compile(rb"<h1\b.*?</h1>", re.IGNORECASE | re.DOTALL),
     re.compile(rb"<img\b[^<>]*>", re.IGNORECASE),
 )
+_WORD_BYTES = frozenset(bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 
 INSTALL_FIX = "install it with: pip install 'pagefind[bin]' (or build with --no-search)"
@@ -243,6 +241,8 @@ def _marked(html: bytes) -> Iterator[re.Match[bytes]]:
     pos = 0
     while (i := html.find(b"data-pagefind-", pos)) >= 0:
         pos = i + 1
+        if html.startswith(b"ignore", i + 14) and html[i + 20 : i + 21] not in _WORD_BYTES:
+            continue  # marks no tag (_MARKER): a post page holds a dozen, on its cards' bylines
         tag = _START.match(html, max(html.rfind(b"<", 0, i), 0))
         if tag is None or tag.end() <= i:
             continue  # in text, not in a tag
@@ -388,20 +388,18 @@ def _reindex(
     primary: str,
     jobs: int,
 ) -> dict[str, dict[str, Any]]:
-    """Run Pagefind once per shard, over its pages where they are (``_glob``) or a folder of
-    hard links to them (``_links``), then move each shard's bundle into the stage
-    (``pagefind/<shard>/``) with one rename: its files are taken in where they are
-    (``Stage.adopt``), never read back and written again (bench/PROFILE.md, C1)."""
+    """Run Pagefind once per shard, over a folder of hard links to its pages (``_links``), then
+    move each shard's bundle into the stage (``pagefind/<shard>/``) with one rename: its files
+    are taken in where they are (``Stage.adopt``), never read back and written again
+    (bench/PROFILE.md, C1). Pointing Pagefind at the stage itself with a ``--glob`` of the
+    shard's pages (no links) was measured and costs Pagefind more CPU than the links save:
+    it walks every staged file and matches each against the glob."""
     work = stage.scratch(".search-")  # beside the staged files, never in the output's parent
     try:
 
         def run(name: str) -> int:
-            bundle = work / name / "bundle"  # not in the stage, which another run may be reading
-            only = _glob(stage, members[name])
-            if only is not None:  # every page written by this build (a cold build): read in place
-                count = _run_pagefind(binary, stage.path, bundle, only)
-            else:
-                count = _run_pagefind(binary, _links(stage, members[name], os.path.join(work, name)), bundle)
+            bundle = work / name / "bundle"
+            count = _run_pagefind(binary, _links(stage, members[name], os.path.join(work, name, "site")), bundle)
             _order_filters(bundle)
             return count
 
@@ -420,17 +418,6 @@ def _reindex(
         ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _glob(stage: Stage, pages: list[str]) -> str | None:
-    """A Pagefind ``--glob`` matching exactly ``pages`` in the stage, if this build wrote them
-    all there (a cold build): Pagefind then reads them where they are, and no folder of links
-    is made and deleted (0.2 s CPU and seconds of a busy disk's time per 1,000 pages). None if
-    one of them is the previous output's, or a path holds a character globs treat specially."""
-    if not all(stage.files.get(rel) and _PLAIN_PATH.fullmatch(rel) for rel in pages):
-        return None
-    glob = pages[0] if len(pages) == 1 else "{" + ",".join(sorted(pages)) + "}"
-    return glob if len(glob) < _LONGEST_ARGUMENT else None
 
 
 def _links(stage: Stage, pages: list[str], site: str) -> Path:
@@ -623,13 +610,11 @@ def _cbor_write(value: Any) -> bytes:
     return _cbor_head(4, len(value)) + b"".join(_cbor_write(item) for item in value)
 
 
-def _run_pagefind(binary: Path, site: Path, bundle: Path, glob: str | None = None) -> int:
-    """Index ``site`` (only the files ``glob`` matches, if given) into ``bundle``; returns the
-    number of pages Pagefind indexed."""
-    only = ["--glob", glob] if glob is not None else []
+def _run_pagefind(binary: Path, site: Path, bundle: Path) -> int:
+    """Index ``site`` into ``bundle``; returns the number of pages Pagefind indexed."""
     try:
         run = subprocess.run(
-            [str(binary), "--site", str(site), *only, "--output-path", str(bundle), "--exclude-selectors", EXCLUDE],
+            [str(binary), "--site", str(site), "--output-path", str(bundle), "--exclude-selectors", EXCLUDE],
             capture_output=True,
             # Pagefind prints UTF-8 whatever the locale; under LANG=C the default would be ASCII
             # and decoding its first "…" would fail the build.

@@ -66,9 +66,7 @@ _HOOKED: list[bool] = []
 def _audit(event: str, args: tuple[object, ...]) -> None:
     if not _SEEN:
         return
-    if event == "os.link":
-        _SEEN[-1]["linked"].append(os.fsdecode(args[1]))  # type: ignore[arg-type]
-    elif event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+    if event == "open" and isinstance(args[0], str | bytes | os.PathLike):
         mode, flags = args[1], args[2]
         reading = ("r" in mode and "+" not in mode) if isinstance(mode, str) else not (
             isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
@@ -79,14 +77,13 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
 
 @contextmanager
 def file_calls() -> Iterator[dict[str, list[str]]]:
-    """Every file this process opens for reading (``read``) or makes as a hard link
-    (``linked``) meanwhile: Python's ``open`` and ``os.link`` audit events, which ``open``,
-    ``Path.read_bytes``, ``os.open`` and ``os.link`` raise; Pagefind's own reads are another
-    process's."""
+    """Every file this process opens for reading (``read``) meanwhile: Python's ``open`` audit
+    event, which ``open``, ``Path.read_bytes`` and ``os.open`` raise; Pagefind's own reads are
+    another process's."""
     if not _HOOKED:
         sys.addaudithook(_audit)
         _HOOKED.append(True)
-    _SEEN.append({"read": [], "linked": []})
+    _SEEN.append({"read": []})
     try:
         yield _SEEN[-1]
     finally:
@@ -135,23 +132,6 @@ def test_indexing_reads_neither_the_rendered_pages_nor_pagefinds_output_back(bui
     staged = [path for path in calls["read"] if ".staging-" in path]
     assert not [path for path in staged if path.endswith(".html")]
     assert not [path for path in staged if path.endswith((".pf_fragment", ".pf_index"))]
-
-
-def test_a_cold_build_has_pagefind_read_the_pages_where_they_are_staged(build_site, tmp_path: Path) -> None:
-    """When a build wrote every page of a shard (a cold build), Pagefind reads them in the stage
-    (``--glob``), with no folder of links to make and delete; an edit, whose shard mixes new
-    pages and the previous output's, still links them (and finds the same pages either way)."""
-    def for_pagefind(calls: dict[str, list[str]]) -> list[str]:  # not the output's own links (write.py)
-        return sorted(Path(path).parent.name for path in calls["linked"] if "/.search-" in path)
-
-    with file_calls() as calls:
-        site = build_site(SITE)
-    assert for_pagefind(calls) == []
-    assert urls_by_shard(site.out) == SHARDS
-    with file_calls() as calls:
-        build_site({"content/posts/a.md": post("A", "2020-04-09", body="Huddles and flapjacks on the ward.")})
-    assert for_pagefind(calls) == ["a", "b"]  # posts-2020's pages, one new and one kept
-    assert comparable(site.out) == comparable(cold_copy(site.root, tmp_path))
 
 
 def test_a_reindexed_shard_keeps_the_files_of_its_unchanged_pages(build_site) -> None:
@@ -308,6 +288,12 @@ def test_what_pagefind_reads_leaves_out_what_it_cannot_see() -> None:
     tricky = PAGE.replace(b"<nav>", b'<nav><meta title="a > b" data-pagefind-meta="kind:Post">')
     assert search.what_pagefind_reads(tricky) != base
     assert b'data-pagefind-meta="kind:Post"' in (search.what_pagefind_reads(tricky) or b"")
+    # -ignore marks nothing, but a tag that also carries another data-pagefind-* is marked, and
+    # an attribute that only starts with "ignore" is another attribute.
+    both = PAGE.replace(b'<p class="byline" data-pagefind-ignore>', b'<p data-pagefind-ignore data-pagefind-meta="by">')
+    assert b'data-pagefind-meta="by"' in (search.what_pagefind_reads(both) or b"")
+    longer = PAGE.replace(b'<p class="byline" data-pagefind-ignore>', b'<p data-pagefind-ignored-by="x">')
+    assert b"3 min read" in (search.what_pagefind_reads(longer) or b"")
 
 
 def test_the_metadata_lists_the_theme_and_type_filters_in_order() -> None:
