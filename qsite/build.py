@@ -264,10 +264,15 @@ class StageSink:
 
     in_memory = False
 
-    def __init__(self, stage: Stage):
+    def __init__(self, stage: Stage, search_on: bool = False):
         self.stage = stage
+        # Each written page's hash of what Pagefind reads, taken while its HTML is in memory,
+        # so the index step does not read the site back from disk (qsite/search.py).
+        self.digests: dict[str, str | None] | None = {} if search_on else None
 
     def put(self, index: int, job: Job, data: bytes) -> Any:
+        if self.digests is not None and job.file.endswith(".html"):
+            self.digests[job.file] = search.digest(data)
         return self.stage.put(job.file, data)
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
@@ -332,12 +337,15 @@ def media_outputs(config: SiteConfig, site: Site, content: Content, engine: Engi
     return [Output(path, data) for path, data in made]
 
 
-def index(stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers) -> search.Indexed | None:
+def index(
+    stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers, sink: StageSink
+) -> search.Indexed | None:
     """Index: the staged site's pages into the search index, staged with them, so a failed
     index changes nothing (qsite/search.py)."""
     if not options.search:
         return None
-    return search.index_stage(stage, search.post_years(site.posts), engine.search_manifest(), workers.jobs)
+    years = search.post_years(site.posts)
+    return search.index_stage(stage, years, engine.search_manifest(), workers.jobs, sink.digests)
 
 
 @parallel.collector_paused()
@@ -403,12 +411,13 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         bytecode_cache=engine.compiled,
     )
     with Stage(out) as stage:
-        hits = render(jobs, renderer, StageSink(stage), engine, workers)
+        sink = StageSink(stage, options.search)
+        hits = render(jobs, renderer, sink, engine, workers)
         clock.lap("render")
         for output in statics:
             stage.put(output.path, output.data)
         clock.lap("write")
-        indexed = index(stage, site, options, engine, workers)
+        indexed = index(stage, site, options, engine, workers, sink)
         if indexed is not None:
             clock.lap("search")
         written = stage.commit()
