@@ -11,6 +11,7 @@ unchanged; the steps never build cache keys themselves. Neither changes a byte o
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,7 +30,7 @@ from qsite.incremental import fastpath
 from qsite.incremental.cache import FOLDER as CACHE_FOLDER
 from qsite.incremental.cache import read_and_parse
 from qsite.incremental.cache import remove as remove_cache
-from qsite.incremental.engine import Engine, valid_until
+from qsite.incremental.engine import Engine, PageRun, valid_until
 from qsite.model import (
     Meta,
     Page,
@@ -255,15 +256,31 @@ def group_site(site: Site, content: Content, options: Options, engine: Engine) -
 
 
 class StageSink:
-    """Rendered pages written into the staging tree (``qsite build``)."""
+    """Rendered pages written into the staging tree (``qsite build``).
+
+    A page is written where it is rendered (``write``: in a worker, into the staging folder the
+    workers inherited), and only its stamp goes back to the parent (``take``), so a big site's
+    pages (41 MB at 1,000 posts) are neither pickled through a pipe nor written one by one by
+    the parent while the workers wait (bench/PROFILE.md, C2)."""
 
     in_memory = False
 
     def __init__(self, stage: Stage):
         self.stage = stage
 
+    def write(self, index: int, job: Job, data: bytes) -> tuple[bool, Any] | OSError:
+        try:
+            return self.stage.write(job.file, data)
+        except OSError as exc:  # the parent abandons the stage and reports it (``take``)
+            return exc
+
+    def take(self, index: int, job: Job, written: tuple[bool, Any] | OSError) -> Any:
+        if isinstance(written, OSError):
+            self.stage.failed(written)
+        return self.stage.record(job.file, *written)
+
     def put(self, index: int, job: Job, data: bytes) -> Any:
-        return self.stage.put(job.file, data)
+        return self.take(index, job, self.write(index, job, data))
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
@@ -277,6 +294,12 @@ class MemorySink:
     def __init__(self, jobs: int):
         self.outputs: list[Output | None] = [None] * jobs
 
+    def write(self, index: int, job: Job, data: bytes) -> bytes:
+        return data  # the page itself goes back to the parent
+
+    def take(self, index: int, job: Job, data: bytes) -> Any:
+        return self.put(index, job, data)
+
     def put(self, index: int, job: Job, data: bytes) -> Any:
         output = self.outputs[index] = Output(job.file, data, job.template, job.source, job.path)
         return output
@@ -286,14 +309,24 @@ class MemorySink:
         return True
 
 
-def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
-    renderer, jobs = state
-    results: list[bytes | list[Problem]] = []
+class _Failed(list):  # type: ignore[type-arg]
+    """A page's template failed: its problems, instead of what the sink wrote."""
+
+
+def _render_chunk(
+    state: tuple[Renderer, list[Job], StageSink | MemorySink, PageRun], chunk: list[int]
+) -> list[tuple[str | None, Any]]:
+    """Render pages, hand each to the sink's ``write`` and make its key if the engine left
+    that to the render (``PageRun.key``): here, in the worker."""
+    renderer, jobs, sink, run = state
+    results: list[tuple[str | None, Any]] = []
     for i in chunk:
         try:
-            results.append(renderer.render(jobs[i]).data)
+            data = renderer.render(jobs[i]).data
         except ContentError as exc:
-            results.append(list(exc.problems))
+            results.append((None, _Failed(exc.problems)))
+            continue
+        results.append((run.key(i), sink.write(i, jobs[i], data)))
     return results
 
 
@@ -305,13 +338,15 @@ def render(jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, en
         renderer.compile(run.templates({jobs[i].template for i in run.todo}))
     problems: list[Problem] = []
     failed: set[str] = set()
-    for i, data in zip(run.todo, workers.map(_render_chunk, run.todo, state=(renderer, jobs)), strict=True):
-        if isinstance(data, list):
-            if jobs[i].template not in failed:
-                failed.add(jobs[i].template)
-                problems.extend(data)
-            continue
-        run.rendered(i, sink.put(i, jobs[i], data))
+    # closed before the stage is: no worker may still be writing into a staging folder being removed
+    with contextlib.closing(workers.map(_render_chunk, run.todo, state=(renderer, jobs, sink, run))) as results:
+        for i, (key, written) in zip(run.todo, results, strict=True):
+            if isinstance(written, _Failed):
+                if jobs[i].template not in failed:
+                    failed.add(jobs[i].template)
+                    problems.extend(written)
+                continue
+            run.rendered(i, sink.take(i, jobs[i], written), key)
     if problems:
         raise ContentError(dict.fromkeys(problems))
     engine.rendered(run, sink)

@@ -82,12 +82,19 @@ class Workers:
                 # and a parent slower than its workers would otherwise hold them all.
                 window = self.jobs * 2
                 pending = deque(pool.submit(_call, fn, chunk) for chunk in chunks[:window])
-                for chunk in chunks[window:]:
-                    results = pending.popleft().result()
-                    pending.append(pool.submit(_call, fn, chunk))
-                    yield from results
-                while pending:
-                    yield from pending.popleft().result()
+                try:
+                    for chunk in chunks[window:]:
+                        results = pending.popleft().result()
+                        pending.append(pool.submit(_call, fn, chunk))
+                        yield from results
+                    while pending:
+                        yield from pending.popleft().result()
+                except BaseException:  # Ctrl-C, a failed chunk, or the caller stopped (GeneratorExit)
+                    # chunks not started yet are dropped; leaving the ``with`` waits for the
+                    # running ones, so no worker is still at work (writing into a staging
+                    # folder, say: qsite/build.py StageSink) once this generator is closed
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
         finally:
             gc.unfreeze()
             _state = None

@@ -294,24 +294,46 @@ class Stage:
 
     def put(self, rel: str, data: bytes) -> Stamp | None:
         """Stage one file. Returns the stamp it will have in ``out`` (renames keep stamps)."""
-        self._claim_path(rel)
+        with self._errors():
+            staged, stamp = self.write(rel, data)
+        return self.record(rel, staged, stamp)
+
+    def write(self, rel: str, data: bytes) -> tuple[bool, Stamp]:
+        """The file-system half of ``put``, and nothing else: whether ``rel`` was written (False:
+        the previous output's file has these very bytes and stays), and its stamp. It touches
+        none of this stage's bookkeeping, so a forked render worker can call it on its copy of
+        the stage: the pages are written where they are rendered, in parallel, and only these
+        few bytes go back to the parent, which passes them to ``record`` (qsite/build.py).
+        Raises OSError as it comes (a worker cannot clean up the stage: the parent does)."""
         st = self._previous(rel)
         if st is not None and _same_bytes(os.path.join(self.out, rel), st, data):
-            self.files[rel] = False
-            self.unchanged += 1
-            stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
-            return stamp
+            return False, (st.st_size, st.st_mtime_ns, st.st_ino)
         target = os.path.join(self.path, rel)
-        with self._errors():
-            _mkdirs(os.path.dirname(target), self._made)
-            with open(target, "wb") as f:
-                f.write(data)
-            os.chmod(target, FILE_MODE)
-            stamp = _stamp(target)
-        self.files[rel] = True
-        self.written += 1
+        _mkdirs(os.path.dirname(target), self._made)
+        with open(target, "wb") as f:
+            f.write(data)
+            f.flush()
+            if 0o666 & ~_umask() != FILE_MODE:  # made 0o666 less the umask: 0o644 under the usual 022
+                os.fchmod(f.fileno(), FILE_MODE)
+            st = os.fstat(f.fileno())  # after the last write: closing changes no stamp
+        return True, (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def record(self, rel: str, staged: bool, stamp: Stamp) -> Stamp:
+        """Count a file ``write`` staged (``staged``) or found unchanged, here or in a worker."""
+        self._claim_path(rel)
+        self.files[rel] = staged
         self.stamps[rel] = stamp
+        if staged:
+            self.written += 1
+        else:
+            self.unchanged += 1
         return stamp
+
+    def failed(self, exc: OSError) -> None:
+        """A worker's ``write`` failed: abandon this stage and raise the error as a ConfigError,
+        as ``put`` would have."""
+        with self._errors():
+            raise exc
 
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;

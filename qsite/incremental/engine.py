@@ -30,6 +30,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
+import jinja2
+
 from qsite import search
 from qsite.incremental import fastpath
 from qsite.incremental.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
@@ -66,7 +68,20 @@ class PageRun:
     hits: int
     deps: TemplateDeps | None
 
-    def rendered(self, index: int, token: Any) -> None:
+    key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
+
+    def key(self, index: int) -> str | None:
+        """The key of ``jobs[index]`` if it is still to be made (a cold build's, made in the
+        render worker along with the page), else None."""
+        if self.key_inputs is None:
+            return None
+        deps, fingerprints, env, config_fp = self.key_inputs
+        job = self.jobs[index]
+        return page_key(deps, fingerprints, env, config_fp, job.template, job.path, job.context)
+
+    def rendered(self, index: int, token: Any, key: str | None = None) -> None:
+        if key is not None:
+            self.keys[index] = key
         key = self.keys[index]
         if key is not None and token is not None:
             self.tokens[self.jobs[index].file] = (key, token)
@@ -285,6 +300,14 @@ class Engine:
         deps = TemplateDeps(renderer.env, self.cache.templates)
         config_fp = self.fingerprints.of(renderer.site.config)
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
+        if not previous:  # a cold build renders every page: each is keyed where it is rendered,
+            # in the workers, not all here before the first page can start (bench/PROFILE.md C7)
+            for name in sorted({job.template for job in jobs}):  # their analysis is kept (cache.templates)
+                with contextlib.suppress(jinja2.TemplateError):
+                    deps.of(name)
+            run = PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, deps)
+            run.key_inputs = (deps, self.fingerprints, renderer.env, config_fp)
+            return run
         run = PageRun(jobs, [], [], {}, 0, deps)
         for i, job in enumerate(jobs):
             key = page_key(deps, self.fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
