@@ -411,10 +411,12 @@ class Stage:
                 if os.path.lexists(tree):
                     os.rename(tree, self.home / "dropped")
                 spare = None
-        if spare is None:
-            os.mkdir(tree)
+        moved = spare is None
+        if moved:  # the written files are already a tree, in their folders: it becomes the next
+            # one whole (a cold build writes every file: no rename or folder per file again)
+            os.rename(self.path, tree)
             os.chmod(tree, DIR_MODE)  # the output folder itself: readable by the web server whatever the umask
-        self._fill(tree, present, made, marker)
+        self._fill(tree, present, made, marker, moved)
         return tree
 
     def _seed_spare(self) -> None:
@@ -424,18 +426,17 @@ class Stage:
         of making the whole tree (bench/PROFILE.md). Made inside this build's own locked
         folder, then moved beside the output; any failure just leaves no spare."""
         seed = self.home / "spare"
-        top = str(self.out)
+        out, top = str(self.out), str(seed)
+        made = {top}
         try:
-            for folder, dirs, names in os.walk(top):
-                target = os.path.join(seed, folder[len(top) + 1 :]) if folder != top else str(seed)
-                os.mkdir(target, DIR_MODE)
-                if _umask() & DIR_MODE:
-                    os.chmod(target, DIR_MODE)
-                for name in dirs:
-                    if os.path.islink(os.path.join(folder, name)):  # never expected: no spare, then
-                        raise OSError(errno.ELOOP, "a link in the output")
-                for name in names:
-                    os.link(os.path.join(folder, name), os.path.join(target, name), follow_symlinks=False)
+            os.mkdir(seed, DIR_MODE)
+            if _umask() & DIR_MODE:
+                os.chmod(seed, DIR_MODE)
+            # the files this build put there are the output's, every one: no walk of the output
+            for rel in [*self.files, MARKER]:
+                target = os.path.join(top, rel)
+                _mkdirs(os.path.dirname(target), made)
+                os.link(os.path.join(out, rel), target, follow_symlinks=False)
             os.rename(seed, self.out.parent / f".{self.out.name}{SPARE}")
         except OSError:
             pass  # the next build makes its tree afresh; ``_remove_tree(self.home)`` takes what was made
@@ -471,13 +472,14 @@ class Stage:
         visit(str(tree), "")
         return present, made
 
-    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None) -> None:
-        """Link every kept file not ``present`` yet, and move every written file in."""
+    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None, moved: bool = False) -> None:
+        """Link every kept file not ``present`` yet, and move every written file in (unless
+        ``moved``: the tree is the folder they were written to)."""
         out, top = str(self.out), str(tree)
         for rel, staged in self.files.items():
-            target = os.path.join(top, rel)
-            if rel in present:
+            if rel in present or (staged and moved):
                 continue
+            target = os.path.join(top, rel)
             _mkdirs(os.path.dirname(target), made)
             if staged:
                 os.rename(os.path.join(self.path, rel), target)
