@@ -12,6 +12,7 @@ unchanged; the steps never build cache keys themselves. Neither changes a byte o
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -118,6 +119,26 @@ def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
     return [read_and_parse(path, rel, kind) for path, rel, kind in chunk]
 
 
+def _parse_and_markdown_chunk(
+    markdown: tuple[str, float], _state: None, chunk: list[tuple[Path, str, str]]
+) -> list[Any]:
+    """``_parse_chunk``, and in a worker each post's and page's Markdown too, in the same pass
+    (bench/PROFILE.md C3): the body is rendered where it was read, not sent back to the build's
+    process and out to a second pool of workers once its front matter is validated. A draft's
+    body is rendered for nothing, and a body the cache already holds again: both rare in the
+    big batches that go to workers. In the build's own process (small batches: one edited
+    post) only the files the Markdown step needs are rendered, by it (``Engine.bodies``)."""
+    results = _parse_chunk(None, chunk)
+    if not parallel.in_worker():
+        return results
+    base_path, limit = markdown
+    for n, parsed in enumerate(results):
+        doc = parsed[3]
+        if isinstance(doc, SourceDoc) and doc.kind in ("post", "page"):
+            results[n] = (*parsed, _markdown_chunk(None, [(doc.body, base_path, limit)])[0])
+    return results
+
+
 def _markdown_chunk(_state: None, chunk: list[tuple[str, str, float]]) -> list[markup.Rendered | markup.MarkdownError]:
     results: list[markup.Rendered | markup.MarkdownError] = []
     for body, base_path, limit in chunk:
@@ -183,7 +204,8 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     now = now_for(options)
     found = find_content(config.root)
     problems = found.problems
-    docs = engine.documents(found.sources, _parse_chunk, workers, problems)
+    parse = functools.partial(_parse_and_markdown_chunk, (config.base_path, config.markdown_time_limit))
+    docs = engine.documents(found.sources, parse, workers, problems)
     metas = engine.metas(  # digest editions and comments are read below, by their own steps
         [d for d in docs if d is not None and d.kind not in ("digest", "comment", "author", "series")],
         lambda doc, mine: read_meta(doc, config, mine),

@@ -34,6 +34,7 @@ CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 128
 
 _state: Any = None  # what a forked worker finds: set just before the pool forks
+_in_worker = False  # True in a forked worker process (``_call``)
 
 
 def default_jobs() -> int:
@@ -100,7 +101,14 @@ class Workers:
             _state = None
 
 
+def in_worker() -> bool:
+    """Whether this code runs in a worker process (a batch spread out), not in the build's own."""
+    return _in_worker
+
+
 def _call(fn: Callable[[Any, Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
+    global _in_worker
+    _in_worker = True
     gc.enable()  # forked from a build that paused it (``collector_paused``): a worker's garbage is its own
     return fn(_state, chunk)
 

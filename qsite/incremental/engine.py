@@ -132,6 +132,8 @@ class Engine:
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
         self._meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
         self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
+        # body → its Markdown, rendered with this build's settings while its file was parsed
+        self._ready: dict[str, Rendered | MarkdownError] = {}
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -178,11 +180,13 @@ class Engine:
             else:
                 docs[i] = doc
         parsed = workers.map(parse, [sources[i] for i in to_parse])
-        for i, (file_hash, stat, checked, result) in zip(to_parse, parsed, strict=True):
+        for i, (file_hash, stat, checked, result, *markdown) in zip(to_parse, parsed, strict=True):
             path, rel, kind = sources[i]
             if isinstance(result, Problem):
                 problems.items.append(result)
                 continue
+            if markdown:  # its body rendered along, in the same worker (``bodies`` takes it)
+                self._ready[result.body] = markdown[0]
             cache.record_file(path, stat, checked, file_hash)
             doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
             cache.docs.put(doc_keys[i], result)
@@ -241,8 +245,11 @@ class Engine:
         keys = [Cache.markdown_key(m.body, base_path) for m in metas]
         bodies: list[Rendered | None] = [self.cache.markdown.get(k) for k in keys]
         missing = [i for i, b in enumerate(bodies) if b is None]
-        rendered = workers.map(render, [(metas[i].body, base_path, limit) for i in missing])
-        for i, body in zip(missing, rendered, strict=True):
+        ready, self._ready = self._ready, {}
+        todo = [i for i in missing if metas[i].body not in ready]
+        made = dict(zip(todo, workers.map(render, [(metas[i].body, base_path, limit) for i in todo]), strict=True))
+        for i in missing:
+            body = made[i] if i in made else ready[metas[i].body]
             if isinstance(body, MarkdownError):
                 problems.add(metas[i].source, metas[i].line, body.message, body.fix)
                 continue
