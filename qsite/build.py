@@ -304,6 +304,17 @@ class StageSink:
     def put(self, index: int, job: Job, data: bytes) -> Any:
         return self.take(index, job, self.write(index, job, data))
 
+    def write_file(self, path: str, data: bytes) -> tuple[bool, Any] | OSError:
+        try:
+            return self.stage.write(path, data)
+        except OSError as exc:
+            return exc
+
+    def take_file(self, path: str, written: tuple[bool, Any] | OSError) -> None:
+        if isinstance(written, OSError):
+            self.stage.failed(written)
+        self.stage.record(path, *written)
+
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
 
@@ -336,13 +347,17 @@ class _Failed(list):  # type: ignore[type-arg]
 
 
 def _render_chunk(
-    state: tuple[Renderer, list[Job], StageSink | MemorySink, PageRun], chunk: list[int]
+    state: tuple[Renderer, list[Job], StageSink | MemorySink, PageRun, list[Output]], chunk: list[int]
 ) -> list[tuple[str | None, Any]]:
     """Render pages, hand each to the sink's ``write`` and make its key if the engine left
-    that to the render (``PageRun.key``): here, in the worker."""
-    renderer, jobs, sink, run = state
+    that to the render (``PageRun.key``): here, in the worker. A negative item ``~n`` is the
+    n-th file copied as it is (a theme file, an image, a preview card), written here too."""
+    renderer, jobs, sink, run, files = state
     results: list[tuple[str | None, Any]] = []
     for i in chunk:
+        if i < 0:
+            results.append((None, sink.write_file(files[~i].path, files[~i].data)))
+            continue
         try:
             data = renderer.render(jobs[i]).data
         except ContentError as exc:
@@ -352,23 +367,32 @@ def _render_chunk(
     return results
 
 
-def render(jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, engine: Engine, workers: Workers) -> int:
+def render(
+    jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, engine: Engine, workers: Workers,
+    files: list[Output] | None = None,
+) -> int:
     """Render: every page whose inputs changed, into ``sink``; the others are kept as they
-    are. Returns how many were kept. A broken template is reported once, not once per page."""
+    are. Returns how many were kept. A broken template is reported once, not once per page.
+    ``files`` (``StageSink`` only) are staged along with the pages, by the same workers."""
     run = engine.pages(jobs, renderer, sink)
-    if workers.jobs > 1 and len(run.todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
+    files = files or []
+    items = run.todo + [~n for n in range(len(files))]
+    if workers.jobs > 1 and len(items) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
         renderer.compile(run.templates({jobs[i].template for i in run.todo}))
     problems: list[Problem] = []
     failed: set[str] = set()
     # closed before the stage is: no worker may still be writing into a staging folder being removed
-    with contextlib.closing(workers.map(_render_chunk, run.todo, state=(renderer, jobs, sink, run))) as results:
-        for i, (key, written) in zip(run.todo, results, strict=True):
-            if isinstance(written, _Failed):
+    state = (renderer, jobs, sink, run, files)
+    with contextlib.closing(workers.map(_render_chunk, items, state=state)) as results:
+        for i, (key, written) in zip(items, results, strict=True):
+            if i < 0:
+                sink.take_file(files[~i].path, written)
+            elif isinstance(written, _Failed):
                 if jobs[i].template not in failed:
                     failed.add(jobs[i].template)
                     problems.extend(written)
-                continue
-            run.rendered(i, sink.take(i, jobs[i], written), key)
+            else:
+                run.rendered(i, sink.take(i, jobs[i], written), key)
     if problems:
         raise ContentError(dict.fromkeys(problems))
     engine.rendered(run, sink)
@@ -455,11 +479,8 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         bytecode_cache=engine.compiled,
     )
     with Stage(out) as stage:
-        hits = render(jobs, renderer, StageSink(stage), engine, workers)
+        hits = render(jobs, renderer, StageSink(stage), engine, workers, files=statics)
         clock.lap("render")
-        for output in statics:
-            stage.put(output.path, output.data)
-        clock.lap("write")
         indexed = index(stage, site, options, engine, workers)
         if indexed is not None:
             clock.lap("search")

@@ -360,7 +360,7 @@ def after(n, real):
 if point.startswith("in-place"):
     w._is_mount = lambda out: True
 if point == "writing":
-    w.Stage.put = after(3, w.Stage.put)
+    w.Stage.write = after(3, w.Stage.write)  # every file is staged by write (pages in workers, or here)
 elif point == "before-swap":
     real_exchange = w._exchange
     def exchange(a, b):
