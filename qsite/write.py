@@ -182,6 +182,7 @@ class Stage:
         self._lock: int | None = None
         self._journaled = False
         self._done = True  # until the staging folder exists: nothing to clean up
+        self._seed: str | None = None  # where ``write`` links each file it writes, for the next spare
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -210,6 +211,10 @@ class Stage:
                 self.path = home / "new"  # this build's written files; the rest is linked at commit
                 os.mkdir(self.path)
                 os.chmod(home, DIR_MODE)
+                if not self.in_place and not os.path.lexists(out):  # a first build: see ``_seed_spare``
+                    self._seed = str(home / "spare")
+                    os.mkdir(self._seed, DIR_MODE)
+                    os.chmod(self._seed, DIR_MODE)
         except BaseException:  # Ctrl-C or SIGTERM before the caller's ``with`` could clean up
             if not self._done:
                 self._done = True
@@ -217,7 +222,7 @@ class Stage:
                     _remove_tree(home)
                 self._release()
             raise
-        self._made: set[str] = {str(self.path)}
+        self._made: set[str] = {str(self.path)} | ({self._seed} if self._seed else set())
 
     def __enter__(self) -> Stage:
         return self
@@ -316,6 +321,11 @@ class Stage:
             if 0o666 & ~_umask() != FILE_MODE:  # made 0o666 less the umask: 0o644 under the usual 022
                 os.fchmod(f.fileno(), FILE_MODE)
             st = os.fstat(f.fileno())  # after the last write: closing changes no stamp
+        if self._seed is not None:  # where the file is written, in parallel: not all at the end
+            seeded = os.path.join(self._seed, rel)
+            with contextlib.suppress(OSError):  # ``_seed_spare`` links what is missing
+                _mkdirs(os.path.dirname(seeded), self._made)
+                os.link(target, seeded, follow_symlinks=False)
         return True, (st.st_size, st.st_mtime_ns, st.st_ino)
 
     def record(self, rel: str, staged: bool, stamp: Stamp) -> Stamp:
@@ -424,17 +434,23 @@ class Stage:
         spare anyway, every folder made again and every file hard-linked from the new output,
         so that the next build (most often an edit of one post) fixes up a few entries instead
         of making the whole tree (bench/PROFILE.md). Made inside this build's own locked
-        folder, then moved beside the output; any failure just leaves no spare."""
+        folder, then moved beside the output; any failure just leaves no spare. On a first
+        build ``write`` has linked each file there as it wrote it (in the render workers, in
+        parallel); only what it missed is linked here."""
         seed = self.home / "spare"
         out, top = str(self.out), str(seed)
         made = {top}
         try:
-            os.mkdir(seed, DIR_MODE)
-            if _umask() & DIR_MODE:
-                os.chmod(seed, DIR_MODE)
-            # the files this build put there are the output's, every one: no walk of the output
+            if self._seed is None:
+                os.mkdir(seed, DIR_MODE)
+                if _umask() & DIR_MODE:
+                    os.chmod(seed, DIR_MODE)
+            # the files this build put there are the output's, every one: no walk of the output;
+            # those ``write`` linked already (the written ones) are left as they are
             for rel in [*self.files, MARKER]:
                 target = os.path.join(top, rel)
+                if self._seed is not None and rel != MARKER and self.files[rel] and os.path.lexists(target):
+                    continue
                 _mkdirs(os.path.dirname(target), made)
                 os.link(os.path.join(out, rel), target, follow_symlinks=False)
             os.rename(seed, self.out.parent / f".{self.out.name}{SPARE}")

@@ -592,12 +592,30 @@ def test_a_cold_build_swaps_in_the_tree_it_wrote_and_seeds_the_spare_without_wal
         assert not str(top).startswith(str(out)), "the output was walked"
         return real_walk(top, *args, **kwargs)
 
+    linked_late: list[str] = []  # into the spare, once the build is committing
+    real_link, real_commit = os.link, write.Stage.commit
+
+    def link(source, target, *args, **kwargs):
+        if committing and "/spare/" in str(target):
+            linked_late.append(str(target))
+        return real_link(source, target, *args, **kwargs)
+
+    committing: list[bool] = []
+
+    def commit(self):
+        committing.append(True)
+        return real_commit(self)
+
     monkeypatch.setattr(os, "rename", rename)
     monkeypatch.setattr(os, "walk", walk)
+    monkeypatch.setattr(os, "link", link)
+    monkeypatch.setattr(write.Stage, "commit", commit)
     result = build(root, Options(now=NOW, search=False))
     monkeypatch.undo()
     assert result.written is not None and result.written.written > 20
     assert len([s for s in renamed if "/new/" in s]) == 0  # no written file moved one by one
+    # each file was linked into the next spare as it was written: at commit only the marker
+    assert [Path(p).name for p in linked_late] == [write.MARKER]
     spare = root / ".output.spare"
     assert tree(spare) == tree(out)
     assert all((spare / rel).stat().st_ino == (out / rel).stat().st_ino for rel in tree(out))
