@@ -11,6 +11,8 @@ unchanged; the steps never build cache keys themselves. Neither changes a byte o
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,7 +31,7 @@ from qsite.incremental import fastpath
 from qsite.incremental.cache import FOLDER as CACHE_FOLDER
 from qsite.incremental.cache import read_and_parse
 from qsite.incremental.cache import remove as remove_cache
-from qsite.incremental.engine import Engine, valid_until
+from qsite.incremental.engine import Engine, PageRun, valid_until
 from qsite.model import (
     Meta,
     Page,
@@ -117,6 +119,26 @@ def _parse_chunk(_state: None, chunk: list[tuple[Path, str, str]]) -> list[Any]:
     return [read_and_parse(path, rel, kind) for path, rel, kind in chunk]
 
 
+def _parse_and_markdown_chunk(
+    markdown: tuple[str, float], _state: None, chunk: list[tuple[Path, str, str]]
+) -> list[Any]:
+    """``_parse_chunk``, and in a worker each post's and page's Markdown too, in the same pass
+    (bench/PROFILE.md C3): the body is rendered where it was read, not sent back to the build's
+    process and out to a second pool of workers once its front matter is validated. A draft's
+    body is rendered for nothing, and a body the cache already holds again: both rare in the
+    big batches that go to workers. In the build's own process (small batches: one edited
+    post) only the files the Markdown step needs are rendered, by it (``Engine.bodies``)."""
+    results = _parse_chunk(None, chunk)
+    if not parallel.in_worker():
+        return results
+    base_path, limit = markdown
+    for n, parsed in enumerate(results):
+        doc = parsed[3]
+        if isinstance(doc, SourceDoc) and doc.kind in ("post", "page"):
+            results[n] = (*parsed, _markdown_chunk(None, [(doc.body, base_path, limit)])[0])
+    return results
+
+
 def _markdown_chunk(_state: None, chunk: list[tuple[str, str, float]]) -> list[markup.Rendered | markup.MarkdownError]:
     results: list[markup.Rendered | markup.MarkdownError] = []
     for body, base_path, limit in chunk:
@@ -183,7 +205,8 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     now = now_for(options)
     found = find_content(config.root)
     problems = found.problems
-    docs = engine.documents(found.sources, _parse_chunk, workers, problems)
+    parse = functools.partial(_parse_and_markdown_chunk, (config.base_path, config.markdown_time_limit))
+    docs = engine.documents(found.sources, parse, workers, problems)
     metas = engine.metas(  # digest editions and comments are read below, by their own steps
         [d for d in docs if d is not None and d.kind not in ("digest", "comment", "author", "series")],
         lambda doc, mine: read_meta(doc, config, mine),
@@ -260,7 +283,12 @@ def group_site(site: Site, content: Content, options: Options, engine: Engine) -
 
 
 class StageSink:
-    """Rendered pages written into the staging tree (``qsite build``)."""
+    """Rendered pages written into the staging tree (``qsite build``).
+
+    A page is written where it is rendered (``write``: in a worker, into the staging folder the
+    workers inherited), and only its stamp goes back to the parent (``take``), so a big site's
+    pages (41 MB at 1,000 posts) are neither pickled through a pipe nor written one by one by
+    the parent while the workers wait (bench/PROFILE.md, C2)."""
 
     in_memory = False
 
@@ -270,10 +298,36 @@ class StageSink:
         # so the index step does not read the site back from disk (qsite/search.py).
         self.digests: dict[str, str | None] | None = {} if search_on else None
 
-    def put(self, index: int, job: Job, data: bytes) -> Any:
+    def write(self, index: int, job: Job, data: bytes) -> tuple[bool, Any, str | None] | OSError:
+        """In the worker that rendered the page: write it, and hash what Pagefind will read of it
+        while its HTML is in memory."""
+        digest = search.digest(data) if self.digests is not None and job.file.endswith(".html") else None
+        try:
+            return (*self.stage.write(job.file, data), digest)
+        except OSError as exc:  # the parent abandons the stage and reports it (``take``)
+            return exc
+
+    def take(self, index: int, job: Job, written: tuple[bool, Any, str | None] | OSError) -> Any:
+        if isinstance(written, OSError):
+            self.stage.failed(written)
+        staged, stamp, digest = written
         if self.digests is not None and job.file.endswith(".html"):
-            self.digests[job.file] = search.digest(data)
-        return self.stage.put(job.file, data)
+            self.digests[job.file] = digest
+        return self.stage.record(job.file, staged, stamp)
+
+    def put(self, index: int, job: Job, data: bytes) -> Any:
+        return self.take(index, job, self.write(index, job, data))
+
+    def write_file(self, path: str, data: bytes) -> tuple[bool, Any] | OSError:
+        try:
+            return self.stage.write(path, data)
+        except OSError as exc:
+            return exc
+
+    def take_file(self, path: str, written: tuple[bool, Any] | OSError) -> None:
+        if isinstance(written, OSError):
+            self.stage.failed(written)
+        self.stage.record(path, *written)
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
@@ -287,6 +341,12 @@ class MemorySink:
     def __init__(self, jobs: int):
         self.outputs: list[Output | None] = [None] * jobs
 
+    def write(self, index: int, job: Job, data: bytes) -> bytes:
+        return data  # the page itself goes back to the parent
+
+    def take(self, index: int, job: Job, data: bytes) -> Any:
+        return self.put(index, job, data)
+
     def put(self, index: int, job: Job, data: bytes) -> Any:
         output = self.outputs[index] = Output(job.file, data, job.template, job.source, job.path)
         return output
@@ -296,32 +356,57 @@ class MemorySink:
         return True
 
 
-def _render_chunk(state: tuple[Renderer, list[Job]], chunk: list[int]) -> list[bytes | list[Problem]]:
-    renderer, jobs = state
-    results: list[bytes | list[Problem]] = []
+class _Failed(list):  # type: ignore[type-arg]
+    """A page's template failed: its problems, instead of what the sink wrote."""
+
+
+def _render_chunk(
+    state: tuple[Renderer, list[Job], StageSink | MemorySink, PageRun, list[Output]], chunk: list[int]
+) -> list[tuple[str | None, Any]]:
+    """Render pages, hand each to the sink's ``write`` and make its key if the engine left
+    that to the render (``PageRun.key``): here, in the worker. A negative item ``~n`` is the
+    n-th file copied as it is (a theme file, an image, a preview card), written here too."""
+    renderer, jobs, sink, run, files = state
+    results: list[tuple[str | None, Any]] = []
     for i in chunk:
+        if i < 0:
+            results.append((None, sink.write_file(files[~i].path, files[~i].data)))
+            continue
         try:
-            results.append(renderer.render(jobs[i]).data)
+            data = renderer.render(jobs[i]).data
         except ContentError as exc:
-            results.append(list(exc.problems))
+            results.append((None, _Failed(exc.problems)))
+            continue
+        results.append((run.key(i), sink.write(i, jobs[i], data)))
     return results
 
 
-def render(jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, engine: Engine, workers: Workers) -> int:
+def render(
+    jobs: list[Job], renderer: Renderer, sink: StageSink | MemorySink, engine: Engine, workers: Workers,
+    files: list[Output] | None = None,
+) -> int:
     """Render: every page whose inputs changed, into ``sink``; the others are kept as they
-    are. Returns how many were kept. A broken template is reported once, not once per page."""
+    are. Returns how many were kept. A broken template is reported once, not once per page.
+    ``files`` (``StageSink`` only) are staged along with the pages, by the same workers."""
     run = engine.pages(jobs, renderer, sink)
-    if workers.jobs > 1 and len(run.todo) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
+    files = files or []
+    items = run.todo + [~n for n in range(len(files))]
+    if workers.jobs > 1 and len(items) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
         renderer.compile(run.templates({jobs[i].template for i in run.todo}))
     problems: list[Problem] = []
     failed: set[str] = set()
-    for i, data in zip(run.todo, workers.map(_render_chunk, run.todo, state=(renderer, jobs)), strict=True):
-        if isinstance(data, list):
-            if jobs[i].template not in failed:
-                failed.add(jobs[i].template)
-                problems.extend(data)
-            continue
-        run.rendered(i, sink.put(i, jobs[i], data))
+    # closed before the stage is: no worker may still be writing into a staging folder being removed
+    state = (renderer, jobs, sink, run, files)
+    with contextlib.closing(workers.map(_render_chunk, items, state=state)) as results:
+        for i, (key, written) in zip(items, results, strict=True):
+            if i < 0:
+                sink.take_file(files[~i].path, written)
+            elif isinstance(written, _Failed):
+                if jobs[i].template not in failed:
+                    failed.add(jobs[i].template)
+                    problems.extend(written)
+            else:
+                run.rendered(i, sink.take(i, jobs[i], written), key)
     if problems:
         raise ContentError(dict.fromkeys(problems))
     engine.rendered(run, sink)
@@ -412,11 +497,8 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
     )
     with Stage(out) as stage:
         sink = StageSink(stage, options.search)
-        hits = render(jobs, renderer, sink, engine, workers)
+        hits = render(jobs, renderer, sink, engine, workers, files=statics)
         clock.lap("render")
-        for output in statics:
-            stage.put(output.path, output.data)
-        clock.lap("write")
         indexed = index(stage, site, options, engine, workers, sink)
         if indexed is not None:
             clock.lap("search")

@@ -34,6 +34,7 @@ CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 128
 
 _state: Any = None  # what a forked worker finds: set just before the pool forks
+_in_worker = False  # True in a forked worker process (``_call``)
 
 
 def default_jobs() -> int:
@@ -82,18 +83,32 @@ class Workers:
                 # and a parent slower than its workers would otherwise hold them all.
                 window = self.jobs * 2
                 pending = deque(pool.submit(_call, fn, chunk) for chunk in chunks[:window])
-                for chunk in chunks[window:]:
-                    results = pending.popleft().result()
-                    pending.append(pool.submit(_call, fn, chunk))
-                    yield from results
-                while pending:
-                    yield from pending.popleft().result()
+                try:
+                    for chunk in chunks[window:]:
+                        results = pending.popleft().result()
+                        pending.append(pool.submit(_call, fn, chunk))
+                        yield from results
+                    while pending:
+                        yield from pending.popleft().result()
+                except BaseException:  # Ctrl-C, a failed chunk, or the caller stopped (GeneratorExit)
+                    # chunks not started yet are dropped; leaving the ``with`` waits for the
+                    # running ones, so no worker is still at work (writing into a staging
+                    # folder, say: qsite/build.py StageSink) once this generator is closed
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
         finally:
             gc.unfreeze()
             _state = None
 
 
+def in_worker() -> bool:
+    """Whether this code runs in a worker process (a batch spread out), not in the build's own."""
+    return _in_worker
+
+
 def _call(fn: Callable[[Any, Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
+    global _in_worker
+    _in_worker = True
     gc.enable()  # forked from a build that paused it (``collector_paused``): a worker's garbage is its own
     return fn(_state, chunk)
 

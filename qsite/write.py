@@ -182,6 +182,7 @@ class Stage:
         self._lock: int | None = None
         self._journaled = False
         self._done = True  # until the staging folder exists: nothing to clean up
+        self._seed: str | None = None  # where ``write`` links each file it writes, for the next spare
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -210,6 +211,10 @@ class Stage:
                 self.path = home / "new"  # this build's written files; the rest is linked at commit
                 os.mkdir(self.path)
                 os.chmod(home, DIR_MODE)
+                if not self.in_place and not os.path.lexists(out):  # a first build: see ``_seed_spare``
+                    self._seed = str(home / "spare")
+                    os.mkdir(self._seed, DIR_MODE)
+                    os.chmod(self._seed, DIR_MODE)
         except BaseException:  # Ctrl-C or SIGTERM before the caller's ``with`` could clean up
             if not self._done:
                 self._done = True
@@ -217,7 +222,7 @@ class Stage:
                     _remove_tree(home)
                 self._release()
             raise
-        self._made: set[str] = {str(self.path)}
+        self._made: set[str] = {str(self.path)} | ({self._seed} if self._seed else set())
 
     def __enter__(self) -> Stage:
         return self
@@ -294,23 +299,44 @@ class Stage:
 
     def put(self, rel: str, data: bytes) -> Stamp | None:
         """Stage one file. Returns the stamp it will have in ``out`` (renames keep stamps)."""
-        self._claim_path(rel)
+        with self._errors():
+            staged, stamp = self.write(rel, data)
+        return self.record(rel, staged, stamp)
+
+    def write(self, rel: str, data: bytes) -> tuple[bool, Stamp]:
+        """The file-system half of ``put``, and nothing else: whether ``rel`` was written (False:
+        the previous output's file has these very bytes and stays), and its stamp. It touches
+        none of this stage's bookkeeping, so a forked render worker can call it on its copy of
+        the stage: the pages are written where they are rendered, in parallel, and only these
+        few bytes go back to the parent, which passes them to ``record`` (qsite/build.py).
+        Raises OSError as it comes (a worker cannot clean up the stage: the parent does)."""
         st = self._previous(rel)
         if st is not None and _same_bytes(os.path.join(self.out, rel), st, data):
-            self.files[rel] = False
-            self.unchanged += 1
-            stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
-            return stamp
+            return False, (st.st_size, st.st_mtime_ns, st.st_ino)
         target = os.path.join(self.path, rel)
-        with self._errors():
-            _mkdirs(os.path.dirname(target), self._made)
-            with open(target, "wb") as f:
-                f.write(data)
-            os.chmod(target, FILE_MODE)
-            stamp = _stamp(target)
-        self.files[rel] = True
-        self.written += 1
+        _mkdirs(os.path.dirname(target), self._made)
+        with open(target, "wb") as f:
+            f.write(data)
+            f.flush()
+            if 0o666 & ~_umask() != FILE_MODE:  # made 0o666 less the umask: 0o644 under the usual 022
+                os.fchmod(f.fileno(), FILE_MODE)
+            st = os.fstat(f.fileno())  # after the last write: closing changes no stamp
+        if self._seed is not None:  # where the file is written, in parallel: not all at the end
+            seeded = os.path.join(self._seed, rel)
+            with contextlib.suppress(OSError):  # ``_seed_spare`` links what is missing
+                _mkdirs(os.path.dirname(seeded), self._made)
+                os.link(target, seeded, follow_symlinks=False)
+        return True, (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def record(self, rel: str, staged: bool, stamp: Stamp) -> Stamp:
+        """Count a file ``write`` staged (``staged``) or found unchanged, here or in a worker."""
+        self._claim_path(rel)
+        self.files[rel] = staged
         self.stamps[rel] = stamp
+        if staged:
+            self.written += 1
+        else:
+            self.unchanged += 1
         return stamp
 
     def adopt(self, rel: str) -> Stamp:
@@ -337,6 +363,12 @@ class Stage:
         self.written += 1
         stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
         return stamp
+
+    def failed(self, exc: OSError) -> None:
+        """A worker's ``write`` failed: abandon this stage and raise the error as a ConfigError,
+        as ``put`` would have."""
+        with self._errors():
+            raise exc
 
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
@@ -424,10 +456,12 @@ class Stage:
                 if os.path.lexists(tree):
                     os.rename(tree, self.home / "dropped")
                 spare = None
-        if spare is None:
-            os.mkdir(tree)
+        moved = spare is None
+        if moved:  # the written files are already a tree, in their folders: it becomes the next
+            # one whole (a cold build writes every file: no rename or folder per file again)
+            os.rename(self.path, tree)
             os.chmod(tree, DIR_MODE)  # the output folder itself: readable by the web server whatever the umask
-        self._fill(tree, present, made, marker)
+        self._fill(tree, present, made, marker, moved)
         return tree
 
     def _seed_spare(self) -> None:
@@ -435,20 +469,25 @@ class Stage:
         spare anyway, every folder made again and every file hard-linked from the new output,
         so that the next build (most often an edit of one post) fixes up a few entries instead
         of making the whole tree (bench/PROFILE.md). Made inside this build's own locked
-        folder, then moved beside the output; any failure just leaves no spare."""
+        folder, then moved beside the output; any failure just leaves no spare. On a first
+        build ``write`` has linked each file there as it wrote it (in the render workers, in
+        parallel); only what it missed is linked here."""
         seed = self.home / "spare"
-        top = str(self.out)
+        out, top = str(self.out), str(seed)
+        made = {top}
         try:
-            for folder, dirs, names in os.walk(top):
-                target = os.path.join(seed, folder[len(top) + 1 :]) if folder != top else str(seed)
-                os.mkdir(target, DIR_MODE)
+            if self._seed is None:
+                os.mkdir(seed, DIR_MODE)
                 if _umask() & DIR_MODE:
-                    os.chmod(target, DIR_MODE)
-                for name in dirs:
-                    if os.path.islink(os.path.join(folder, name)):  # never expected: no spare, then
-                        raise OSError(errno.ELOOP, "a link in the output")
-                for name in names:
-                    os.link(os.path.join(folder, name), os.path.join(target, name), follow_symlinks=False)
+                    os.chmod(seed, DIR_MODE)
+            # the files this build put there are the output's, every one: no walk of the output;
+            # those ``write`` linked already (the written ones) are left as they are
+            for rel in [*self.files, MARKER]:
+                target = os.path.join(top, rel)
+                if self._seed is not None and rel != MARKER and self.files[rel] and os.path.lexists(target):
+                    continue
+                _mkdirs(os.path.dirname(target), made)
+                os.link(os.path.join(out, rel), target, follow_symlinks=False)
             os.rename(seed, self.out.parent / f".{self.out.name}{SPARE}")
         except OSError:
             pass  # the next build makes its tree afresh; ``_remove_tree(self.home)`` takes what was made
@@ -484,13 +523,14 @@ class Stage:
         visit(str(tree), "")
         return present, made
 
-    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None) -> None:
-        """Link every kept file not ``present`` yet, and move every written file in."""
+    def _fill(self, tree: Path, present: set[str], made: set[str], marker: int | None, moved: bool = False) -> None:
+        """Link every kept file not ``present`` yet, and move every written file in (unless
+        ``moved``: the tree is the folder they were written to)."""
         out, top = str(self.out), str(tree)
         for rel, staged in self.files.items():
-            target = os.path.join(top, rel)
-            if rel in present:
+            if rel in present or (staged and moved):
                 continue
+            target = os.path.join(top, rel)
             _mkdirs(os.path.dirname(target), made)
             if staged:
                 os.rename(os.path.join(self.path, rel), target)

@@ -360,7 +360,7 @@ def after(n, real):
 if point.startswith("in-place"):
     w._is_mount = lambda out: True
 if point == "writing":
-    w.Stage.put = after(3, w.Stage.put)
+    w.Stage.write = after(3, w.Stage.write)  # every file is staged by write (pages in workers, or here)
 elif point == "before-swap":
     real_exchange = w._exchange
     def exchange(a, b):
@@ -569,4 +569,55 @@ def test_a_first_build_leaves_a_spare_so_the_next_one_makes_no_tree(tmp_path: Pa
     # the tree this build swapped in was the spare: a kept file's folder is the spare's folder
     assert all((out / rel).parent.stat().st_ino == folders[rel] for rel in kept)
     assert tree(spare) != tree(out)  # … and the site it replaced is the next spare
+    assert leftovers(root) == []
+
+
+def test_a_cold_build_swaps_in_the_tree_it_wrote_and_seeds_the_spare_without_walking(tmp_path, monkeypatch) -> None:
+    """issue 10 (bench/PROFILE.md item 4): with no spare to start from, the folder the pages
+    were written to becomes the next tree whole, instead of each written file being moved
+    into a tree of folders made again; and the spare is linked from the list of files the
+    build wrote, not from a walk of the output it just swapped in."""
+    root = tmp_path / "site"
+    write_files(root, {**BASE, **POSTS})
+    copy_templates(root)
+    out = root / "output"
+    renamed: list[str] = []
+    real_rename, real_walk = os.rename, os.walk
+
+    def rename(source, target, *args, **kwargs):
+        renamed.append(str(source))
+        return real_rename(source, target, *args, **kwargs)
+
+    def walk(top, *args, **kwargs):
+        assert not str(top).startswith(str(out)), "the output was walked"
+        return real_walk(top, *args, **kwargs)
+
+    linked_late: list[str] = []  # into the spare, once the build is committing
+    real_link, real_commit = os.link, write.Stage.commit
+
+    def link(source, target, *args, **kwargs):
+        if committing and "/spare/" in str(target):
+            linked_late.append(str(target))
+        return real_link(source, target, *args, **kwargs)
+
+    committing: list[bool] = []
+
+    def commit(self):
+        committing.append(True)
+        return real_commit(self)
+
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(os, "walk", walk)
+    monkeypatch.setattr(os, "link", link)
+    monkeypatch.setattr(write.Stage, "commit", commit)
+    result = build(root, Options(now=NOW, search=False))
+    monkeypatch.undo()
+    assert result.written is not None and result.written.written > 20
+    assert len([s for s in renamed if "/new/" in s]) == 0  # no written file moved one by one
+    # each file was linked into the next spare as it was written: at commit only the marker
+    assert [Path(p).name for p in linked_late] == [write.MARKER]
+    spare = root / ".output.spare"
+    assert tree(spare) == tree(out)
+    assert all((spare / rel).stat().st_ino == (out / rel).stat().st_ino for rel in tree(out))
+    assert oct(out.stat().st_mode & 0o777) == oct(write.DIR_MODE)
     assert leftovers(root) == []

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from conftest import NOW, TINY_BASE, post
+from conftest import NOW, TINY_BASE, post, write_files
 
 # Run in a fresh interpreter: a pool is only forked from a process with one thread, and other
 # tests (serve's) leave threads behind in this one.
@@ -100,3 +100,65 @@ def test_build_and_render_site_run_with_the_collector_paused(build_site, monkeyp
     pipeline.render_site(pipeline.configure(site.root), pipeline.Options(now=NOW, search=False))
     assert seen == [False, False]
     assert gc.isenabled()
+
+
+# A parallel build in a fresh process, noting which process makes each output folder and each
+# page key: forked workers inherit the patched functions, and append to one log file.
+WHO_WRITES = """
+import json, os, sys
+from datetime import datetime, UTC
+from pathlib import Path
+from qsite import build as pipeline, parallel, write
+from qsite.incremental import engine
+
+log = Path(sys.argv[3])
+parallel.MIN_PARALLEL = 1
+
+def noted(kind, real):
+    def call(*args, **kwargs):
+        with open(log, "a") as f:
+            f.write(json.dumps([kind, os.getpid()]) + "\\n")
+        return real(*args, **kwargs)
+    return call
+
+real_mkdirs = write._mkdirs
+def mkdirs(folder, made):
+    if folder not in made:
+        with open(log, "a") as f:
+            f.write(json.dumps(["folder", os.getpid(), folder]) + "\\n")
+    return real_mkdirs(folder, made)
+
+write._mkdirs = mkdirs
+engine.page_key = noted("key", engine.page_key)
+options = pipeline.Options(output=Path(sys.argv[2]), jobs=2, search=False, now=datetime(2021, 12, 1, 12, tzinfo=UTC))
+results = [pipeline.build(Path(sys.argv[1]), options) for _ in range(2)]  # cold, then everything unchanged
+print(json.dumps({"parent": os.getpid(), "pages": [r.pages for r in results], "hits": [r.cache_hits for r in results],
+                  "written": [r.written.written for r in results], "batches": results[0].parallel_batches}))
+"""
+
+
+def test_workers_write_and_key_the_pages_they_render(tmp_path) -> None:
+    # issue 10 (bench/PROFILE.md C2, C7): a cold build's pages (and the files it copies) are
+    # written into the staging folder by the workers that render them, and keyed there, instead of all keyed by the
+    # parent first and then each pickled back to it and written by it one by one; the keys
+    # made in the workers are the parent's, so the next build keeps every page.
+    root, out, log = tmp_path / "site", tmp_path / "out", tmp_path / "log"
+    write_files(root, {**TINY_BASE, **{f"content/posts/p{i}.md": post(f"P{i}", f"2021-01-{1 + i:02}") for i in range(12)}})
+    proc = subprocess.run([sys.executable, "-c", WHO_WRITES, str(root), str(out), str(log)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    parent = report["parent"]
+    notes = [json.loads(line) for line in log.read_text().splitlines()]
+    pages = {(pid, folder[0]) for kind, pid, *folder in notes if kind == "folder" and "/new/posts/p" in folder[0]}
+    keys = [pid for kind, pid, *_ in notes if kind == "key"]
+    assert len({folder for _pid, folder in pages}) == 12
+    # every folder of the staged site made by a worker: the pages' and those of the files
+    # copied as they are (theme files, preview cards), which the workers write too
+    staged = {pid for kind, pid, *folder in notes if kind == "folder" and "/new/" in folder[0]}
+    assert staged and parent not in staged
+    assert len(keys) >= report["pages"][0]  # the cold build keyed every page, in the workers …
+    assert keys[: report["pages"][0]].count(parent) == 0
+    assert keys[report["pages"][0] :].count(parent) == report["pages"][1]  # … the next one here
+    assert report["hits"][1] == report["pages"][1] and report["written"][1] == 0  # the same keys: all kept
+    assert (out / "posts/p3/index.html").is_file()

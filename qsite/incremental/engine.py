@@ -31,6 +31,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
+import jinja2
+
 from qsite import search
 from qsite.incremental import fastpath
 from qsite.incremental.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
@@ -68,7 +70,20 @@ class PageRun:
     hits: int
     deps: TemplateDeps | None
 
-    def rendered(self, index: int, token: Any) -> None:
+    key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
+
+    def key(self, index: int) -> str | None:
+        """The key of ``jobs[index]`` if it is still to be made (a cold build's, made in the
+        render worker along with the page), else None."""
+        if self.key_inputs is None:
+            return None
+        deps, fingerprints, env, config_fp = self.key_inputs
+        job = self.jobs[index]
+        return page_key(deps, fingerprints, env, config_fp, job.template, job.path, job.context)
+
+    def rendered(self, index: int, token: Any, key: str | None = None) -> None:
+        if key is not None:
+            self.keys[index] = key
         key = self.keys[index]
         if key is not None and token is not None:
             self.tokens[self.jobs[index].file] = (key, token)
@@ -128,6 +143,8 @@ class Engine:
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
         self._meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
         self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
+        # body → its Markdown, rendered with this build's settings while its file was parsed
+        self._ready: dict[str, Rendered | MarkdownError] = {}
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -185,11 +202,13 @@ class Engine:
             else:
                 docs[i] = doc
         parsed = workers.map(parse, [sources[i] for i in to_parse])
-        for i, (file_hash, stat, checked, result) in zip(to_parse, parsed, strict=True):
+        for i, (file_hash, stat, checked, result, *markdown) in zip(to_parse, parsed, strict=True):
             path, rel, kind = sources[i]
             if isinstance(result, Problem):
                 problems.items.append(result)
                 continue
+            if markdown:  # its body rendered along, in the same worker (``bodies`` takes it)
+                self._ready[result.body] = markdown[0]
             cache.record_file(path, stat, checked, file_hash)
             doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
             cache.docs.put(doc_keys[i], result)
@@ -292,8 +311,11 @@ class Engine:
             keys.append(known[2])
         bodies: list[Rendered | None] = [self.cache.markdown.get(k) for k in keys]
         missing = [i for i, b in enumerate(bodies) if b is None]
-        rendered = workers.map(render, [(metas[i].body, base_path, limit) for i in missing])
-        for i, body in zip(missing, rendered, strict=True):
+        ready, self._ready = self._ready, {}
+        todo = [i for i in missing if metas[i].body not in ready]
+        made = dict(zip(todo, workers.map(render, [(metas[i].body, base_path, limit) for i in todo]), strict=True))
+        for i in missing:
+            body = made[i] if i in made else ready[metas[i].body]
             if isinstance(body, MarkdownError):
                 problems.add(metas[i].source, metas[i].line, body.message, body.fix)
                 continue
@@ -358,6 +380,14 @@ class Engine:
         deps = TemplateDeps(renderer.env, self.cache.templates)
         config_fp = self.fingerprints.of(renderer.site.config)
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
+        if not previous:  # a cold build renders every page: each is keyed where it is rendered,
+            # in the workers, not all here before the first page can start (bench/PROFILE.md C7)
+            for name in sorted({job.template for job in jobs}):  # their analysis is kept (cache.templates)
+                with contextlib.suppress(jinja2.TemplateError):
+                    deps.of(name)
+            run = PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, deps)
+            run.key_inputs = (deps, self.fingerprints, renderer.env, config_fp)
+            return run
         run = PageRun(jobs, [], [], {}, 0, deps)
         for i, job in enumerate(jobs):
             key = page_key(deps, self.fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
