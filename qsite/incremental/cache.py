@@ -106,14 +106,25 @@ class Fingerprints:
     values give equal bytes whatever the order of a set or the process's hash seed. Pickles
     decode to their value, so different values never give the same fingerprint; at worst an
     unchanged value shared differently gives a new one, which only costs a re-render.
+
+    A seeded value can carry *tags* (the content files it was made from: a post, its body), and
+    ``traced`` returns, with a fingerprint, the tags of every seeded value found inside, however
+    deep and however memoised (a theme hashed once carries the tags of its posts): the engine
+    records them with each page key, so the next build knows which pages show an edited file.
     """
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[object, bytes]] = {}  # id → (object kept alive, digest)
+        self._memo: dict[int, tuple[object, bytes, frozenset[str]]] = {}  # id → (object kept alive, digest, tags)
+        self.trail: set[str] = set()  # the tags met since ``traced`` began
 
-    def seed(self, obj: object, key: str) -> None:
+    def seed(self, obj: object, key: str, tags: frozenset[str] = frozenset()) -> None:
         """Use ``key`` (already a hash of what made ``obj``) instead of hashing ``obj``."""
-        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest())
+        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest(), tags)
+
+    def tags(self, obj: object) -> frozenset[str]:
+        """The tags ``obj`` was seeded with this build (none if it was not)."""
+        found = self._memo.get(id(obj))
+        return found[2] if found is not None and found[0] is obj else frozenset()
 
     def of(self, value: object) -> bytes:
         buffer = io.BytesIO()
@@ -123,9 +134,22 @@ class Fingerprints:
             raise Unfingerprintable(str(exc)) from None
         return hashlib.sha256(buffer.getvalue()).digest()
 
+    def traced(self, value: object) -> tuple[bytes, frozenset[str]]:
+        """``of(value)``, and the tags of the seeded values in it."""
+        outer, self.trail = self.trail, set()
+        try:
+            return self.of(value), frozenset(self.trail)
+        finally:
+            self.trail = outer
+
     def dataclass(self, obj: object, names: tuple[str, ...]) -> bytes:
-        digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
-        self._memo[id(obj)] = (obj, digest)
+        outer, self.trail = self.trail, set()
+        try:
+            digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
+            tags = frozenset(self.trail)
+        finally:
+            self.trail = outer | self.trail
+        self._memo[id(obj)] = (obj, digest, tags)
         return digest
 
 
@@ -181,6 +205,8 @@ class _Pickler(pickle.Pickler):
             return (_fingerprinted, (cls.__name__, b"".join(sorted(self.fingerprints.of(item) for item in obj))))
         found = self.memo_of(id(obj))  # hashed already, or seeded
         if found is not None:
+            if found[2]:
+                self.fingerprints.trail |= found[2]
             return (_fingerprinted, ("dataclass", found[1]))
         names = _FIELDS[cls]
         if kind == _SMALL:
@@ -579,6 +605,8 @@ class Cache:
         self.markdown = _Store("markdown", encode_rendered, decode_rendered, persist=folder is not None)
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
+        self.plan: PlanRecord | None = None  # how ``pages`` were keyed (Engine.pages)
+        self.memory_plan: PlanRecord | None = None  # how ``memory_pages`` were keyed
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
         self.related_dirty = False
         self._shape = ""
@@ -601,6 +629,7 @@ class Cache:
             notes = cache.notes
             cache.stats = load(folder / "stats.json", _decode_stats, notes) or {}
             cache.pages = load(folder / "pages.json", _decode_pages, notes) or {}
+            cache.plan = load(folder / "plan.json", decode_plan, notes)
             cache.docs.load(folder, notes)
             cache.markdown.load(folder, notes)
             cache.validated.load(folder, notes)
@@ -633,6 +662,10 @@ class Cache:
             self.validated.save(self.folder)
             dump(self.folder / "stats.json", {path: list(entry) for path, entry in self.stats.items()})
             dump(self.folder / "pages.json", {file: [key, list(stamp)] for file, (key, stamp) in self.pages.items()})
+            if self.plan is not None:
+                dump(self.folder / "plan.json", encode_plan(self.plan))
+            else:
+                (self.folder / "plan.json").unlink(missing_ok=True)
             if self.related_dirty and self.related is not None:
                 shape, related = self.related
                 dump(self.folder / "related.json", [shape, {slug: list(slugs) for slug, slugs in related.items()}])
@@ -731,6 +764,55 @@ def read_and_parse(path: Path, rel: str, kind: str) -> tuple[str, os.stat_result
     return digest, stat, checked, load_file(path, rel, kind)
 
 
+def page_prefix(
+    deps: TemplateDeps, fingerprints: Fingerprints, env: jinja2.Environment, config_fp: bytes, template: str,
+    names: tuple[str, ...],
+) -> str | None:
+    """The part of a page's key shared by every page of ``template`` whose context has these
+    ``names``: the template's sources, the site config and the globals it uses. None if it has
+    none (a missing or broken template, a global that cannot be fingerprinted)."""
+    shape = (template, names)
+    prefix = deps.prefixes.get(shape)
+    if prefix is not None:
+        return prefix
+    try:
+        sources, used_names = deps.of(template)
+    except jinja2.TemplateError:
+        return None  # rendering will report it with its file and line
+    try:
+        used = sorted(n for n in used_names if n in env.globals and n not in names)
+        parts = []
+        for name in used:  # globals do not change during a build: hash each once
+            if name not in deps.global_fps:
+                deps.global_fps[name] = fingerprints.of(env.globals[name])
+            parts.append(deps.global_fps[name])
+    except Unfingerprintable:
+        return None
+    prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
+    return prefix
+
+
+def traced_page_key(
+    deps: TemplateDeps,
+    fingerprints: Fingerprints,
+    env: jinja2.Environment,
+    config_fp: bytes,
+    template: str,
+    path: str,
+    context: dict[str, Any],
+) -> tuple[str | None, frozenset[str]]:
+    """The key of one page (None if it cannot have one: render it every time), and the tags of
+    the seeded values its context holds (``Fingerprints.traced``)."""
+    prefix = page_prefix(deps, fingerprints, env, config_fp, template, tuple(context))
+    if prefix is None:
+        return None, frozenset()
+    try:
+        digest, tags = fingerprints.traced(context)
+    except Unfingerprintable:
+        return None, frozenset()
+    return _hash(prefix, path, digest), tags
+
+
 def page_key(
     deps: TemplateDeps,
     fingerprints: Fingerprints,
@@ -741,24 +823,61 @@ def page_key(
     context: dict[str, Any],
 ) -> str | None:
     """The key of one page, or None if it cannot have one (render it every time)."""
+    return traced_page_key(deps, fingerprints, env, config_fp, template, path, context)[0]
+
+
+@dataclasses.dataclass
+class PlanRecord:
+    """What the engine needs to key again only the pages whose inputs changed (``Engine.pages``).
+
+    ``model``: the fingerprint of everything the plan was made from (site, groups, digest) with
+    each post and body standing for its content file only; ``tags``: content file → hash of its
+    post's and body's keys; ``jobs``: for each job, in plan order, (output file, page key, key
+    prefix, tags of the seeded values its context held); ``fronts``: a post's file → (its meta's
+    key, a key of its meta but the body), so a build hashes only the metas whose key changed."""
+
+    model: str
+    tags: dict[str, str]
+    jobs: list[tuple[str, str, str, frozenset[str]]]
+    fronts: dict[str, tuple[str, str]]
+
+
+def encode_plan(record: PlanRecord) -> dict[str, Any]:
+    """Prefixes and tags are shared by many jobs: each is written once, and jobs refer to them by number."""
+    prefixes: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    jobs = []
+    for file, key, prefix, trail in record.jobs:
+        p = prefixes.setdefault(prefix, len(prefixes))
+        jobs.append([file, key, p, sorted(sources.setdefault(t, len(sources)) for t in trail)])
+    return {
+        "model": record.model, "tags": record.tags, "prefixes": list(prefixes), "sources": list(sources), "jobs": jobs,
+        "fronts": {source: list(keys) for source, keys in record.fronts.items()},
+    }
+
+
+def _index(value: object) -> int:
+    index = as_int(value)
+    if index < 0:
+        raise IndexError(index)
+    return index
+
+
+def decode_plan(value: object) -> PlanRecord:
+    data = as_dict(value)
+    prefixes = as_strs(data.get("prefixes"))
+    sources = as_strs(data.get("sources"))
+    tags = {as_str(k): as_str(v) for k, v in as_dict(data.get("tags")).items()}
+    jobs: list[tuple[str, str, str, frozenset[str]]] = []
     try:
-        sources, names = deps.of(template)
-    except jinja2.TemplateError:
-        return None  # rendering will report it with its file and line
-    try:
-        shape = (template, tuple(context))
-        prefix = deps.prefixes.get(shape)
-        if prefix is None:  # the same for every page of this template with these context names
-            used = sorted(n for n in names if n in env.globals and n not in context)
-            parts = []
-            for name in used:  # globals do not change during a build: hash each once
-                if name not in deps.global_fps:
-                    deps.global_fps[name] = fingerprints.of(env.globals[name])
-                parts.append(deps.global_fps[name])
-            prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
-        return _hash(prefix, path, fingerprints.of(context))
-    except Unfingerprintable:
-        return None
+        for entry in as_list(data.get("jobs")):
+            file, key, p, trail = as_list(entry, 4)
+            trail = frozenset(sources[_index(t)] for t in as_list(trail))
+            jobs.append((as_str(file), as_str(key), prefixes[_index(p)], trail))
+    except IndexError:
+        raise Unreadable("a job refers to no prefix or file") from None
+    fronts = {as_str(k): (as_str(v[0]), as_str(v[1])) for k, v in as_dict(data.get("fronts")).items() if as_list(v, 2)}
+    return PlanRecord(as_str(data.get("model")), tags, jobs, fronts)
 
 
 def remove(root: Path) -> bool:
@@ -771,5 +890,6 @@ def remove(root: Path) -> bool:
 
 # RACY_NS: tests make recent files trusted by setting it here and in cachefiles
 __all__ = [
-    "RACY_NS", "Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"
+    "RACY_NS", "Cache", "Fingerprints", "PlanRecord", "Rendered", "SourceDoc", "TemplateDeps", "page_key",
+    "page_prefix", "read_and_parse", "remove", "traced_page_key",
 ]

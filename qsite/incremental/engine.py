@@ -32,7 +32,17 @@ from typing import Any, Protocol
 
 from qsite import search
 from qsite.incremental import fastpath
-from qsite.incremental.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
+from qsite.incremental.cache import (
+    Cache,
+    DataclassCodec,
+    Fingerprints,
+    PlanRecord,
+    TemplateDeps,
+    Unfingerprintable,
+    meta_codec,
+    page_prefix,
+    traced_page_key,
+)
 from qsite.incremental.cachefiles import Stamp, Unreadable
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
@@ -65,6 +75,8 @@ class PageRun:
     tokens: dict[str, tuple[str, Any]]  # output file → (page key, sink token)
     hits: int
     deps: TemplateDeps | None
+    record: PlanRecord | None = None  # how these pages were keyed, for the next build
+    keyed: int = 0  # pages whose key was computed (the others' came from ``record``)
 
     def rendered(self, index: int, token: Any) -> None:
         key = self.keys[index]
@@ -117,6 +129,12 @@ class Engine:
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
         self._meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
         self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
+        # the plan's inputs fingerprinted with each post and body standing for its file only
+        self.shapes = Fingerprints()
+        self._tags: dict[str, dict[str, str]] = {}  # content file → {"post"/"body": its key}
+        self._fronts: dict[str, tuple[str, str]] = {}  # post's file → (its meta's key, its front key)
+        self._plan_inputs: tuple[Any, ...] | None = None
+        self.last_run: PageRun | None = None  # this build's render step (tests, bench: how many pages were keyed)
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -235,8 +253,18 @@ class Engine:
             bodies[i] = body
         for meta, key, body in zip(metas, keys, bodies, strict=True):
             self._body_keys[id(meta)] = key
-            self.fingerprints.seed(body, key)  # pages need not hash the HTML
+            self._seed_body(meta, body, key)  # pages need not hash the HTML
         return bodies
+
+    def _seed_body(self, meta: Meta, body: Rendered | None, key: str) -> None:
+        """Seed ``body`` with its key and tag it with its file; in the plan's inputs, it stands
+        for its file(s) only (two files with the same text share one Rendered)."""
+        if body is None:
+            return
+        tags = self.fingerprints.tags(body) | {meta.source}
+        self.fingerprints.seed(body, key, tags)
+        self.shapes.seed(body, Cache.derived_key("body of", *sorted(tags)))
+        self._tags.setdefault(meta.source, {})["body"] = key
 
     def rebodied(self, meta: Meta, body: Rendered) -> None:
         """``meta``'s body was changed after the Markdown step (its images sized, from the image
@@ -244,7 +272,7 @@ class Engine:
         are rendered again when an image changes though the Markdown did not."""
         key = Cache.derived_key("body", self._body_keys[id(meta)], body.html, body.summary_html)
         self._body_keys[id(meta)] = key
-        self.fingerprints.seed(body, key)
+        self._seed_body(meta, body, key)
 
     def made_post(self, post: Any, meta: Meta, *more: str) -> None:
         """A post is made from its meta (its file and site.yaml), its body and now (is it
@@ -253,7 +281,31 @@ class Engine:
         key = Cache.derived_key(
             "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future), *more
         )
-        self.fingerprints.seed(post, key)
+        self.fingerprints.seed(post, key, frozenset([post.source]))
+        # in the plan's inputs the post stands for all it was made from but its body: a page
+        # whose context holds the post (so its body) is found by its tag (``pages``)
+        shape = Cache.derived_key("post shape", post.source, self._front_key(meta), self.config_key,
+                                  str(post.future), *more)
+        self.shapes.seed(post, shape)
+        self._tags.setdefault(post.source, {})["post"] = key
+
+    def _front_key(self, meta: Meta) -> str:
+        """A key of ``meta`` but its body: its validated front matter. The meta's own key hashes
+        the whole file, body too, so it is the last build's front key while the meta's key is
+        the same (most files), else a hash of the meta as the cache keeps it, which is without
+        its body; a meta that cannot be kept so gets its own key (its body in it: never wrong)."""
+        meta_key = self._meta_keys[id(meta)]
+        last = self.cache.plan if self.cache.plan is not None else self.cache.memory_plan
+        known = last.fronts.get(meta.source) if last is not None else None
+        if known is not None and known[0] == meta_key:
+            front = known[1]
+        else:
+            try:
+                front = Cache.derived_key("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))
+            except (TypeError, ValueError):
+                front = meta_key
+        self._fronts[meta.source] = (meta_key, front)
+        return front
 
     def html(self, text: str, variant: str, render: Callable[[], str]) -> str:
         """``render()``'s HTML of ``text``, reused while ``text`` and ``variant`` are unchanged
@@ -277,24 +329,73 @@ class Engine:
 
     # -- render: page keys --
 
+    def planned(self, *inputs: Any) -> None:
+        """The values this build's jobs were planned from (``plan.plan(site, groups, digest)``,
+        a pure function of them): if they equal the last build's but for the posts and bodies
+        of some files, only the pages that showed those need their keys computed again."""
+        self._plan_inputs = inputs
+
+    def _model_key(self) -> str | None:
+        if self._plan_inputs is None:
+            return None
+        try:
+            return self.shapes.of(self._plan_inputs).hex()
+        except Unfingerprintable:
+            return None
+
     def pages(self, jobs: Sequence[Job], renderer: Renderer, sink: Sink) -> PageRun:
         """Which pages to render: those whose key (template sources, globals used, context) is
-        new, or whose earlier output the sink no longer has unchanged."""
+        new, or whose earlier output the sink no longer has unchanged.
+
+        Computing every page's key costs as much as the site is big, so when the plan's inputs
+        (``planned``) are those of the last build but for some files' posts and bodies, a page
+        keeps its last key unless its context held one of those (its recorded tags) or its
+        template, the config or a global it uses changed (its key's prefix). That key is the one
+        computing it would give: plan made the same jobs from the same values, and the values
+        that differ are seeded, tagged ones, which the recorded tags of the page would name."""
         if not self.keys:
             return PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, None)
-        deps = TemplateDeps(renderer.env, self.cache.templates)
-        config_fp = self.fingerprints.of(renderer.site.config)
+        env = renderer.env
+        deps = TemplateDeps(env, self.cache.templates)
+        fps = self.fingerprints
+        config_fp = fps.of(renderer.site.config)
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
-        run = PageRun(jobs, [], [], {}, 0, deps)
+        last = self.cache.memory_plan if sink.in_memory else self.cache.plan
+        model = self._model_key()
+        tags = {source: ",".join(f"{k}:{v}" for k, v in sorted(keys.items())) for source, keys in self._tags.items()}
+        changed: set[str] | None = None
+        if model is not None and last is not None and last.model == model and len(last.jobs) == len(jobs):
+            changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
+            changed.update(source for source in last.tags if source not in tags)
+        record = PlanRecord(model, tags, [], self._fronts) if model is not None else None
+        run = PageRun(jobs, [], [], {}, 0, deps, record)
         for i, job in enumerate(jobs):
-            key = page_key(deps, self.fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
-            run.keys.append(key)
             known = previous.get(job.file)
+            key: str | None = None
+            if changed is not None and known is not None:
+                file, last_key, prefix, trail = last.jobs[i]  # type: ignore[union-attr]
+                if (
+                    file == job.file
+                    and last_key == known[0]
+                    and trail.isdisjoint(changed)
+                    and prefix == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                ):
+                    key = last_key
+            if key is None:
+                key, trail = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
+                run.keyed += 1
+            run.keys.append(key)
+            if key is not None and record is not None:
+                prefix = deps.prefixes[(job.template, tuple(job.context))]
+                record.jobs.append((job.file, key, prefix, trail))
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
                 run.tokens[job.file] = known
                 run.hits += 1
             else:
                 run.todo.append(i)
+        if record is not None and len(record.jobs) != len(jobs):
+            run.record = None  # a page with no key: matched by position next time, so keep no record
+        self.last_run = run
         return run
 
     def rendered(self, run: PageRun, sink: Sink) -> None:
@@ -303,8 +404,10 @@ class Engine:
             return
         if sink.in_memory:
             self.cache.memory_pages = run.tokens
+            self.cache.memory_plan = run.record
         else:
             self.cache.pages = run.tokens
+            self.cache.plan = run.record
 
     # -- index: the search shards' manifest --
 
