@@ -104,6 +104,10 @@ def _edit_body_related(root: Path) -> None:  # p6's card is on its related posts
     rewrite(root, "content/posts/p6.md", "Opening paragraph 6.", "Related, and rewritten.")
 
 
+def _updated(root: Path) -> None:  # copied by the plan itself into the sitemap and the feeds' dates
+    rewrite(root, "content/posts/p2.md", "title: Post 2", "updated: 2021-11-20\ntitle: Post 2")
+
+
 def _remove_tag(root: Path) -> None:
     rewrite(root, "content/posts/p3.md", "tags: [huddles, run charts]", "tags: [huddles]")
 
@@ -142,7 +146,7 @@ def _page(root: Path) -> None:
 
 EDITS: dict[str, Callable[[Path], None]] = {
     "title": _edit_title, "body in digest": _edit_body_in_digest, "body related": _edit_body_related,
-    "tag removed": _remove_tag, "date across pages": _move_date, "edition file": _edition,
+    "updated date": _updated, "tag removed": _remove_tag, "date across pages": _move_date, "edition file": _edition,
     "new edition": _new_edition, "comment": _comment, "new comment": _new_comment,
     "site.yaml section": _section, "template": _template, "page body": _page,
 }
@@ -164,3 +168,21 @@ def test_the_clock_passing_a_scheduled_post_gives_the_cold_output(site: Path, tm
     assert (tmp_path / "warm/posts/soon/index.html").exists()
     rewrite(site, "content/posts/p8.md", "Opening paragraph 8.", "Then eight.")
     warm_and_cold(site, tmp_path, later)
+
+
+def test_a_front_matter_edit_changes_the_plan_inputs_though_its_post_stands_for_its_file(
+    site: Path, tmp_path: Path
+) -> None:
+    """A post stands in the plan's inputs for its front matter: the plan copies some of it into
+    values of their own (a sitemap entry's date), which no page's tags would name."""
+
+    def site_key() -> bytes:
+        engine = Engine.on_disk(site)
+        result = build(site, Options(now=NOW, output=tmp_path / "warm", search=False), engine)
+        return engine.shapes.of(result.site)
+
+    before = site_key()
+    rewrite(site, "content/posts/p2.md", "Opening paragraph 2.", "A body edit only.")
+    assert site_key() == before
+    rewrite(site, "content/posts/p2.md", "title: Post 2", "updated: 2021-11-20\ntitle: Post 2")
+    assert site_key() != before
