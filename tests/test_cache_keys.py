@@ -11,14 +11,17 @@ missed shows as a page kept stale. The first tests check that the shortcut is re
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from qsite.build import Options, build
-from qsite.incremental.cache import Cache
+from qsite.grouping import group
+from qsite.incremental.cache import Cache, Fingerprints
 from qsite.incremental.engine import Engine
+from qsite.markup import Rendered
 
 from conftest import NOW, SITE_YAML, copy_templates, edition_file, post, tree, write_files
 
@@ -186,3 +189,18 @@ def test_a_front_matter_edit_changes_the_plan_inputs_though_its_post_stands_for_
     assert site_key() == before
     rewrite(site, "content/posts/p2.md", "title: Post 2", "updated: 2021-11-20\ntitle: Post 2")
     assert site_key() != before
+
+
+def test_grouping_reads_no_post_body(site: Path, tmp_path: Path) -> None:
+    """The engine compares the site, not the groups, with the last build's (``Engine.planned``):
+    groups made from posts whose bodies (and what is made from them) differ must be the same
+    values but for the posts themselves."""
+    result = build(site, Options(now=NOW, output=tmp_path / "warm", search=False))
+    other = Rendered("<p>Other.</p>", "<p>Other.</p>", True, 1, ())
+    rebodied = [replace(p, body=other, summary="Other.", summary_html="<p>Other.</p>", toc=()) for p in result.site.posts]
+    fingerprints = Fingerprints()
+    for a, b in zip(result.site.posts, rebodied, strict=True):
+        fingerprints.seed(a, a.source)
+        fingerprints.seed(b, b.source)
+    again = group(replace(result.site, posts=tuple(rebodied)))
+    assert fingerprints.of(again) == fingerprints.of(result.groups)

@@ -322,18 +322,24 @@ class Engine:
 
     def groups(self, site: Any, make: Callable[[dict[str, tuple[str, ...]] | None], Any]) -> Any:
         """``make(known_related)`` with the last build's related posts if no post's slug, date,
-        themes or tags changed (None otherwise)."""
+        themes or tags changed (None otherwise). ``make`` must make the groups from ``site``
+        alone, and from no post's body or what is made from it (``summary``, ``toc``): the
+        page keys rely on it (``planned``)."""
         groups = make(self.cache.related_for(site))
         self.cache.remember_related(site, groups)
         return groups
 
     # -- render: page keys --
 
-    def planned(self, *inputs: Any) -> None:
+    def planned(self, site: Any, groups: Any, digest: Any) -> None:
         """The values this build's jobs were planned from (``plan.plan(site, groups, digest)``,
         a pure function of them): if they equal the last build's but for the posts and bodies
-        of some files, only the pages that showed those need their keys computed again."""
-        self._plan_inputs = inputs
+        of some files, only the pages that showed those need their keys computed again.
+
+        ``groups`` is left out of the comparison: ``groups`` (above) makes them from the site
+        alone, reading no post's body (tests/test_cache_keys.py checks it), and hashing them
+        would cost as much as the site is big (40,000 neighbour links at 5,000 posts)."""
+        self._plan_inputs = (site, digest)
 
     def _model_key(self) -> str | None:
         if self._plan_inputs is None:
@@ -370,12 +376,13 @@ class Engine:
         record = PlanRecord(model, tags, [], self._fronts) if model is not None else None
         run = PageRun(jobs, [], [], {}, 0, deps, record)
         for i, job in enumerate(jobs):
-            known = previous.get(job.file)
+            job_file = job.file
+            known = previous.get(job_file)
             key: str | None = None
             if changed is not None and known is not None:
                 file, last_key, prefix, trail = last.jobs[i]  # type: ignore[union-attr]
                 if (
-                    file == job.file
+                    file == job_file
                     and last_key == known[0]
                     and trail.isdisjoint(changed)
                     and prefix == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
@@ -387,9 +394,9 @@ class Engine:
             run.keys.append(key)
             if key is not None and record is not None:
                 prefix = deps.prefixes[(job.template, tuple(job.context))]
-                record.jobs.append((job.file, key, prefix, trail))
+                record.jobs.append((job_file, key, prefix, trail))
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
-                run.tokens[job.file] = known
+                run.tokens[job_file] = known
                 run.hits += 1
             else:
                 run.todo.append(i)
