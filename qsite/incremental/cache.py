@@ -841,11 +841,13 @@ def page_key(
 class PlanRecord:
     """What the engine needs to key again only the pages whose inputs changed (``Engine.pages``).
 
-    ``model``: the fingerprint of everything the plan was made from (site, groups, digest) with
-    each post and body standing for its content file only; ``tags``: content file → hash of its
-    post's and body's keys; ``jobs``: for each job, in plan order, (output file, page key, key
-    prefix, tags of the seeded values its context held); ``fronts``: a post's file → (its meta's
-    key, a key of its meta but the body), so a build hashes only the metas whose key changed."""
+    ``model``: the fingerprint of what the plan was made from (the site and the digest; the
+    groups are made from the site) with each post and body standing for its content file only;
+    ``tags``: content file → hash of its post's and body's keys; ``jobs``: for each job, in plan
+    order, (output file, the first digits of its page key, checked against the full key kept
+    with the output in ``Cache.pages``, the key's prefix, the tags of the seeded values its
+    context held); ``fronts``: a post's file → (its meta's key, a key of its meta but the
+    body), so that a build hashes only the metas whose key changed."""
 
     model: str
     tags: dict[str, str]

@@ -294,16 +294,16 @@ class Engine:
         the whole file, body too, so it is the last build's front key while the meta's key is
         the same (most files), else a hash of the meta as the cache keeps it, which is without
         its body; a meta that cannot be kept so gets its own key (its body in it: never wrong)."""
-        meta_key = self._meta_keys[id(meta)]
+        meta_key = _short(self._meta_keys[id(meta)])
         last = self.cache.plan if self.cache.plan is not None else self.cache.memory_plan
         known = last.fronts.get(meta.source) if last is not None else None
         if known is not None and known[0] == meta_key:
             front = known[1]
         else:
             try:
-                front = Cache.derived_key("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))
+                front = _short("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))
             except (TypeError, ValueError):
-                front = meta_key
+                front = _short("meta", meta_key)
         self._fronts[meta.source] = (meta_key, front)
         return front
 
@@ -368,7 +368,7 @@ class Engine:
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
         last = self.cache.memory_plan if sink.in_memory else self.cache.plan
         model = self._model_key()
-        tags = {source: ",".join(f"{k}:{v}" for k, v in sorted(keys.items())) for source, keys in self._tags.items()}
+        tags = {source: _short(*(f"{k}:{v}" for k, v in sorted(keys.items()))) for source, keys in self._tags.items()}
         changed: set[str] | None = None
         if model is not None and last is not None and last.model == model and len(last.jobs) == len(jobs):
             changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
@@ -383,18 +383,18 @@ class Engine:
                 file, last_key, prefix, trail = last.jobs[i]  # type: ignore[union-attr]
                 if (
                     file == job_file
-                    and last_key == known[0]
+                    and last_key == known[0][:KEY_CHECK]
                     and trail.isdisjoint(changed)
                     and prefix == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
                 ):
-                    key = last_key
+                    key = known[0]
             if key is None:
                 key, trail = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
                 run.keyed += 1
             run.keys.append(key)
             if key is not None and record is not None:
                 prefix = deps.prefixes[(job.template, tuple(job.context))]
-                record.jobs.append((job_file, key, prefix, trail))
+                record.jobs.append((job_file, key[:KEY_CHECK], prefix, trail))
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
                 run.tokens[job_file] = known
                 run.hits += 1
@@ -476,6 +476,16 @@ def valid_until(
     for c in curations:
         moments += [c.period.end(tz), c.period.start(tz)]
     return min((t for t in moments if t > now), default=None)
+
+
+# The page-key record (``PlanRecord``) is written after every build: its per-file hashes are
+# 128 bits (32 hex digits), and each page's key is only checked against the one kept with its
+# output (``Cache.pages``), by its first 16 digits, so the record costs a third of its full size.
+KEY_CHECK = 16
+
+
+def _short(*parts: str) -> str:
+    return Cache.derived_key(*parts)[:32]
 
 
 def _options_key(options: Any, out: Path) -> tuple[object, ...]:
