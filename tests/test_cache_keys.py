@@ -10,6 +10,7 @@ missed shows as a page kept stale. The first tests check that the shortcut is re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +20,8 @@ import pytest
 
 from qsite.build import Options, build
 from qsite.grouping import group
-from qsite.incremental.cache import Cache, Fingerprints
+from qsite.incremental.cache import Cache, Fingerprints, decode_plan, encode_plan
+from qsite.incremental.cachefiles import Unreadable
 from qsite.incremental.engine import Engine
 from qsite.markup import Rendered
 
@@ -87,9 +89,9 @@ def test_a_body_edit_keys_only_the_pages_that_show_the_post(site: Path, tmp_path
 def test_the_record_survives_the_cache_files(site: Path, tmp_path: Path) -> None:
     """plan.json is read back as it was written, and a damaged one is only a slower build."""
     cache = Cache.open(site)
-    assert cache.plan is not None and len(cache.plan.jobs) > 20
-    assert any(trail for _file, _key, _prefix, trail in cache.plan.jobs)
-    (site / ".qsite-cache/plan.json").write_text('{"format": 1, "data": {"jobs": [["x", "k", 99, [7]]]}}')
+    assert cache.plan is not None and len(cache.plan.files) > 20
+    assert "content/posts/p4.md" in cache.plan.sources and any(cache.plan.trails)
+    (site / ".qsite-cache/plan.json").write_text('{"format": 1, "data": {"files": ["x"], "prefix_of": [99]}}')
     rewrite(site, "content/posts/p4.md", "Opening paragraph 4.", "Damaged record, four.")
     engine = warm_and_cold(site, tmp_path)
     assert engine.last_run is not None and engine.last_run.keyed == len(engine.last_run.jobs)
@@ -204,3 +206,18 @@ def test_grouping_reads_no_post_body(site: Path, tmp_path: Path) -> None:
         fingerprints.seed(b, b.source)
     again = group(replace(result.site, posts=tuple(rebodied)))
     assert fingerprints.of(again) == fingerprints.of(result.groups)
+
+
+def test_the_record_decodes_as_encoded_and_refuses_a_forged_one(site: Path) -> None:
+    record = Cache.open(site).plan
+    assert record is not None
+    again = decode_plan(json.loads(json.dumps(encode_plan(record))))
+    assert again == record and again.numbers == record.numbers
+    forged = encode_plan(record)
+    forged["prefix_of"][0] = len(forged["prefixes"])
+    with pytest.raises(Unreadable):
+        decode_plan(forged)
+    forged = encode_plan(record)
+    forged["keys"] = forged["keys"][1:]
+    with pytest.raises(Unreadable):
+        decode_plan(forged)

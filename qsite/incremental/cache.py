@@ -843,54 +843,72 @@ class PlanRecord:
 
     ``model``: the fingerprint of what the plan was made from (the site and the digest; the
     groups are made from the site) with each post and body standing for its content file only;
-    ``tags``: content file → hash of its post's and body's keys; ``jobs``: for each job, in plan
-    order, (output file, the first digits of its page key, checked against the full key kept
-    with the output in ``Cache.pages``, the key's prefix, the tags of the seeded values its
-    context held); ``fronts``: a post's file → (its meta's key, a key of its meta but the
-    body), so that a build hashes only the metas whose key changed."""
+    ``tags``: content file → hash of its post's and body's keys; ``fronts``: a post's file →
+    (its meta's key, a key of its meta but the body), so that a build hashes only the metas
+    whose key changed. Then, for each job in plan order: its output file, the first digits of
+    its page key (checked against the full key kept with the output in ``Cache.pages``), the
+    key's prefix, and its *trail*: the content files whose post or body its context held, as
+    numbers into ``sources`` joined by commas. Written after every build, so kept as columns
+    of texts that JSON reads at C speed; a trail is parsed only when a page is checked."""
 
     model: str
     tags: dict[str, str]
-    jobs: list[tuple[str, str, str, frozenset[str]]]
     fronts: dict[str, tuple[str, str]]
+    sources: list[str] = dataclasses.field(default_factory=list)
+    files: list[str] = dataclasses.field(default_factory=list)
+    keys: list[str] = dataclasses.field(default_factory=list)
+    prefixes: list[str] = dataclasses.field(default_factory=list)
+    trails: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.numbers = {source: str(i) for i, source in enumerate(self.sources)}
+
+    def number(self, source: str) -> str:
+        found = self.numbers.get(source)
+        if found is None:
+            found = self.numbers[source] = str(len(self.sources))
+            self.sources.append(source)
+        return found
+
+    def trail(self, tags: frozenset[str]) -> str:
+        return ",".join(sorted(self.number(tag) for tag in tags))
 
 
 def encode_plan(record: PlanRecord) -> dict[str, Any]:
-    """Prefixes and tags are shared by many jobs: each is written once, and jobs refer to them by number."""
     prefixes: dict[str, int] = {}
-    sources: dict[str, int] = {}
-    jobs = []
-    for file, key, prefix, trail in record.jobs:
-        p = prefixes.setdefault(prefix, len(prefixes))
-        jobs.append([file, key, p, sorted(sources.setdefault(t, len(sources)) for t in trail)])
     return {
-        "model": record.model, "tags": record.tags, "prefixes": list(prefixes), "sources": list(sources), "jobs": jobs,
-        "fronts": {source: list(keys) for source, keys in record.fronts.items()},
+        "model": record.model, "tags": [list(record.tags), list(record.tags.values())],
+        "fronts": [list(record.fronts), [m for m, _ in record.fronts.values()], [f for _, f in record.fronts.values()]],
+        "sources": record.sources, "files": record.files, "keys": record.keys,
+        "prefix_of": [prefixes.setdefault(p, len(prefixes)) for p in record.prefixes], "prefixes": list(prefixes),
+        "trails": record.trails,
     }
 
 
-def _index(value: object) -> int:
-    index = as_int(value)
-    if index < 0:
-        raise IndexError(index)
-    return index
+def _columns(value: object, count: int, length: int | None = None) -> list[tuple[str, ...]]:
+    columns = [as_strs(column) for column in as_list(value, count)]
+    if length is None:
+        length = len(columns[0])
+    if any(len(column) != length for column in columns):
+        raise Unreadable("columns of different lengths")
+    return columns
 
 
 def decode_plan(value: object) -> PlanRecord:
     data = as_dict(value)
+    tag_sources, tag_values = _columns(data.get("tags"), 2)
+    front_sources, metas, fronts = _columns(data.get("fronts"), 3)
+    files = as_strs(data.get("files"))
+    keys, trails = _columns([data.get("keys"), data.get("trails")], 2, len(files))
     prefixes = as_strs(data.get("prefixes"))
-    sources = as_strs(data.get("sources"))
-    tags = {as_str(k): as_str(v) for k, v in as_dict(data.get("tags")).items()}
-    jobs: list[tuple[str, str, str, frozenset[str]]] = []
-    try:
-        for entry in as_list(data.get("jobs")):
-            file, key, p, trail = as_list(entry, 4)
-            trail = frozenset(sources[_index(t)] for t in as_list(trail))
-            jobs.append((as_str(file), as_str(key), prefixes[_index(p)], trail))
-    except IndexError:
-        raise Unreadable("a job refers to no prefix or file") from None
-    fronts = {as_str(k): (as_str(v[0]), as_str(v[1])) for k, v in as_dict(data.get("fronts")).items() if as_list(v, 2)}
-    return PlanRecord(as_str(data.get("model")), tags, jobs, fronts)
+    prefix_of = as_list(data.get("prefix_of"))
+    if len(prefix_of) != len(files) or any(type(i) is not int or not 0 <= i < len(prefixes) for i in prefix_of):
+        raise Unreadable("a job refers to no prefix")
+    return PlanRecord(
+        as_str(data.get("model")), dict(zip(tag_sources, tag_values, strict=True)),
+        dict(zip(front_sources, zip(metas, fronts, strict=True), strict=True)), list(as_strs(data.get("sources"))),
+        list(files), list(keys), [prefixes[i] for i in prefix_of], list(trails),
+    )
 
 
 def remove(root: Path) -> bool:

@@ -294,16 +294,16 @@ class Engine:
         the whole file, body too, so it is the last build's front key while the meta's key is
         the same (most files), else a hash of the meta as the cache keeps it, which is without
         its body; a meta that cannot be kept so gets its own key (its body in it: never wrong)."""
-        meta_key = _short(self._meta_keys[id(meta)])
+        meta_key = self._meta_keys[id(meta)][:32]
         last = self.cache.plan if self.cache.plan is not None else self.cache.memory_plan
         known = last.fronts.get(meta.source) if last is not None else None
         if known is not None and known[0] == meta_key:
             front = known[1]
         else:
             try:
-                front = _short("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))
+                front = Cache.derived_key("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))[:32]
             except (TypeError, ValueError):
-                front = _short("meta", meta_key)
+                front = meta_key
         self._fronts[meta.source] = (meta_key, front)
         return front
 
@@ -368,39 +368,48 @@ class Engine:
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
         last = self.cache.memory_plan if sink.in_memory else self.cache.plan
         model = self._model_key()
-        tags = {source: _short(*(f"{k}:{v}" for k, v in sorted(keys.items()))) for source, keys in self._tags.items()}
-        changed: set[str] | None = None
-        if model is not None and last is not None and last.model == model and len(last.jobs) == len(jobs):
+        tags = {file: ",".join(f"{k}:{v[:32]}" for k, v in sorted(keys.items())) for file, keys in self._tags.items()}
+        needles: list[str] | None = None  # ",N,": a changed file's number in trails
+        if model is not None and last is not None and last.model == model and len(last.files) == len(jobs):
             changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
             changed.update(source for source in last.tags if source not in tags)
-        record = PlanRecord(model, tags, [], self._fronts) if model is not None else None
+            needles = [f",{last.numbers[source]}," for source in changed if source in last.numbers]
+        record = None
+        if model is not None:  # numbered as last time while the trails carried over are
+            record = PlanRecord(model, tags, self._fronts, list(last.sources) if needles is not None and last else [])
         run = PageRun(jobs, [], [], {}, 0, deps, record)
         for i, job in enumerate(jobs):
             job_file = job.file
             known = previous.get(job_file)
             key: str | None = None
-            if changed is not None and known is not None:
-                file, last_key, prefix, trail = last.jobs[i]  # type: ignore[union-attr]
+            trail = ""
+            if needles is not None and known is not None:
+                trail = last.trails[i]  # type: ignore[union-attr]
+                padded = f",{trail},"
                 if (
-                    file == job_file
-                    and last_key == known[0][:KEY_CHECK]
-                    and trail.isdisjoint(changed)
-                    and prefix == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                    last.files[i] == job_file  # type: ignore[union-attr]
+                    and last.keys[i] == known[0][:KEY_CHECK]  # type: ignore[union-attr]
+                    and not any(needle in padded for needle in needles)
+                    and last.prefixes[i] == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))  # type: ignore[union-attr]
                 ):
                     key = known[0]
             if key is None:
-                key, trail = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
+                key, tags_held = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
                 run.keyed += 1
+                if record is not None:
+                    trail = record.trail(tags_held)
             run.keys.append(key)
             if key is not None and record is not None:
-                prefix = deps.prefixes[(job.template, tuple(job.context))]
-                record.jobs.append((job_file, key[:KEY_CHECK], prefix, trail))
+                record.files.append(job_file)
+                record.keys.append(key[:KEY_CHECK])
+                record.prefixes.append(deps.prefixes[(job.template, tuple(job.context))])
+                record.trails.append(trail)
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
                 run.tokens[job_file] = known
                 run.hits += 1
             else:
                 run.todo.append(i)
-        if record is not None and len(record.jobs) != len(jobs):
+        if record is not None and len(record.files) != len(jobs):
             run.record = None  # a page with no key: matched by position next time, so keep no record
         self.last_run = run
         return run
@@ -478,14 +487,9 @@ def valid_until(
     return min((t for t in moments if t > now), default=None)
 
 
-# The page-key record (``PlanRecord``) is written after every build: its per-file hashes are
-# 128 bits (32 hex digits), and each page's key is only checked against the one kept with its
-# output (``Cache.pages``), by its first 16 digits, so the record costs a third of its full size.
+# Each page's key is kept in the page-key record (``PlanRecord``), written after every build,
+# by its first 16 hex digits only: it is checked against the full key kept with the output.
 KEY_CHECK = 16
-
-
-def _short(*parts: str) -> str:
-    return Cache.derived_key(*parts)[:32]
 
 
 def _options_key(options: Any, out: Path) -> tuple[object, ...]:
