@@ -221,3 +221,15 @@ def test_the_record_decodes_as_encoded_and_refuses_a_forged_one(site: Path) -> N
     forged["keys"] = forged["keys"][1:]
     with pytest.raises(Unreadable):
         decode_plan(forged)
+    forged = encode_plan(record)
+    forged["contexts"][0] = "not hex " * 8
+    with pytest.raises(Unreadable):
+        decode_plan(forged)
+
+
+def test_a_template_edit_hashes_no_context_again(site: Path, tmp_path: Path) -> None:
+    """Pages of an edited template get new keys from their recorded contexts' fingerprints."""
+    rewrite(site, "templates/base.html", '<footer class="site-footer">', '<footer class="site-footer"><!-- edited -->')
+    engine = warm_and_cold(site, tmp_path)
+    assert "<!-- edited -->" in (tmp_path / "warm/index.html").read_text()
+    assert engine.last_run is not None and engine.last_run.keyed == 0

@@ -811,17 +811,22 @@ def traced_page_key(
     template: str,
     path: str,
     context: dict[str, Any],
-) -> tuple[str | None, frozenset[str]]:
-    """The key of one page (None if it cannot have one: render it every time), and the tags of
-    the seeded values its context holds (``Fingerprints.traced``)."""
+) -> tuple[str | None, bytes, frozenset[str]]:
+    """The key of one page (None if it cannot have one: render it every time), the fingerprint
+    of its context, and the tags of the seeded values its context holds (``Fingerprints.traced``)."""
     prefix = page_prefix(deps, fingerprints, env, config_fp, template, tuple(context))
     if prefix is None:
-        return None, frozenset()
+        return None, b"", frozenset()
     try:
         digest, tags = fingerprints.traced(context)
     except Unfingerprintable:
-        return None, frozenset()
-    return _hash(prefix, path, digest), tags
+        return None, b"", frozenset()
+    return keyed(prefix, path, digest), digest, tags
+
+
+def keyed(prefix: str, path: str, context_fp: bytes) -> str:
+    """A page's key from its prefix (``page_prefix``), URL path and context's fingerprint."""
+    return _hash(prefix, path, context_fp)
 
 
 def page_key(
@@ -847,7 +852,8 @@ class PlanRecord:
     (its meta's key, a key of its meta but the body), so that a build hashes only the metas
     whose key changed. Then, for each job in plan order: its output file, the first digits of
     its page key (checked against the full key kept with the output in ``Cache.pages``), the
-    key's prefix, and its *trail*: the content files whose post or body its context held, as
+    key's prefix, its context's fingerprint (so a template edit needs no context hashed
+    again), and its *trail*: the content files whose post or body its context held, as
     numbers into ``sources`` joined by commas. Written after every build, so kept as columns
     of texts that JSON reads at C speed; a trail is parsed only when a page is checked."""
 
@@ -858,6 +864,7 @@ class PlanRecord:
     files: list[str] = dataclasses.field(default_factory=list)
     keys: list[str] = dataclasses.field(default_factory=list)
     prefixes: list[str] = dataclasses.field(default_factory=list)
+    contexts: list[str] = dataclasses.field(default_factory=list)  # each context's fingerprint (hex)
     trails: list[str] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -881,7 +888,7 @@ def encode_plan(record: PlanRecord) -> dict[str, Any]:
         "fronts": [list(record.fronts), [m for m, _ in record.fronts.values()], [f for _, f in record.fronts.values()]],
         "sources": record.sources, "files": record.files, "keys": record.keys,
         "prefix_of": [prefixes.setdefault(p, len(prefixes)) for p in record.prefixes], "prefixes": list(prefixes),
-        "trails": record.trails,
+        "contexts": record.contexts, "trails": record.trails,
     }
 
 
@@ -899,7 +906,12 @@ def decode_plan(value: object) -> PlanRecord:
     tag_sources, tag_values = _columns(data.get("tags"), 2)
     front_sources, metas, fronts = _columns(data.get("fronts"), 3)
     files = as_strs(data.get("files"))
-    keys, trails = _columns([data.get("keys"), data.get("trails")], 2, len(files))
+    keys, contexts, trails = _columns([data.get("keys"), data.get("contexts"), data.get("trails")], 3, len(files))
+    try:  # every context's fingerprint is 32 bytes in hex (one C call checks them all)
+        if any(len(c) != 64 for c in contexts) or len(bytes.fromhex("".join(contexts))) != 32 * len(contexts):
+            raise ValueError
+    except ValueError:
+        raise Unreadable("a context's fingerprint is not 64 hex digits") from None
     prefixes = as_strs(data.get("prefixes"))
     prefix_of = as_list(data.get("prefix_of"))
     if len(prefix_of) != len(files) or any(type(i) is not int or not 0 <= i < len(prefixes) for i in prefix_of):
@@ -907,7 +919,7 @@ def decode_plan(value: object) -> PlanRecord:
     return PlanRecord(
         as_str(data.get("model")), dict(zip(tag_sources, tag_values, strict=True)),
         dict(zip(front_sources, zip(metas, fronts, strict=True), strict=True)), list(as_strs(data.get("sources"))),
-        list(files), list(keys), [prefixes[i] for i in prefix_of], list(trails),
+        list(files), list(keys), [prefixes[i] for i in prefix_of], list(contexts), list(trails),
     )
 
 
@@ -921,6 +933,17 @@ def remove(root: Path) -> bool:
 
 # RACY_NS: tests make recent files trusted by setting it here and in cachefiles
 __all__ = [
-    "RACY_NS", "Cache", "Fingerprints", "PlanRecord", "Rendered", "SourceDoc", "TemplateDeps", "page_key",
-    "page_prefix", "read_and_parse", "remove", "traced_page_key",
+    "RACY_NS",
+    "Cache",
+    "Fingerprints",
+    "PlanRecord",
+    "Rendered",
+    "SourceDoc",
+    "TemplateDeps",
+    "keyed",
+    "page_key",
+    "page_prefix",
+    "read_and_parse",
+    "remove",
+    "traced_page_key",
 ]

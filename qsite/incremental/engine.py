@@ -39,6 +39,7 @@ from qsite.incremental.cache import (
     PlanRecord,
     TemplateDeps,
     Unfingerprintable,
+    keyed,
     meta_codec,
     page_prefix,
     traced_page_key,
@@ -382,20 +383,27 @@ class Engine:
             job_file = job.file
             known = previous.get(job_file)
             key: str | None = None
-            trail = ""
-            if needles is not None and known is not None:
+            trail = context_hex = ""
+            if needles is not None and last.files[i] == job_file:  # type: ignore[union-attr]
                 trail = last.trails[i]  # type: ignore[union-attr]
-                padded = f",{trail},"
-                if (
-                    last.files[i] == job_file  # type: ignore[union-attr]
-                    and last.keys[i] == known[0][:KEY_CHECK]  # type: ignore[union-attr]
-                    and not any(needle in padded for needle in needles)
-                    and last.prefixes[i] == page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))  # type: ignore[union-attr]
-                ):
-                    key = known[0]
+                if not any(needle in f",{trail}," for needle in needles):  # its context is as last time
+                    context_hex = last.contexts[i]  # type: ignore[union-attr]
+                    prefix = page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                    if prefix is None:
+                        pass
+                    elif (
+                        known is not None and prefix == last.prefixes[i]  # type: ignore[union-attr]
+                        and last.keys[i] == known[0][:KEY_CHECK]  # type: ignore[union-attr]
+                    ):
+                        key = known[0]
+                    else:  # a template, the config or a global changed: the same context, a new key
+                        key = keyed(prefix, job.path, bytes.fromhex(context_hex))
             if key is None:
-                key, tags_held = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
+                key, context_fp, tags_held = traced_page_key(
+                    deps, fps, env, config_fp, job.template, job.path, job.context
+                )
                 run.keyed += 1
+                context_hex = context_fp.hex()
                 if record is not None:
                     trail = record.trail(tags_held)
             run.keys.append(key)
@@ -403,6 +411,7 @@ class Engine:
                 record.files.append(job_file)
                 record.keys.append(key[:KEY_CHECK])
                 record.prefixes.append(deps.prefixes[(job.template, tuple(job.context))])
+                record.contexts.append(context_hex)
                 record.trails.append(trail)
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
                 run.tokens[job_file] = known
