@@ -1,16 +1,14 @@
 """``python -m bench.micro``: two small measurements behind bench/PROFILE.md's recommendations.
 
-* **Front matter**: qsite reads every post's front matter with ``qsite.strict_yaml`` (PyYAML's
-  pure-Python scanner, parser and composer, for its line numbers and its refusals). PyYAML
-  also ships libyaml's C parser and composer (``yaml.cyaml.CParser``), whose nodes carry the same
-  marks: composing with it and building values with qsite's own ``_build`` (same line numbers,
-  same checks of tags, keys and duplicates) is timed against ``strict_yaml.load`` on the
-  generated corpus's front matter, and both must give equal values and lines.
+* **Front matter**: ``qsite.strict_yaml.load`` composes with libyaml (``yaml.cyaml.CParser``)
+  whenever the pure-Python path would read the text the same way (C4), and ``load_pure`` is
+  PyYAML's pure-Python scanner, parser and composer, the authority for every message and line.
+  Both are timed on the generated corpus's front matter, and again with an ``&`` in every
+  title ("A&E", as NHS sites write it), and must give equal values and lines; the count of
+  texts the fast path took is printed.
 * **Template lookup**: ``Renderer.render`` calls ``env.get_template`` for every page; with
   Jinja's default ``auto_reload=True`` each call stats the template's file to see whether it
   changed. Timed: 2,000 lookups of ``post.html`` with ``auto_reload`` on and off.
-
-Nothing here changes qsite: it measures what a change would save.
 """
 
 from __future__ import annotations
@@ -21,36 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-from yaml.cyaml import CParser
-
 from bench.corpus import generate
 from qsite import THEME, strict_yaml
 from qsite.render import make_env
 
 REPO = Path(__file__).resolve().parent.parent
 _FRONT = re.compile(r"\A---\n(.*?\n)---\n", re.S)
-
-
-class _CLoader(CParser, strict_yaml._Resolver12):  # type: ignore[misc]
-    """libyaml's parser and composer with qsite's YAML 1.2 resolver."""
-
-    def __init__(self, text: str):
-        CParser.__init__(self, text)
-        strict_yaml._Resolver12.__init__(self)
-
-
-def load_with_libyaml(text: str, line_offset: int = 0) -> strict_yaml.Document:
-    """``strict_yaml.load`` with the composing done in C (aliases would need a walk for
-    shared nodes, and depth a walk too, both cheap: not needed for this measurement)."""
-    loader = _CLoader(text)
-    try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
-    lines: dict[strict_yaml.Key, int] = {}
-    if node is None:
-        return strict_yaml.Document(None, lines, line_offset + 1)
-    return strict_yaml.Document(strict_yaml._build(node, (), lines, line_offset), lines, line_offset + 1)
 
 
 def best_of(runs: int, fn: object, *args: object) -> float:
@@ -68,14 +42,21 @@ def front_matter(site: Path, runs: int) -> str:
         found = _FRONT.match(path.read_text(encoding="utf-8"))
         if found:
             texts.append(found.group(1))
-    for text in texts:
-        a, b = strict_yaml.load(text, 1), load_with_libyaml(text, 1)
-        if (a.value, a.lines) != (b.value, b.lines):
-            raise SystemExit(f"libyaml gives another value or other lines for:\n{text}")
-    pure = best_of(runs, lambda: [strict_yaml.load(t, 1) for t in texts])
-    c = best_of(runs, lambda: [load_with_libyaml(t, 1) for t in texts])
-    return (f"Front matter of {len(texts)} posts (CPU, best of {runs}): strict_yaml.load {pure:.3f} s, "
-            f"libyaml composer + the same _build {c:.3f} s ({pure / c:.1f}× faster; same values and lines)")
+    lines = []
+    ampersands = [t.replace('title: "', 'title: "A&E: ', 1) for t in texts]
+    for label, group in (("", texts), (" with an & in each title", ampersands)):
+        for text in group:
+            a, b = strict_yaml.load_pure(text, 1), strict_yaml.load(text, 1)
+            if (a.value, a.lines) != (b.value, b.lines):
+                raise SystemExit(f"libyaml gives another value or other lines for:\n{text}")
+        fast = sum(strict_yaml.load_libyaml(text, 1) is not None for text in group)
+        pure = best_of(runs, lambda group=group: [strict_yaml.load_pure(t, 1) for t in group])
+        c = best_of(runs, lambda group=group: [strict_yaml.load(t, 1) for t in group])
+        lines.append(
+            f"Front matter of {len(group)} posts{label} (CPU, best of {runs}): load_pure {pure:.3f} s, "
+            f"load {c:.3f} s ({pure / c:.1f}x faster; libyaml read {fast}; same values and lines)"
+        )
+    return "\n".join(lines)
 
 
 def template_lookup(runs: int) -> str:

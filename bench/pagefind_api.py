@@ -8,6 +8,8 @@ without search; by default the generated 1,000-post benchmark site, built here) 
 pages qsite would index (those with ``data-pagefind-body``) in the same shards:
 
 * ``cli-shards``: what qsite does today: one ``pagefind --site`` per shard, ``--jobs`` at a time;
+  with ``--shard-pages 50 100 200`` once per shard size (qsite's ``SHARD_PAGES``), to weigh
+  smaller shards (a one-post edit re-indexes one shard: the CPU of one run) against more runs;
 * ``cli-whole``: one ``pagefind --site`` over every indexed page (no shards: not incremental);
 * ``api-package``: the ``pagefind`` package's ``PagefindIndex`` as shipped (asyncio), one index
   per shard, pages added from memory with ``add_html_file``. Its reader task sleeps 100 ms
@@ -73,7 +75,7 @@ def indexed_pages(out: Path) -> dict[str, bytes]:
     return pages
 
 
-def shards(pages: list[str], site: Path) -> dict[str, list[str]]:
+def shards(pages: list[str], site: Path, shard_pages: int = SHARD_PAGES) -> dict[str, list[str]]:
     """Shard name → its pages, as qsite/search.py assigns them: posts by year (the year is in the
     source file's name), other pages in ``pages``, a year of more than ``SHARD_PAGES`` posts
     split by a hash of the path into a power of two of buckets."""
@@ -88,7 +90,7 @@ def shards(pages: list[str], site: Path) -> dict[str, list[str]]:
         groups.setdefault("pages" if year is None else f"posts-{year}", []).append(rel)
     result: dict[str, list[str]] = {}
     for name, members in groups.items():
-        n = 1 if len(members) <= SHARD_PAGES else 2 ** math.ceil(math.log2(len(members) / SHARD_PAGES))
+        n = 1 if len(members) <= shard_pages else 2 ** math.ceil(math.log2(len(members) / shard_pages))
         for rel in members:
             bucket = int.from_bytes(hashlib.sha1(rel.encode()).digest()[:4], "big") % n
             result.setdefault(name if n == 1 else f"{name}-{bucket + 1}-of-{n}", []).append(rel)
@@ -238,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package-pages", type=int, default=30,
                         help="pages given to the pagefind package's own API (it reads a reply per 100 ms)")
     parser.add_argument("--ways", nargs="+", default=["cli-shards", "cli-whole", "service", "api-package"])
+    parser.add_argument("--shard-pages", nargs="+", type=int, default=[SHARD_PAGES],
+                        help="shard sizes to run cli-shards with (qsite's SHARD_PAGES; default: qsite's)")
     args = parser.parse_args(argv)
 
     site = args.site
@@ -256,18 +260,24 @@ def main(argv: list[str] | None = None) -> int:
     ways: dict[str, Callable[..., int]] = {
         "cli-shards": cli_shards, "cli-whole": cli_whole, "service": service, "api-package": api_package,
     }
-    print("| way | pages | wall (median, min–max) | CPU, with children (median) | per page |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| way | pages | wall (median, min–max) | CPU, with children (median) | per page | shards | CPU per shard |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     reference: set[str] | None = None
+    runs: list[tuple[str, str, dict[str, list[str]]]] = []
     for name in args.ways:
-        subset = groups
+        if name == "cli-shards":
+            runs += [(name, f"{name} ({size})", shards(list(pages), site, size)) for size in args.shard_pages]
+        else:
+            runs.append((name, name, groups))
+    for name, label, grouped in runs:
+        subset = grouped
         if name == "api-package":
             first = list(pages)[: args.package_pages]
-            subset = {k: [r for r in v if r in first] for k, v in groups.items()}
+            subset = {k: [r for r in v if r in first] for k, v in grouped.items()}
             subset = {k: v for k, v in subset.items() if v}
         walls, cpus, count = [], [], 0
         for _ in range(args.runs if name != "api-package" else 1):
-            dest = args.work / "ways" / name
+            dest = args.work / "ways" / label.replace(" ", "")
             shutil.rmtree(dest, ignore_errors=True)
             dest.mkdir(parents=True)
             start, cpu = time.perf_counter(), cpu_now()
@@ -276,15 +286,16 @@ def main(argv: list[str] | None = None) -> int:
             cpus.append(cpu_now() - cpu)
         walls.sort()
         cpus.sort()
-        urls = urls_in(args.work / "ways" / name)
-        if subset is groups:
+        urls = urls_in(args.work / "ways" / label.replace(" ", ""))
+        if subset is grouped and name != "api-package":
             reference = reference or urls
             same = "same pages" if urls == reference else f"DIFFERENT pages ({len(urls ^ reference)} differ)"
         else:
             same = f"first {len(urls)} pages"
         median = walls[len(walls) // 2]
-        print(f"| {name} | {count} ({same}) | {median:.2f} s ({walls[0]:.2f}–{walls[-1]:.2f}) "
-              f"| {cpus[len(cpus) // 2]:.2f} s | {median / max(count, 1) * 1000:.1f} ms |")
+        cpu = cpus[len(cpus) // 2]
+        print(f"| {label} | {count} ({same}) | {median:.2f} s ({walls[0]:.2f}–{walls[-1]:.2f}) "
+              f"| {cpu:.2f} s | {median / max(count, 1) * 1000:.1f} ms | {len(subset)} | {cpu / len(subset):.3f} s |")
     return 0
 
 

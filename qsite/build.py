@@ -45,7 +45,7 @@ from qsite.model import (
 )
 from qsite.parallel import Workers
 from qsite.plan import plan
-from qsite.problems import ContentError, Problem, Problems
+from qsite.problems import ContentError, Problem
 from qsite.render import Job, Output, Renderer, forbidden_in_xml, static_outputs
 from qsite.series import check_series, read_series
 from qsite.urls import Urls, page_path, post_path
@@ -145,35 +145,36 @@ class Content:
     deck: cards.Deck | None = None  # set by media_outputs: the posts' preview cards
 
 
-def _warn_forbidden_in_feeds(docs: list[SourceDoc | None], problems: Problems) -> None:
+def _forbidden_in_feeds(doc: SourceDoc) -> list[Problem]:
     """Feeds leave out characters XML forbids (``render.xml_safe``): say which file had one."""
-    for doc in docs:
-        if doc is None or doc.kind not in ("post", "digest"):
-            continue
-        found = forbidden_in_xml(doc.body)
-        if found is not None:
-            line, char = found
-            problems.add(
-                doc.rel,
-                doc.body_line + line,
-                f"this line contains an invisible control character (U+{ord(char):04X}), which feeds "
-                "cannot carry: it is left out of them",
-                "delete the character (often pasted from Word with Shift+Enter)",
-                severity="warning",
-            )
+    if doc.kind not in ("post", "digest"):
+        return []
+    found = forbidden_in_xml(doc.body)
+    if found is None:
+        return []
+    line, char = found
+    return [Problem(
+        doc.rel,
+        doc.body_line + line,
+        f"this line contains an invisible control character (U+{ord(char):04X}), which feeds "
+        "cannot carry: it is left out of them",
+        "delete the character (often pasted from Word with Shift+Enter)",
+        severity="warning",
+    )]
 
 
-def _warn_unknown_callouts(docs: list[SourceDoc | None], problems: Problems) -> None:
+def _unknown_callouts(doc: SourceDoc) -> list[Problem]:
     """``!!! waring``: shown as a neutral callout, so a warning at its line (markup.CALLOUTS)."""
+    if doc.kind not in ("post", "page", "digest"):
+        return []
     kinds = ", ".join([*markup.CALLOUTS, markup.PULLQUOTE])
-    for doc in docs:
-        if doc is None or doc.kind not in ("post", "page", "digest"):
-            continue
-        for line, word, guess in markup.unknown_callouts(doc.body):
-            problems.add(
-                doc.rel, doc.body_line + line, f"'!!! {word}' is not a kind of callout, so it is shown plainly",
-                f"did you mean '!!! {guess}'?" if guess else f"use one of: {kinds}", severity="warning",
-            )
+    return [
+        Problem(
+            doc.rel, doc.body_line + line, f"'!!! {word}' is not a kind of callout, so it is shown plainly",
+            f"did you mean '!!! {guess}'?" if guess else f"use one of: {kinds}", severity="warning",
+        )
+        for line, word, guess in markup.unknown_callouts(doc.body)
+    ]
 
 
 def read_content(config: SiteConfig, options: Options, engine: Engine, workers: Workers, clock: _Clock) -> Content:
@@ -198,8 +199,8 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
         [d for d in docs if d is not None and d.kind == "digest"], metas, config, problems,
         now=now, drafts=options.drafts, future=options.future, rejected=rejected,
     )
-    _warn_forbidden_in_feeds(docs, problems)
-    _warn_unknown_callouts(docs, problems)
+    parsed = [d for d in docs if d is not None]
+    problems.extend(engine.checked(parsed, _forbidden_in_feeds, _unknown_callouts))  # kept while a file is unchanged
     authors = profiles.read_authors([d for d in docs if d is not None and d.kind == "author"], config, problems)
     profiles.check_names(metas, {d.rel: d for d in docs if d is not None}, authors, problems)
     comment_docs = [d for d in docs if d is not None and d.kind == "comment"]
@@ -239,8 +240,12 @@ def make_site(config: SiteConfig, options: Options, content: Content, engine: En
     for m, b in pairs:
         if m.kind == "post":
             credits = profiles.credits(m.authors, content.authors)
-            post = make_post(m, b, urls, now, config.permalinks.post, credits)
-            engine.made_post(post, m, repr(credits))  # profiles are no part of the post's file
+            assert m.date is not None  # read_meta sees to it for posts
+            post = engine.post(  # profiles are no part of the post's file: their credits are keyed too
+                m, m.date > now, lambda m=m, b=b, credits=credits: make_post(
+                    m, b, urls, now, config.permalinks.post, credits
+                ), repr(credits),
+            )
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)
     pages: list[Page] = sorted((make_page(m, b, urls) for m, b in pairs if m.kind == "page"), key=lambda p: p.slug)
@@ -259,10 +264,15 @@ class StageSink:
 
     in_memory = False
 
-    def __init__(self, stage: Stage):
+    def __init__(self, stage: Stage, search_on: bool = False):
         self.stage = stage
+        # Each written page's hash of what Pagefind reads, taken while its HTML is in memory,
+        # so the index step does not read the site back from disk (qsite/search.py).
+        self.digests: dict[str, str | None] | None = {} if search_on else None
 
     def put(self, index: int, job: Job, data: bytes) -> Any:
+        if self.digests is not None and job.file.endswith(".html"):
+            self.digests[job.file] = search.digest(data)
         return self.stage.put(job.file, data)
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
@@ -327,12 +337,15 @@ def media_outputs(config: SiteConfig, site: Site, content: Content, engine: Engi
     return [Output(path, data) for path, data in made]
 
 
-def index(stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers) -> search.Indexed | None:
+def index(
+    stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers, sink: StageSink
+) -> search.Indexed | None:
     """Index: the staged site's pages into the search index, staged with them, so a failed
     index changes nothing (qsite/search.py)."""
     if not options.search:
         return None
-    return search.index_stage(stage, search.post_years(site.posts), engine.search_manifest(), workers.jobs)
+    years = search.post_years(site.posts)
+    return search.index_stage(stage, years, engine.search_manifest(), workers.jobs, sink.digests)
 
 
 @parallel.collector_paused()
@@ -400,12 +413,13 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         bytecode_cache=engine.compiled,
     )
     with Stage(out) as stage:
-        hits = render(jobs, renderer, StageSink(stage), engine, workers)
+        sink = StageSink(stage, options.search)
+        hits = render(jobs, renderer, sink, engine, workers)
         clock.lap("render")
         for output in statics:
             stage.put(output.path, output.data)
         clock.lap("write")
-        indexed = index(stage, site, options, engine, workers)
+        indexed = index(stage, site, options, engine, workers, sink)
         if indexed is not None:
             clock.lap("search")
         written = stage.commit()

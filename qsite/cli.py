@@ -17,7 +17,9 @@ answers from ``qsite/incremental/fastpath.py`` without importing the pipeline at
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -665,6 +667,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         return interrupted(args, exc)
+    except BrokenPipeError:
+        return reader_gone()
+
+
+def reader_gone() -> int:
+    """``qsite build | head -1``: the reader closed the pipe before we finished writing. That is
+    the reader's choice, not a mistake, so no traceback: stdout is pointed at /dev/null (so the
+    flush at exit cannot fail again) and the status is the one a shell gives a process that
+    SIGPIPE stopped (141), as ``git log | head`` gets. Whenever it happens, the output folder
+    holds a complete build, the old one or the new (``qsite/write.py``)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + int(signal.SIGPIPE)
 
 
 def interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:

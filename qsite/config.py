@@ -10,7 +10,6 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -205,6 +204,8 @@ class Address(Text):
     """One email address, optionally with a name: ``Learning Together <digest@example.org>``."""
 
     def convert(self, value: Any, at: At) -> Any:
+        from email.utils import parseaddr  # here, not at start-up: it imports socket, calendar… (~9 ms)
+
         text = super().convert(value, at)
         _name, addr = parseaddr(text)
         if "\n" in text or "\r" in text or "@" not in addr or " " in addr or addr.startswith("@") or addr.endswith("@"):

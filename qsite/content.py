@@ -231,11 +231,14 @@ def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
     sources: list[tuple[Path, str, str]] = []
     assets: list[Asset] = []
     content = root / "content"
-    for path in walk(root, content, problems, dotfiles=True):
-        rel = _rel(root, path)
-        inner = path.relative_to(content)
-        folder = inner.parts[0] if len(inner.parts) > 1 else ""
-        if path.suffix.lower() in (".md", ".markdown") and folder not in PUBLISHED_DOT_FOLDERS:
+    prefix = len(str(content)) + 1  # walk's paths are content's joined with names: cut as text,
+    for path in walk(root, content, problems, dotfiles=True):  # not with pathlib (5,000 files)
+        inner = str(path)[prefix:].replace(os.sep, "/")
+        rel = f"content/{inner}"
+        folder, sep, name = inner.partition("/")
+        if not sep:
+            folder, name = "", inner
+        if os.path.splitext(name)[1].lower() in (".md", ".markdown") and folder not in PUBLISHED_DOT_FOLDERS:
             kind = kinds.get(folder)
             if kind is None:
                 problems.add(
@@ -248,7 +251,7 @@ def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
                 continue
             sources.append((path, rel, kind))
         else:
-            assets.append(Asset(path, inner.as_posix()))
+            assets.append(Asset(path, inner))
     walk(root, root / "templates", problems)
     return Found(sources, assets, problems)
 

@@ -8,6 +8,7 @@ be published, then ``make_post``/``make_page`` assemble the finished objects.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -635,12 +636,18 @@ def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | N
     for (_path, rel, kind), doc in zip(sources, docs, strict=True):
         if kind != "post":
             continue
-        stem = PurePosixPath(rel).stem
-        match = FILENAME_DATE.match(stem)
-        names.add(slugify(match.group(2) if match else stem))
+        names.add(_file_slug(rel))
         if doc is not None and isinstance(doc.meta.get("slug"), str):
             names.add(doc.meta["slug"])
     return names - {m.slug for m in metas if m.kind == "post"}
+
+
+@functools.lru_cache(maxsize=65536)
+def _file_slug(rel: str) -> str:
+    """The slug a post's file name gives it (kept: ``qsite serve`` asks for every post on every rebuild)."""
+    stem = PurePosixPath(rel).stem
+    match = FILENAME_DATE.match(stem)
+    return slugify(match.group(2) if match else stem)
 
 
 def check_collisions(metas: list[Meta], problems: Problems, permalink: str = urls.DEFAULT_POST_PERMALINK) -> None:

@@ -16,25 +16,28 @@ WebAssembly and sums the theme filter's counts across shards). Shards are:
 The shard of a page depends only on the page itself and how many pages share its year, never
 on an earlier build, so a warm build makes the same shards as a cold one.
 
-A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in ``.qsite-cache/``)
-records, for every HTML file of the output, its stamp (size,
-mtime, inode) and, if it is indexed, the hash of its bytes; and for every shard the hash of its
-inputs (its pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the
-files it wrote. A rebuild reads only the HTML files whose stamp changed, re-indexes only the
-shards whose inputs changed, and keeps every other shard's files as they are (same inode, same
-mtime) — after checking their stamps, so a damaged or hand-edited shard is indexed again.
+A manifest (kept by the incremental engine, ``qsite/incremental/engine.py``, in
+``.qsite-cache/``) records, for every HTML file of the output, its stamp (size, mtime, inode)
+and, if it is indexed, the hash of its bytes; and for every shard the hash of its inputs (its
+pages' paths and hashes, the Pagefind binary, the settings) and the stamps of the files it
+wrote. The pages a build renders are hashed by the render step while their HTML is in memory
+(``digest``); of the others, a rebuild reads only the HTML files whose stamp changed. It
+re-indexes only the shards whose inputs changed, and keeps every other shard's files as they
+are (same inode, same mtime) — after checking their stamps, so a damaged or hand-edited shard
+is indexed again.
 
 Indexing happens before the staged output is committed (see ``write.Stage``): the index files
 are staged like any other output, so a failed index leaves the previous site, index and all,
 exactly as it was, and a deleted or renamed post's shard is re-indexed without it (or, when it
 was the shard's last page, the shard's folder goes the way of every file no longer built).
 
-Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found through the
-``pagefind`` package's own lookup, which also honours ``PAGEFIND_BINARY_PATH``); nothing is
-downloaded at build time. We run the binary's command line, once per changed shard over a
-folder of hard links to that shard's pages, rather than the package's asyncio service API: a
-subprocess has an exit code, a timeout and captured output to quote in an error, whereas the
-service's reader task dies silently if the binary crashes, and it reads one reply per 100 ms.
+Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found where the
+``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``);
+nothing is downloaded at build time. We run the binary's command line, once per changed shard,
+over a folder of hard links to that shard's pages, writing outside the stage and moving its
+bundle in with one rename, rather than the package's asyncio service API: a subprocess has an
+exit code, a timeout and captured output to quote in an error, whereas the service's reader
+task dies silently if the binary crashes, and it reads one reply per 100 ms.
 
 What gets indexed is decided by the templates: only pages with an element marked
 ``data-pagefind-body`` (post and page bodies; a digest edition's introduction and takeaways),
@@ -99,6 +102,7 @@ _ALSO = (
     re.compile(rb"<h1\b.*?</h1>", re.IGNORECASE | re.DOTALL),
     re.compile(rb"<img\b[^<>]*>", re.IGNORECASE),
 )
+_WORD_BYTES = frozenset(bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 
 INSTALL_FIX = "install it with: pip install 'pagefind[bin]' (or build with --no-search)"
@@ -122,21 +126,39 @@ def made_by_indexer(path: str) -> bool:
 def find_binary() -> Path:
     """The Pagefind executable, or ConfigError (exit 2): a missing tool is the environment's
     problem, not the editor's content."""
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        raise ConfigError(
-            [Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]
-        ) from None
-    try:
-        found = get_executable()
-    except (FileNotFoundError, OSError):
-        found = None
+    found = _lookup_binary()
     if found is None or not found.is_file():
         raise ConfigError(
             [Problem("pagefind", None, "the Pagefind binary was not found", INSTALL_FIX)]
         )
     return found
+
+
+def _lookup_binary() -> Path | None:
+    """Where ``pagefind.service.get_executable`` looks, in its order (``PAGEFIND_BINARY_PATH``,
+    the ``pagefind_bin_extended`` and ``pagefind_bin`` wheels, then ``PATH``), without importing
+    ``pagefind.service``, whose asyncio client costs every build 30–40 ms of imports
+    (bench/PROFILE.md) though only its lookup is used. ConfigError if no ``pagefind`` package."""
+    import importlib.util
+
+    env = os.environ.get("PAGEFIND_BINARY_PATH")
+    if env is not None:
+        return Path(env)
+    if importlib.util.find_spec("pagefind") is None:
+        raise ConfigError(
+            [Problem("pagefind", None, "the pagefind package is not installed", INSTALL_FIX)]
+        )
+    for wheel in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            module = importlib.import_module(wheel)
+        except ImportError:
+            continue
+        try:
+            return Path(module.get_executable())
+        except (FileNotFoundError, OSError):
+            return None
+    external = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    return Path(external) if external else None
 
 
 # ---- Which shard a page belongs to ----
@@ -204,6 +226,14 @@ def what_pagefind_reads(html: bytes) -> bytes | None:
     return b"\0".join(parts)
 
 
+def digest(html: bytes) -> str | None:
+    """The hash of what Pagefind reads from a page (``what_pagefind_reads``), None if it is
+    not indexed. The render step calls it on each page's HTML while it is in memory, so the
+    index step need not read the rendered site back from disk (bench/PROFILE.md, C5)."""
+    extract = what_pagefind_reads(html)
+    return hashlib.sha256(extract).hexdigest() if extract is not None else None
+
+
 def _marked(html: bytes) -> Iterator[re.Match[bytes]]:
     """Start tags with a ``data-pagefind-*`` attribute other than -ignore, in order. Found by
     the attribute's text first (a page has a handful), then the tag around it: far quicker than
@@ -211,6 +241,8 @@ def _marked(html: bytes) -> Iterator[re.Match[bytes]]:
     pos = 0
     while (i := html.find(b"data-pagefind-", pos)) >= 0:
         pos = i + 1
+        if html.startswith(b"ignore", i + 14) and html[i + 20 : i + 21] not in _WORD_BYTES:
+            continue  # marks no tag (_MARKER): a post page holds a dozen, on its cards' bylines
         tag = _START.match(html, max(html.rfind(b"<", 0, i), 0))
         if tag is None or tag.end() <= i:
             continue  # in text, not in a tag
@@ -255,10 +287,8 @@ def valid_manifest(data: object, engine: str, out: Path) -> dict[str, Any]:
 
 
 def _inputs(engine: str, primary: bool, pages: list[tuple[str, str]]) -> str:
-    h = hashlib.sha256(f"{engine}\nprimary={primary}\n".encode())
-    for rel, digest in pages:
-        h.update(f"{rel}\0{digest}\n".encode())
-    return h.hexdigest()
+    text = f"{engine}\nprimary={primary}\n" + "".join(f"{rel}\0{hashed}\n" for rel, hashed in pages)
+    return hashlib.sha256(text.encode()).hexdigest()  # one call per shard, not one per page
 
 
 def _source(stage: Stage, rel: str) -> Path:
@@ -269,12 +299,18 @@ def _source(stage: Stage, rel: str) -> Path:
 # ---- Indexing ----
 
 
-def index_stage(stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1) -> Indexed:
+def index_stage(
+    stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1,
+    digests: Mapping[str, str | None] | None = None,
+) -> Indexed:
     """Index the HTML files staged for the next output (``stage.files``) into ``pagefind/``
     inside the same stage: unchanged shards are kept, changed ones indexed again (``jobs`` at
     a time). ``years``: output file → year for posts. Returns the manifest to save once the
     stage is committed; ``previous`` is the last build's manifest as the engine kept it (None,
-    or anything but a manifest of this engine and output folder, re-indexes everything)."""
+    or anything but a manifest of this engine and output folder, re-indexes everything).
+    ``digests``: output file → ``digest`` of its HTML, for the pages the render step wrote
+    (hashed there, from memory); any other HTML file is known by its stamp from the last
+    manifest, or read from disk."""
     start = time.perf_counter()
     binary = find_binary()
     engine = _engine(binary)
@@ -284,26 +320,30 @@ def index_stage(stage: Stage, years: Mapping[str, int], previous: object, jobs: 
 
     pages: dict[str, list[Any]] = {}
     bodies: dict[str, str] = {}  # indexed file → hash of what Pagefind reads from it
+    rendered = digests or {}
     for rel in list(stage.files):
         if not rel.endswith(".html") or made_by_indexer(rel):
             continue
         stamp: Stamp | None = stage.stamps.get(rel)
-        previous = old_pages.get(rel)
-        if stamp is not None and isinstance(previous, list) and tuple(previous[:3]) == stamp:
-            digest = previous[3]
+        if rel in rendered:
+            hashed = rendered[rel]
         else:
-            source = _source(stage, rel)
-            try:
-                data = source.read_bytes()
-            except OSError as exc:
-                raise ConfigError([Problem(str(source), None, f"cannot read for indexing: {exc.strerror}")]) from None
-            extract = what_pagefind_reads(data)
-            digest = hashlib.sha256(extract).hexdigest() if extract is not None else None
-            stamp = stamp or stamp_of(source)
+            known = old_pages.get(rel)
+            if stamp is not None and isinstance(known, list) and tuple(known[:3]) == stamp:
+                hashed = known[3]
+            else:
+                source = _source(stage, rel)
+                try:
+                    hashed = digest(source.read_bytes())
+                except OSError as exc:
+                    raise ConfigError(
+                        [Problem(str(source), None, f"cannot read for indexing: {exc.strerror}")]
+                    ) from None
+                stamp = stamp or stamp_of(source)
         if stamp is not None:
-            pages[rel] = [*stamp, digest]
-        if digest:
-            bodies[rel] = digest
+            pages[rel] = [*stamp, hashed]
+        if hashed:
+            bodies[rel] = hashed
 
     members: dict[str, list[str]] = {}
     for rel, name in assign(bodies, years).items():
@@ -348,46 +388,28 @@ def _reindex(
     primary: str,
     jobs: int,
 ) -> dict[str, dict[str, Any]]:
-    """Run Pagefind once per shard, over a folder of hard links to its pages (same paths as
-    in the site, so result URLs come out right), and stage what it wrote."""
+    """Run Pagefind once per shard, over a folder of hard links to its pages (``_links``), then
+    move each shard's bundle into the stage (``pagefind/<shard>/``) with one rename: its files
+    are taken in where they are (``Stage.adopt``), never read back and written again
+    (bench/PROFILE.md, C1). Pointing Pagefind at the stage itself with a ``--glob`` of the
+    shard's pages (no links) was measured and costs Pagefind more CPU than the links save:
+    it walks every staged file and matches each against the glob."""
     work = stage.scratch(".search-")  # beside the staged files, never in the output's parent
     try:
 
         def run(name: str) -> int:
-            site = work / name / "site"
-            for rel in members[name]:
-                target = site / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(_source(stage, rel), target)
-                except OSError:
-                    shutil.copyfile(_source(stage, rel), target)
-            count = _run_pagefind(binary, site, work / name / "bundle")
-            _order_filters(work / name / "bundle")
+            bundle = work / name / "bundle"
+            count = _run_pagefind(binary, _links(stage, members[name], os.path.join(work, name, "site")), bundle)
+            _order_filters(bundle)
             return count
 
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             counts = list(pool.map(run, [name for name, _ in todo]))
         done: dict[str, dict[str, Any]] = {}
+        os.makedirs(stage.path / BUNDLE, exist_ok=True)
         for (name, inputs), count in zip(todo, counts, strict=True):
-            files: dict[str, list[int]] = {}
-            bundle = work / name / "bundle"
-            for path in sorted(bundle.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(bundle).as_posix()
-                if rel in UI_FILES:
-                    dest = f"{BUNDLE}/{rel}" if name == primary else None
-                elif _RUNTIME.fullmatch(rel):
-                    dest = f"{BUNDLE}/{name}/{rel}" if name == primary else None
-                else:
-                    dest = f"{BUNDLE}/{name}/{rel}"
-                if dest is None:
-                    continue
-                stamp = stage.put(dest, path.read_bytes())
-                if stamp is not None:
-                    files[dest] = list(stamp)
-            done[name] = {"inputs": inputs, "pages": count, "files": files}
+            os.rename(work / name / "bundle", stage.path / BUNDLE / name)  # one rename, whatever it holds
+            done[name] = {"inputs": inputs, "pages": count, "files": _adopt_bundle(stage, name, name == primary)}
         return done
     except OSError as exc:
         raise ConfigError(
@@ -396,6 +418,59 @@ def _reindex(
         ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _links(stage: Stage, pages: list[str], site: str) -> Path:
+    """A folder of hard links to ``pages`` (copies where links fail), wherever each is now:
+    staged, or the previous output's, at the same paths as in the site (so result URLs come
+    out right)."""
+    made: set[str] = set()
+    for rel in pages:
+        target = os.path.join(site, rel)
+        folder = os.path.dirname(target)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        source = _source(stage, rel)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    return Path(site)
+
+
+def _adopt_bundle(stage: Stage, name: str, primary: bool) -> dict[str, list[int]]:
+    """Stage what Pagefind wrote into ``pagefind/<name>/`` (one ``scandir`` per folder, one
+    ``lstat`` per file, no file read): the user-interface files move up to ``pagefind/``
+    from the primary shard and go from the others, as does every other shard's copy of the
+    search engine. Returns staged file → stamp, for the manifest."""
+    root = os.path.join(stage.path, BUNDLE, name)
+    found: list[str] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, prefix + entry.name + "/")
+                else:
+                    found.append(prefix + entry.name)
+
+    walk(root, "")
+    files: dict[str, list[int]] = {}
+    for rel in sorted(found):
+        if rel in UI_FILES:
+            dest = f"{BUNDLE}/{rel}" if primary else None
+        elif _RUNTIME.fullmatch(rel):
+            dest = f"{BUNDLE}/{name}/{rel}" if primary else None
+        else:
+            dest = f"{BUNDLE}/{name}/{rel}"
+        if dest is None:
+            os.unlink(os.path.join(root, rel))
+            continue
+        if dest != f"{BUNDLE}/{name}/{rel}":
+            os.rename(os.path.join(root, rel), os.path.join(stage.path, dest))
+        files[dest] = list(stage.adopt(dest))
+    return files
 
 
 # ---------------------------------------------------------------------------------------------

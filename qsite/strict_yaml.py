@@ -18,8 +18,9 @@ Speed: a cold build reads every post's front matter, and PyYAML's pure-Python sc
 slower than libyaml's, which PyYAML's wheels include. So ``load`` first composes with libyaml
 (``yaml.cyaml.CParser``: the same nodes and marks) and builds the values with the same
 ``_build``, but trusts that only when it is certain the pure-Python path would give the same
-document: for text with no anchor (``&``), tab, directive or unusual line break or BOM, when
-libyaml succeeds, the tree is at most ``MAX_DEPTH`` deep and ``_build`` finds nothing wrong.
+document: for text with no anchor (an ``&`` where a node starts), tab, directive or unusual
+line break or BOM, when libyaml succeeds, the tree is at most ``MAX_DEPTH`` deep and ``_build``
+finds nothing wrong.
 Everything else — every mistake above all — goes through the pure-Python path, so an editor
 sees exactly the same message and line whichever path ran, and a PyYAML without libyaml
 changes nothing but speed.
@@ -154,7 +155,12 @@ def load(text: str, line_offset: int = 0) -> Document:
 # directives, document markers, a comment stuck to a block scalar's header (``|#``), line
 # breaks other than \n, byte-order marks. (And, seen in the nodes: a ``?`` in plain text
 # inside brackets, which libyaml reads as text and the pure-Python path as a key's mark.)
-_NOT_FOR_LIBYAML = re.compile("[!&\t\r\x85\u2028\u2029\ufeff]|^(?:%|---|\\.\\.\\.)|[|>][-+0-9]*#", re.M)
+# An anchor opens a node, so its ``&`` follows only the start of a line or an indicator
+# (``- ``, ``? ``, ``: ``, ``[``, ``{``, ``,``), spaces aside: an ``&`` after anything else is
+# text, as in "A&E" or "Q & A", which editors write in titles and which libyaml may read.
+_NOT_FOR_LIBYAML = re.compile(
+    "[!\t\r\x85\u2028\u2029\ufeff]|(?:^|[-?:\\[{,])[ \n]*&|^(?:%|---|\\.\\.\\.)|[|>][-+0-9]*#", re.M
+)
 # A nesting level needs one of these characters, so their count bounds the depth libyaml's
 # (recursive) composer may reach, whatever its own limit: a hostile text goes the slow way.
 _INDICATORS = "-:?[{"

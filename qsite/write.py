@@ -313,6 +313,31 @@ class Stage:
         self.stamps[rel] = stamp
         return stamp
 
+    def adopt(self, rel: str) -> Stamp:
+        """``put`` for a file another program wrote at ``path / rel`` (Pagefind writes the
+        search index straight into the stage): taken in where it is, read only to compare it
+        with a previous file of the same size, which is kept instead if the bytes are equal."""
+        self._claim_path(rel)
+        target = os.path.join(self.path, rel)
+        with self._errors():
+            st = os.lstat(target)
+            previous = self._previous(rel)
+            if previous is not None and previous.st_size == st.st_size and stat.S_ISREG(st.st_mode):
+                with open(target, "rb") as f:
+                    same = _same_bytes(os.path.join(self.out, rel), previous, f.read())
+                if same:
+                    os.unlink(target)
+                    self.files[rel] = False
+                    self.unchanged += 1
+                    stamp = self.stamps[rel] = (previous.st_size, previous.st_mtime_ns, previous.st_ino)
+                    return stamp
+            if stat.S_IMODE(st.st_mode) != FILE_MODE:
+                os.chmod(target, FILE_MODE)  # changes no part of the stamp
+        self.files[rel] = True
+        self.written += 1
+        stamp = self.stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return stamp
+
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
         False (and nothing recorded) if it is gone or has changed since."""
@@ -327,11 +352,21 @@ class Stage:
 
     def keep_all(self, files: dict[str, Stamp]) -> bool:
         """``keep`` for a group of files that only make sense together (a search index shard):
-        all of them, if every one is still as stamped, or none (and False)."""
+        all of them, if every one is still as stamped, or none (and False). One ``lstat`` per
+        file and one folder check per folder: an edit keeps thousands of them."""
+        top = os.path.join(self.out, "")
+        folders: dict[str, bool] = {}
         for rel, expected in files.items():
             self._claim_path(rel)
-            st = self._previous(rel)
-            if st is None or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+            folder = rel.rpartition("/")[0]
+            real = folders.get(folder)
+            if real is None:
+                real = folders[folder] = self._real_folder(folder)
+            try:
+                st = os.lstat(top + rel)
+            except OSError:
+                return False
+            if not real or not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
                 return False
         for rel, expected in files.items():
             self.files[rel] = False

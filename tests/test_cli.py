@@ -247,6 +247,25 @@ def test_an_interrupted_build_leaves_the_old_output(tmp_path, signum, group):
         assert "Renamed Site" in (root / "output/index.html").read_text()
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """``qsite build | head -1``: the pipe is closed before the summary is printed. That is the
+    reader's choice, so no traceback (from the print or from the flush at exit), the status a
+    shell gives a process SIGPIPE stopped, and the build itself complete."""
+    root = make_site(tmp_path / "site", {"content/posts/a.md": post("A", "2020-04-01")})
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "qsite", "build", "--no-search"],
+            cwd=root, stdout=write, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.stderr == ""
+    assert result.returncode == 128 + signal.SIGPIPE
+    assert "<title>A" in (root / "output/posts/a/index.html").read_text()
+
+
 # -- the environment it runs in (issue 15) -------------------------------------------------------
 
 

@@ -75,3 +75,50 @@ def test_pages_listing_posts_keep_their_cache_keys_across_builds(build_site) -> 
     assert again.result is not None and not again.result.quick
     assert again.result.cache_hits == again.result.pages
     assert site.read("index.html") == home
+
+
+def test_each_posts_feed_entry_is_rendered_once_however_many_feeds_list_it(build_site, monkeypatch) -> None:
+    """A post is an entry of the site's feed and of its themes', tags' and authors' feeds: the
+    production feed.xml renders its <entry> once per build (``once``), so its content's links are
+    made absolute once, not once per feed, and every feed shows the same bytes for it."""
+    from qsite import render
+
+    made_absolute: list[str] = []
+    original = render.absolute_links
+
+    def counting(html: str, origin: str) -> str:
+        if "Second paragraph of A." in html:  # A's whole body: only feeds show it (lists, its summary)
+            made_absolute.append(html)
+        return original(html, origin)
+
+    monkeypatch.setattr(render, "absolute_links", counting)
+    site = build_site(
+        {
+            "site.yaml": SITE_YAML,
+            "content/posts/a.md": post(
+                "A", "2020-04-01", "[space-to-learn, staff-wellbeing]", "Only in A.\n\nSecond paragraph of A.",
+                tags="[huddles]",
+            ),
+            "content/posts/b.md": post("B", "2020-04-02", "[space-to-learn]"),
+        },
+        jobs=1,  # render in this process, where the filter is counted
+    )
+    feeds = ["feed.xml", "themes/space-to-learn/feed.xml", "themes/staff-wellbeing/feed.xml", "tags/huddles/feed.xml"]
+    entries = {
+        name: next(e for e in site.read(name).split("<entry>")[1:] if "Only in A." in e) for name in feeds
+    }
+    assert len(set(entries.values())) == 1  # the same entry in all four feeds
+    assert len(made_absolute) == 1
+
+
+def test_a_sites_own_feed_entry_partial_wins(build_site) -> None:
+    """The entry lives in partials/feed_entry.xml, which a site overrides like any template."""
+    site = build_site({
+        "site.yaml": SITE_YAML,
+        "content/posts/a.md": post("A", "2020-04-01"),
+        "templates/partials/feed_entry.xml": (
+            "{% macro feed_entry(post) %}<entry><title>ours: {{ post.title }}</title></entry>\n{% endmacro %}\n"
+        ),
+    })
+    assert "<entry><title>ours: A</title></entry>" in site.read("feed.xml")
+    assert "<entry><title>ours: A</title></entry>" in site.read("themes/staff-wellbeing/feed.xml")

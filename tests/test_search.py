@@ -5,7 +5,13 @@ page findable. What is in the index is read back from Pagefind's own files
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +59,37 @@ def text_of(out: Path, url: str) -> str:
     raise AssertionError(f"{url} is not in the search index")
 
 
+_SEEN: list[dict[str, list[str]]] = []  # the recordings in progress (an audit hook cannot be removed)
+_HOOKED: list[bool] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if not _SEEN:
+        return
+    if event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+        mode, flags = args[1], args[2]
+        reading = ("r" in mode and "+" not in mode) if isinstance(mode, str) else not (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
+        )
+        if reading:
+            _SEEN[-1]["read"].append(os.fsdecode(args[0]))
+
+
+@contextmanager
+def file_calls() -> Iterator[dict[str, list[str]]]:
+    """Every file this process opens for reading (``read``) meanwhile: Python's ``open`` audit
+    event, which ``open``, ``Path.read_bytes`` and ``os.open`` raise; Pagefind's own reads are
+    another process's."""
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    _SEEN.append({"read": []})
+    try:
+        yield _SEEN[-1]
+    finally:
+        _SEEN.pop()
+
+
 def cold_copy(root: Path, tmp_path: Path) -> Path:
     """The same site built from scratch (no cache, no previous output) elsewhere."""
     out = tmp_path / "cold"
@@ -82,6 +119,40 @@ def test_a_body_edit_reindexes_only_the_shard_of_that_post(build_site, tmp_path:
     assert "flapjacks" in text_of(site.out, "/posts/a/")
     assert urls_by_shard(site.out) == SHARDS
     assert comparable(site.out) == comparable(cold_copy(site.root, tmp_path))
+
+
+def test_indexing_reads_neither_the_rendered_pages_nor_pagefinds_output_back(build_site) -> None:
+    """The render step hashes what Pagefind reads from each page while its HTML is in memory,
+    and Pagefind's files are taken into the stage by their stamps: a cold build reads back
+    none of the pages it wrote, and none of the fragments and index chunks Pagefind wrote
+    (only the few filter and metadata files qsite puts in order) (bench/PROFILE.md, C1, C5)."""
+    with file_calls() as calls:
+        site = build_site(SITE)
+    assert urls_by_shard(site.out) == SHARDS  # indexed all the same
+    staged = [path for path in calls["read"] if ".staging-" in path]
+    assert not [path for path in staged if path.endswith(".html")]
+    assert not [path for path in staged if path.endswith((".pf_fragment", ".pf_index"))]
+
+
+def test_a_reindexed_shard_keeps_the_files_of_its_unchanged_pages(build_site) -> None:
+    """Pagefind names a page's fragment by its content: when one post of a shard changes, the
+    others' fragments come out the same and stay the very same files (same inode and mtime,
+    so an rsync or CDN upload sends only what changed), as every unchanged output file does."""
+    site = build_site(SITE)
+    before = in_shard(bundle_stamps(site.out), "posts-2020")
+    again = build_site({"content/posts/a.md": post("A", "2020-04-09", body="Huddles and flapjacks on the ward.")})
+    assert again.result is not None and again.result.search_reindexed == ("posts-2020",)
+    after = in_shard(bundle_stamps(site.out), "posts-2020")
+    kept = {rel for rel in before if after.get(rel) == before[rel]}
+    fragments_of_b = {
+        rel for rel in kept if rel.endswith(".pf_fragment") and "Learning logs" in text_of_fragment(site.out / rel)
+    }
+    assert fragments_of_b, "post B's fragment should have been kept as it was"
+    assert after != before  # post A's fragment, the index chunks and the entry file are new
+
+
+def text_of_fragment(path: Path) -> str:
+    return gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
 
 
 def test_a_no_change_rebuild_keeps_every_shard(build_site) -> None:
@@ -217,6 +288,12 @@ def test_what_pagefind_reads_leaves_out_what_it_cannot_see() -> None:
     tricky = PAGE.replace(b"<nav>", b'<nav><meta title="a > b" data-pagefind-meta="kind:Post">')
     assert search.what_pagefind_reads(tricky) != base
     assert b'data-pagefind-meta="kind:Post"' in (search.what_pagefind_reads(tricky) or b"")
+    # -ignore marks nothing, but a tag that also carries another data-pagefind-* is marked, and
+    # an attribute that only starts with "ignore" is another attribute.
+    both = PAGE.replace(b'<p class="byline" data-pagefind-ignore>', b'<p data-pagefind-ignore data-pagefind-meta="by">')
+    assert b'data-pagefind-meta="by"' in (search.what_pagefind_reads(both) or b"")
+    longer = PAGE.replace(b'<p class="byline" data-pagefind-ignore>', b'<p data-pagefind-ignored-by="x">')
+    assert b"3 min read" in (search.what_pagefind_reads(longer) or b"")
 
 
 def test_the_metadata_lists_the_theme_and_type_filters_in_order() -> None:
@@ -253,3 +330,14 @@ def test_digest_editions_are_indexed_by_intro_and_takeaways_with_a_type_filter(b
     content = pages["/digest/2020-04/"]["content"]
     assert "A month of quick changes." in content and "Keep huddles short" in content
     assert "Summary of huddles" not in content
+
+
+def test_finding_pagefind_imports_not_its_asyncio_client() -> None:
+    """qsite runs Pagefind's command line: finding the binary the way the pagefind package does
+    must not import the package's asyncio service client (30–40 ms of every build's start)."""
+    code = (
+        "import sys\nfrom qsite import search\nbinary = search.find_binary()\n"
+        "print(binary.is_file(), 'pagefind.service' in sys.modules, 'asyncio' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.split() == ["True", "False", "False"]

@@ -22,7 +22,7 @@ PIECES = [
     " #c", "#", "|", "|-", ">", ">+", "true", "no", "1.5", "0x1F", "0o17", ".inf", "-.inf", ".nan", "null",
     "~", "2020-04-01", "10:30", "a:b", "http://x.y/z", "---", "...", "@", "`", "\\", "é", "😀", "%", '"',
     "'", "1e3", "+1", "-0", "012", "<<", "=", "!!map ", "!!float ", "\n-", "\n- ", "\n? ", "\n: ", "a: b",
-    "?", "a?b", "x:y", "--", "..", "\t",
+    "?", "a?b", "x:y", "--", "..", "\t", "&", "A&E", " & ", "&x", "-&", ":&", "[&", ",&",
 ]
 SCALARS = PIECES[19:70]
 
@@ -85,6 +85,11 @@ def test_whatever_libyaml_reads_the_pure_python_path_reads_the_same(seed: int) -
     "text",
     [
         "a: &x 1\nb: *x\n",  # an anchor: libyaml's nodes forget it
+        "a: [b, &x c]\n",  # anchors wherever a node starts
+        "- &x a\n",
+        "&x a: b\n",
+        "a:\n  &x b\n",
+        "a: {b: 1,&x c: 2}\n",
         "a: *x\n",  # an alias without an anchor
         "a: !!str 1\n",  # tags
         "a: !\n",
@@ -104,6 +109,22 @@ def test_whatever_libyaml_reads_the_pure_python_path_reads_the_same(seed: int) -
 )
 def test_what_libyaml_might_read_otherwise_goes_the_pure_python_way(text: str) -> None:
     assert strict_yaml.load_libyaml(text, 3) is None
+    assert _outcome(strict_yaml.load, text) == _outcome(strict_yaml.load_pure, text)
+
+
+@pytest.mark.skipif(strict_yaml.CParser is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: A&E waiting times\n",  # what an NHS site writes in a title
+        "title: Q & A with the ward team\ntags: [A&E, R&D]\n",
+        "summary: 'Tips & tricks'\nthemes:\n  - safety & quality\n",
+    ],
+)
+def test_an_ampersand_in_text_is_read_by_libyaml(text: str) -> None:
+    """Only an ``&`` where a node starts is an anchor; one inside text needs no slow path."""
+    doc = strict_yaml.load_libyaml(text, 3)
+    assert doc is not None
     assert _outcome(strict_yaml.load, text) == _outcome(strict_yaml.load_pure, text)
 
 

@@ -80,8 +80,9 @@ from qsite.incremental.cachefiles import (
 from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
 from qsite.markup import Rendered
 from qsite.model import Meta
+from qsite.problems import Problem
 
-SHARDS = 16  # parsed files and Markdown are split so one edit rewrites a sixteenth of each
+SHARDS = 64  # each store is split so one edit rewrites a 64th of it (a 5,000-post site: ~80 entries)
 
 
 def _hash(*parts: str | bytes) -> str:
@@ -341,6 +342,7 @@ def _fields(cls: type) -> tuple[str, ...]:
 CODECS_CURRENT = {
     "SourceDoc": _fields(SourceDoc) == _SOURCEDOC_FIELDS,
     "Rendered": _fields(Rendered) == _RENDERED_FIELDS,
+    "Problem": _fields(Problem) == ("path", "line", "message", "fix", "severity"),
 }
 
 
@@ -390,6 +392,34 @@ def decode_rendered(value: object) -> Rendered:
         level, ident, text = as_list(entry, 3)
         entries.append((as_int(level), as_str(ident), as_str(text)))
     return Rendered(as_str(html), as_str(summary_html), as_bool(has_more), as_int(words), tuple(entries))
+
+
+def encode_problems(found: tuple[tuple[Problem, ...], ...]) -> list[Any]:
+    """The warnings each check found in one file (``Engine.checked``): usually none."""
+    plain: list[Any] = []
+    for problems in found:
+        plain.append([])
+        for p in problems:
+            if not CODECS_CURRENT["Problem"] or type(p) is not Problem:
+                raise TypeError("not a Problem this codec knows")
+            entry = [p.path, p.line, p.message, p.fix, p.severity]
+            if any(type(v) not in (str, int, type(None)) for v in entry):
+                raise TypeError("a Problem's fields are texts, a line number or None")
+            plain[-1].append(entry)
+    return plain
+
+
+_optional_int = optional(as_int)
+_optional_str = optional(as_str)
+
+
+def _problem(value: object) -> Problem:
+    path, line, message, fix, severity = as_list(value, 5)
+    return Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity))
+
+
+def decode_problems(value: object) -> tuple[tuple[Problem, ...], ...]:
+    return tuple(tuple(_problem(entry) for entry in as_list(problems)) for problems in as_list(value))
 
 
 class _NoCodec(TypeError):
@@ -453,6 +483,14 @@ class DataclassCodec:
             self.usable = all(name in names for name in supplied)
         except _NoCodec:
             self.fields, self.usable = [], False
+        # Built as its own __init__ would build it (every field, in declared order) but without
+        # a frozen __setattr__ per field, which is most of decoding 5,000 metas; only for a
+        # class whose __init__ does nothing else.
+        self.names = names
+        self.direct = (
+            not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
+            and all(f.init for f in dataclasses.fields(cls))
+        )
 
     def encode(self, value: Any) -> list[Any]:
         if not self.usable or type(value) is not self.cls:
@@ -462,7 +500,12 @@ class DataclassCodec:
     def decode(self, value: object, **supplied: Any) -> Any:
         items = as_list(value, len(self.fields))
         decoded = {name: decode(item) for (name, _encode, decode), item in zip(self.fields, items, strict=True)}
-        return self.cls(**decoded, **supplied)
+        if not self.direct or supplied.keys() != set(self.supplied):
+            return self.cls(**decoded, **supplied)
+        decoded.update(supplied)
+        value = object.__new__(self.cls)
+        value.__dict__.update({name: decoded[name] for name in self.names})
+        return value
 
 
 def meta_codec(tz: tzinfo) -> DataclassCodec:
@@ -624,6 +667,8 @@ class Cache:
         self.metas: dict[str, Any] = {}  # derived key → (Meta, problems): the last build's, in memory
         # derived key → a meta that had no problems, as ``meta_codec`` keeps it (on disk only)
         self.validated = _Store("metas", lambda plain: plain, as_list, persist=folder is not None)
+        # derived key → the warnings a check of one parsed file found (``Engine.checked``)
+        self.checks = _Store("checks", encode_problems, decode_problems, persist=folder is not None)
         self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
         self.templates_dirty = False
         self.templates_size = 0
@@ -644,6 +689,7 @@ class Cache:
             cache.docs.load(folder, notes)
             cache.markdown.load(folder, notes)
             cache.validated.load(folder, notes)
+            cache.checks.load(folder, notes)
             cache.related = load(folder / "related.json", _decode_related, notes)
             cache.related_dirty = cache.related is None and (folder / "related.json").exists()
             cache.templates = load(folder / "templates.json", _decode_templates, notes) or {}
@@ -659,6 +705,7 @@ class Cache:
             self.docs.save(None)
             self.markdown.save(None)
             self.validated.save(None)
+            self.checks.save(None)
             return
         try:
             if self.folder.is_symlink():
@@ -671,6 +718,7 @@ class Cache:
             self.docs.save(self.folder)
             self.markdown.save(self.folder)
             self.validated.save(self.folder)
+            self.checks.save(self.folder)
             dump(self.folder / "stats.json", {path: list(entry) for path, entry in self.stats.items()})
             dump(self.folder / "pages.json", {file: [key, list(stamp)] for file, (key, stamp) in self.pages.items()})
             if self.plan is not None:
@@ -692,17 +740,20 @@ class Cache:
 
     # -- parsed files --
 
-    def known_digest(self, path: Path) -> str | None:
-        """The hash of ``path``'s bytes if its stat proves they have not changed, else None."""
+    def known_digest(self, path: Path, now: InputStamp | None = None) -> str | None:
+        """The hash of ``path``'s bytes if its stat proves they have not changed, else None.
+        ``now``: its stat taken already this build (the no-change record's, ``fastpath``), so
+        a file is stat'ed once per build, not once per question."""
         entry = self.stats.get(str(path))
         if entry is None:
             return None
-        try:
-            st = path.stat()
-        except OSError:
-            return None
+        if now is None:
+            try:
+                now = input_stamp(path.stat())
+            except OSError:
+                return None
         seen: InputStamp = entry[:4]  # type: ignore[assignment]
-        if input_stamp(st) != seen:
+        if now != seen:
             return None
         if cachefiles.is_racy(seen, entry[4]):
             return None  # changed too close to when it was hashed: a second edit could hide

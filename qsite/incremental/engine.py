@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -44,11 +45,12 @@ from qsite.incremental.cache import (
     page_prefix,
     traced_page_key,
 )
-from qsite.incremental.cachefiles import Stamp, Unreadable
+from qsite.incremental.cachefiles import Stamp, Unreadable, as_list, as_str
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
 
+_HEX64 = re.compile("[0-9a-f]{64}")  # a key of the cache's stores
 SEARCH_MANIFEST = "search-index.json"  # in the cache's folder: see qsite/search.py
 Meta = Any  # qsite.model.Meta: the engine keeps it, never looks inside
 
@@ -105,6 +107,12 @@ class Engine:
         self.sources: fastpath.Sources | None = None
         self.notes: list[str] = []  # unreadable records (cachefiles.note); the cache's own are in cache.notes
         self.meta_codec: DataclassCodec = meta_codec(UTC)  # set again for each build's timezone (``begin``)
+        self._began = False
+        self.base_path = "/"  # set for each build (``begin``): the Markdown's base path
+        # id(meta) → (meta, base path, key of its body's rendered Markdown): filled by ``metas``
+        # and ``bodies``, kept across builds with the metas themselves (serve)
+        self._markdown_keys: dict[int, tuple[Meta, str, str]] = {}
+        self._doc_key_memo: dict[tuple[str, str, str], str] = {}  # (file hash, rel, kind) → doc key
         self._fresh_build()
 
     @classmethod
@@ -125,6 +133,9 @@ class Engine:
         return cls(Cache(), keys=False)
 
     def _fresh_build(self) -> None:
+        # the last build's posts by key: only an engine kept across builds has any (serve)
+        self._last_posts: dict[str, Any] = getattr(self, "_posts", {}) if self.keys else {}
+        self._posts: dict[str, Any] = {}
         self.fingerprints = Fingerprints()
         self.config_key = ""
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
@@ -142,9 +153,13 @@ class Engine:
     def begin(self, config: Any, options: Any, out: Path | None) -> fastpath.Record | None:
         """Start a build of ``config``. With an output folder and ``options.quick``: the last
         build's record if file stats prove this build would change nothing (then do nothing)."""
+        if self._began:  # the sources' stats were taken for the first build only: stale now
+            self.sources = None
+        self._began = True
         self._fresh_build()
         self.config_key = self.fingerprints.of(config).hex()
         self.meta_codec = meta_codec(config.tz)
+        self.base_path = config.base_path
         if self.root is not None and out is not None:
             if options.quick:
                 last = fastpath.unchanged(config.root, out, _options_key(options, out), options.now, self.notes)
@@ -173,9 +188,16 @@ class Engine:
         docs: list[Any] = [None] * len(sources)
         doc_keys: list[str] = [""] * len(sources)
         to_parse: list[int] = []
+        # the stats taken for the no-change record (``on_disk``) answer this too: one stat of
+        # each source per build
+        taken = self.sources.stats if self.sources is not None else {}
+        known_keys, self._doc_key_memo = self._doc_key_memo, {}  # serve: the last build's, by hash
         for i, (path, rel, kind) in enumerate(sources):
-            file_hash = cache.known_digest(path) or cache.hash_file(path)
-            doc_keys[i] = Cache.doc_key(file_hash, rel, kind) if file_hash else ""
+            file_hash = cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
+            if file_hash:
+                memo = (file_hash, rel, kind)
+                doc_keys[i] = known_keys.get(memo) or Cache.doc_key(file_hash, rel, kind)
+                self._doc_key_memo[memo] = doc_keys[i]
             doc = cache.docs.get(doc_keys[i]) if file_hash else None
             if doc is None:
                 to_parse.append(i)
@@ -196,6 +218,24 @@ class Engine:
                 self._doc_keys[id(doc)] = key
         return docs
 
+    def checked(self, docs: Sequence[Any], *checks: Callable[[Any], Iterable[Problem]]) -> list[Problem]:
+        """Each of ``checks`` over every parsed document, in that order, each document's
+        results reused while its file is unchanged: the warnings that read a whole body (a
+        control character, a misspelt callout) cost a pass over every file's text, which a
+        rebuild after one edit need not repeat. A check must depend on the document only; the
+        checks' qualified names are part of the key."""
+        names = _hash_names(f"{check.__module__}.{check.__qualname__}" for check in checks)
+        found: list[list[Problem]] = [[] for _ in checks]
+        for doc in docs:
+            key = self._doc_keys[id(doc)][:48] + names  # already a hash of the file: no hashing per file
+            known = self.cache.checks.get(key)
+            if known is None or len(known) != len(checks):
+                known = tuple(tuple(check(doc)) for check in checks)
+                self.cache.checks.put(key, known)
+            for results, problems in zip(found, known, strict=True):
+                results.extend(problems)
+        return [problem for results in found for problem in results]
+
     # -- model: validated front matter, rendered Markdown, posts --
 
     def metas(
@@ -203,9 +243,12 @@ class Engine:
     ) -> list[Meta]:
         """``read(doc, problems)`` for each document, reused when the document and site.yaml
         are unchanged: from memory (``qsite serve``), or from ``.qsite-cache/`` if it had no
-        problems (a rebuild after one edit validates one file, not every file)."""
+        problems (a rebuild after one edit validates one file, not every file). A meta kept
+        also keeps the key of its body's Markdown (``markdown_keys``): hashing 5,000 bodies
+        again to find their rendered HTML costs more than decoding their metas."""
         metas: list[Meta] = []
         known_metas, self.cache.metas = self.cache.metas, {}  # the last build's
+        known_bodies, self._markdown_keys = self._markdown_keys, {}
         for doc in docs:
             key = Cache.derived_key("meta", self._doc_keys[id(doc)], self.config_key)
             known = known_metas.get(key) or self._stored_meta(key, doc)
@@ -213,28 +256,45 @@ class Engine:
                 mine = Problems()
                 known = (read(doc, mine), tuple(mine.items))
                 if known[0] is not None and not mine.items and self.cache.validated.persist:
+                    markdown = self._markdown_key(known[0])
                     with contextlib.suppress(TypeError, ValueError):  # not keepable: validated again next time
-                        self.cache.validated.put(key, self.meta_codec.encode(known[0]))
+                        self.cache.validated.put(key, [*self.meta_codec.encode(known[0]), *markdown])
             self.cache.metas[key] = known
             meta, met = known
             problems.extend(met)
             if meta is not None:
                 metas.append(meta)
                 self._meta_keys[id(meta)] = key
+                body_key = known_bodies.get(id(meta))
+                if body_key is not None and body_key[0] is meta:  # kept in memory (serve): the same meta
+                    self._markdown_keys[id(meta)] = body_key
         return metas
 
+    def _markdown_key(self, meta: Meta) -> tuple[str, str]:
+        """(base path, key of ``meta``'s body's rendered Markdown), remembered for ``bodies``."""
+        known = (self.base_path, Cache.markdown_key(meta.body, self.base_path))
+        self._markdown_keys[id(meta)] = (meta, *known)
+        return known
+
     def _stored_meta(self, key: str, doc: Any) -> tuple[Meta, tuple[Problem, ...]] | None:
-        """A meta an earlier build validated without problems, with its body from ``doc``."""
+        """A meta an earlier build validated without problems, with its body from ``doc``, and
+        the key of that body's Markdown as ``_markdown_key`` found it (the meta's key hashes
+        the file, so the body is the same)."""
         if not self.cache.validated.persist:
             return None
         plain = self.cache.validated.get(key)
         if plain is None:
             return None
         try:
-            return self.meta_codec.decode(plain, body=doc.body), ()
+            *fields, base_path, markdown = as_list(plain)
+            meta = self.meta_codec.decode(fields, body=doc.body)
+            if not _HEX64.fullmatch(as_str(markdown)):
+                raise Unreadable("expected the key of a rendered body")
         except (Unreadable, TypeError, ValueError) as exc:  # a damaged or forged entry is a miss
             self.cache.validated.drop(key, str(exc))
             return None
+        self._markdown_keys[id(meta)] = (meta, as_str(base_path), markdown)
+        return meta, ()
 
     def bodies(
         self, metas: Sequence[Meta], base_path: str, limit: float, render: Callable[[Any, Any], list[Any]],
@@ -242,7 +302,13 @@ class Engine:
     ) -> list[Rendered | None]:
         """Each meta's Markdown body rendered (``render`` over chunks, in workers), reused when
         its text and base path are unchanged; a failure is reported against its file."""
-        keys = [Cache.markdown_key(m.body, base_path) for m in metas]
+        keys = []
+        for m in metas:
+            known = self._markdown_keys.get(id(m))
+            if known is None or known[0] is not m or known[1] != base_path:
+                known = (m, base_path, Cache.markdown_key(m.body, base_path))
+                self._markdown_keys[id(m)] = known
+            keys.append(known[2])
         bodies: list[Rendered | None] = [self.cache.markdown.get(k) for k in keys]
         missing = [i for i, b in enumerate(bodies) if b is None]
         rendered = workers.map(render, [(metas[i].body, base_path, limit) for i in missing])
@@ -275,20 +341,26 @@ class Engine:
         self._body_keys[id(meta)] = key
         self._seed_body(meta, body, key)
 
-    def made_post(self, post: Any, meta: Meta, *more: str) -> None:
-        """A post is made from its meta (its file and site.yaml), its body and now (is it
-        future?), and ``more`` (what else it was made from, e.g. its byline's profiles): its
-        fingerprint is a hash of those keys, so no page hashes the post's fields."""
+    def post(self, meta: Meta, future: bool, make: Callable[[], Any], *more: str) -> Any:
+        """The post ``make()`` makes from ``meta`` (its file and site.yaml), its body, whether it
+        is in the future (the only part of "now" a post holds) and ``more`` (what else it is
+        made from, e.g. its byline's profiles). Its fingerprint is a hash of those keys, so no
+        page hashes the post's fields; ``qsite serve`` (``in_memory``) reuses the post the last
+        rebuild made under the same key instead of making 5,000 posts again after one edit."""
         key = Cache.derived_key(
-            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(post.future), *more
+            "post", self._meta_keys[id(meta)], self._body_keys[id(meta)], self.config_key, str(future), *more
         )
+        post = self._last_posts.get(key)
+        if post is None:
+            post = make()
+        self._posts[key] = post
         self.fingerprints.seed(post, key, frozenset([post.source]))
         # in the plan's inputs the post stands for all it was made from but its body: a page
         # whose context holds the post (so its body) is found by its tag (``pages``)
-        shape = Cache.derived_key("post shape", post.source, self._front_key(meta), self.config_key,
-                                  str(post.future), *more)
+        shape = Cache.derived_key("post shape", post.source, self._front_key(meta), self.config_key, str(future), *more)
         self.shapes.seed(post, shape)
         self._tags.setdefault(post.source, {})["post"] = key
+        return post
 
     def _front_key(self, meta: Meta) -> str:
         """A key of ``meta`` but its body: its validated front matter. The meta's own key hashes
@@ -483,6 +555,10 @@ class Engine:
             self.sources.stats, self.sources.racy, output, posts, pages, planned, tuple(warnings), files,
         )
         fastpath.record(config.root, record)
+
+
+def _hash_names(names: Iterable[str]) -> str:
+    return Cache.derived_key("checks", *names)[:16]
 
 
 def valid_until(
