@@ -449,6 +449,7 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     site = make_site(config, options, content, engine)
     groups, editions = group_site(site, content, options, engine)
     jobs = plan(site, groups, editions)
+    engine.planned(site, groups, editions)  # what the jobs were made from: see Engine.pages
     renderer = Renderer(
         site, groups, config.root / "templates", serve=options.serve, search=options.search,
         bytecode_cache=engine.compiled,
@@ -489,6 +490,7 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
     site = make_site(config, options, content, engine)
     groups, editions = group_site(site, content, options, engine)
     jobs = plan(site, groups, editions)
+    engine.planned(site, groups, editions)  # what the jobs were made from: see Engine.pages
     statics = static_outputs(config.root, content.assets) + media_outputs(config, site, content, engine, workers)
     check_paths([job.file for job in jobs] + [o.path for o in statics], _origins(config, content.assets))
     renderer = Renderer(

@@ -10,6 +10,12 @@ step finishes it against (``mail``). Nothing later rewrites a job by its templat
 A job's context holds only what its page shows: the build cache (qsite/incremental/cache.py) re-renders a
 page when a value in its context changes, so a page holding more than it shows is rendered
 again after edits that cannot change it.
+
+``plan`` is a pure function of its arguments (no clock, no files, no globals): the engine
+keys again only the pages whose context held a post or body that changed when nothing else in
+``site``, ``groups`` and ``digest`` did (``Engine.pages``). So a job holds a post's body, and
+what is made from it (a post's ``summary``, ``summary_html``, ``toc``), only inside the
+``Post`` or ``Rendered`` value, never copied out into a value of its own.
 """
 
 from __future__ import annotations

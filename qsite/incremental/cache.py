@@ -36,6 +36,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import operator
 import os
 import pickle
 import shutil
@@ -107,14 +108,25 @@ class Fingerprints:
     values give equal bytes whatever the order of a set or the process's hash seed. Pickles
     decode to their value, so different values never give the same fingerprint; at worst an
     unchanged value shared differently gives a new one, which only costs a re-render.
+
+    A seeded value can carry *tags* (the content files it was made from: a post, its body), and
+    ``traced`` returns, with a fingerprint, the tags of every seeded value found inside, however
+    deep and however memoised (a theme hashed once carries the tags of its posts): the engine
+    records them with each page key, so the next build knows which pages show an edited file.
     """
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[object, bytes]] = {}  # id → (object kept alive, digest)
+        self._memo: dict[int, tuple[object, bytes, frozenset[str]]] = {}  # id → (object kept alive, digest, tags)
+        self.trail: set[str] = set()  # the tags met since ``traced`` began
 
-    def seed(self, obj: object, key: str) -> None:
+    def seed(self, obj: object, key: str, tags: frozenset[str] = frozenset()) -> None:
         """Use ``key`` (already a hash of what made ``obj``) instead of hashing ``obj``."""
-        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest())
+        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest(), tags)
+
+    def tags(self, obj: object) -> frozenset[str]:
+        """The tags ``obj`` was seeded with this build (none if it was not)."""
+        found = self._memo.get(id(obj))
+        return found[2] if found is not None and found[0] is obj else frozenset()
 
     def of(self, value: object) -> bytes:
         buffer = io.BytesIO()
@@ -124,9 +136,22 @@ class Fingerprints:
             raise Unfingerprintable(str(exc)) from None
         return hashlib.sha256(buffer.getvalue()).digest()
 
+    def traced(self, value: object) -> tuple[bytes, frozenset[str]]:
+        """``of(value)``, and the tags of the seeded values in it."""
+        outer, self.trail = self.trail, set()
+        try:
+            return self.of(value), frozenset(self.trail)
+        finally:
+            self.trail = outer
+
     def dataclass(self, obj: object, names: tuple[str, ...]) -> bytes:
-        digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
-        self._memo[id(obj)] = (obj, digest)
+        outer, self.trail = self.trail, set()
+        try:
+            digest = self.of((names, tuple(getattr(obj, name) for name in names[2:])))
+            tags = frozenset(self.trail)
+        finally:
+            self.trail = outer | self.trail
+        self._memo[id(obj)] = (obj, digest, tags)
         return digest
 
 
@@ -136,12 +161,23 @@ SMALL_DATACLASS = 5
 _DATACLASS, _SMALL, _SET, _OTHER = range(4)
 _KINDS: dict[type, int] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# a small dataclass is pickled as (this, its values): 16 bytes of a hash of its module, name
+# and field names, instead of those five to eight texts each time (40,000 neighbour links at
+# 5,000 posts), and its values read by one C call
+_CLASS_IDS: dict[type, bytes] = {}
+_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 def _kind(cls: type) -> int:
     if dataclasses.is_dataclass(cls):
         names = (cls.__module__, cls.__qualname__, *(f.name for f in dataclasses.fields(cls)))
         _FIELDS[cls] = names
+        _CLASS_IDS[cls] = hashlib.sha256(repr(names).encode()).digest()[:16]
+        fields = names[2:]
+        if len(fields) >= 2:
+            _VALUES[cls] = operator.attrgetter(*fields)  # type: ignore[assignment]
+        else:
+            _VALUES[cls] = lambda obj, fields=fields: tuple(getattr(obj, name) for name in fields)
         return _SMALL if len(names) - 2 <= SMALL_DATACLASS else _DATACLASS
     return _SET if issubclass(cls, set | frozenset) else _OTHER
 
@@ -182,11 +218,12 @@ class _Pickler(pickle.Pickler):
             return (_fingerprinted, (cls.__name__, b"".join(sorted(self.fingerprints.of(item) for item in obj))))
         found = self.memo_of(id(obj))  # hashed already, or seeded
         if found is not None:
+            if found[2]:
+                self.fingerprints.trail |= found[2]
             return (_fingerprinted, ("dataclass", found[1]))
-        names = _FIELDS[cls]
         if kind == _SMALL:
-            return (_fingerprinted, (names, tuple(getattr(obj, name) for name in names[2:])))
-        return (_fingerprinted, ("dataclass", self.fingerprints.dataclass(obj, names)))
+            return (_fingerprinted, (_CLASS_IDS[cls], _VALUES[cls](obj)))
+        return (_fingerprinted, ("dataclass", self.fingerprints.dataclass(obj, _FIELDS[cls])))
 
 
 # -- template dependencies ----------------------------------------------------------------
@@ -622,6 +659,8 @@ class Cache:
         self.markdown = _Store("markdown", encode_rendered, decode_rendered, persist=folder is not None)
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
+        self.plan: PlanRecord | None = None  # how ``pages`` were keyed (Engine.pages)
+        self.memory_plan: PlanRecord | None = None  # how ``memory_pages`` were keyed
         self.related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (shape key, slug → related slugs)
         self.related_dirty = False
         self._shape = ""
@@ -646,6 +685,7 @@ class Cache:
             notes = cache.notes
             cache.stats = load(folder / "stats.json", _decode_stats, notes) or {}
             cache.pages = load(folder / "pages.json", _decode_pages, notes) or {}
+            cache.plan = load(folder / "plan.json", decode_plan, notes)
             cache.docs.load(folder, notes)
             cache.markdown.load(folder, notes)
             cache.validated.load(folder, notes)
@@ -681,6 +721,10 @@ class Cache:
             self.checks.save(self.folder)
             dump(self.folder / "stats.json", {path: list(entry) for path, entry in self.stats.items()})
             dump(self.folder / "pages.json", {file: [key, list(stamp)] for file, (key, stamp) in self.pages.items()})
+            if self.plan is not None:
+                dump(self.folder / "plan.json", encode_plan(self.plan))
+            else:
+                (self.folder / "plan.json").unlink(missing_ok=True)
             if self.related_dirty and self.related is not None:
                 shape, related = self.related
                 dump(self.folder / "related.json", [shape, {slug: list(slugs) for slug, slugs in related.items()}])
@@ -782,6 +826,60 @@ def read_and_parse(path: Path, rel: str, kind: str) -> tuple[str, os.stat_result
     return digest, stat, checked, load_file(path, rel, kind)
 
 
+def page_prefix(
+    deps: TemplateDeps, fingerprints: Fingerprints, env: jinja2.Environment, config_fp: bytes, template: str,
+    names: tuple[str, ...],
+) -> str | None:
+    """The part of a page's key shared by every page of ``template`` whose context has these
+    ``names``: the template's sources, the site config and the globals it uses. None if it has
+    none (a missing or broken template, a global that cannot be fingerprinted)."""
+    shape = (template, names)
+    prefix = deps.prefixes.get(shape)
+    if prefix is not None:
+        return prefix
+    try:
+        sources, used_names = deps.of(template)
+    except jinja2.TemplateError:
+        return None  # rendering will report it with its file and line
+    try:
+        used = sorted(n for n in used_names if n in env.globals and n not in names)
+        parts = []
+        for name in used:  # globals do not change during a build: hash each once
+            if name not in deps.global_fps:
+                deps.global_fps[name] = fingerprints.of(env.globals[name])
+            parts.append(deps.global_fps[name])
+    except Unfingerprintable:
+        return None
+    prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
+    return prefix
+
+
+def traced_page_key(
+    deps: TemplateDeps,
+    fingerprints: Fingerprints,
+    env: jinja2.Environment,
+    config_fp: bytes,
+    template: str,
+    path: str,
+    context: dict[str, Any],
+) -> tuple[str | None, bytes, frozenset[str]]:
+    """The key of one page (None if it cannot have one: render it every time), the fingerprint
+    of its context, and the tags of the seeded values its context holds (``Fingerprints.traced``)."""
+    prefix = page_prefix(deps, fingerprints, env, config_fp, template, tuple(context))
+    if prefix is None:
+        return None, b"", frozenset()
+    try:
+        digest, tags = fingerprints.traced(context)
+    except Unfingerprintable:
+        return None, b"", frozenset()
+    return keyed(prefix, path, digest), digest, tags
+
+
+def keyed(prefix: str, path: str, context_fp: bytes) -> str:
+    """A page's key from its prefix (``page_prefix``), URL path and context's fingerprint."""
+    return _hash(prefix, path, context_fp)
+
+
 def page_key(
     deps: TemplateDeps,
     fingerprints: Fingerprints,
@@ -792,24 +890,88 @@ def page_key(
     context: dict[str, Any],
 ) -> str | None:
     """The key of one page, or None if it cannot have one (render it every time)."""
-    try:
-        sources, names = deps.of(template)
-    except jinja2.TemplateError:
-        return None  # rendering will report it with its file and line
-    try:
-        shape = (template, tuple(context))
-        prefix = deps.prefixes.get(shape)
-        if prefix is None:  # the same for every page of this template with these context names
-            used = sorted(n for n in names if n in env.globals and n not in context)
-            parts = []
-            for name in used:  # globals do not change during a build: hash each once
-                if name not in deps.global_fps:
-                    deps.global_fps[name] = fingerprints.of(env.globals[name])
-                parts.append(deps.global_fps[name])
-            prefix = deps.prefixes[shape] = _hash("page", ENGINE, sources, template, config_fp, ",".join(used), *parts)
-        return _hash(prefix, path, fingerprints.of(context))
-    except Unfingerprintable:
-        return None
+    return traced_page_key(deps, fingerprints, env, config_fp, template, path, context)[0]
+
+
+@dataclasses.dataclass
+class PlanRecord:
+    """What the engine needs to key again only the pages whose inputs changed (``Engine.pages``).
+
+    ``model``: the fingerprint of what the plan was made from (the site and the digest; the
+    groups are made from the site) with each post and body standing for its content file only;
+    ``tags``: content file → hash of its post's and body's keys; ``fronts``: a post's file →
+    (its meta's key, a key of its meta but the body), so that a build hashes only the metas
+    whose key changed. Then, for each job in plan order: its output file, the first digits of
+    its page key (checked against the full key kept with the output in ``Cache.pages``), the
+    key's prefix, its context's fingerprint (so a template edit needs no context hashed
+    again), and its *trail*: the content files whose post or body its context held, as
+    numbers into ``sources`` joined by commas. Written after every build, so kept as columns
+    of texts that JSON reads at C speed; a trail is parsed only when a page is checked."""
+
+    model: str
+    tags: dict[str, str]
+    fronts: dict[str, tuple[str, str]]
+    sources: list[str] = dataclasses.field(default_factory=list)
+    files: list[str] = dataclasses.field(default_factory=list)
+    keys: list[str] = dataclasses.field(default_factory=list)
+    prefixes: list[str] = dataclasses.field(default_factory=list)
+    contexts: list[str] = dataclasses.field(default_factory=list)  # each context's fingerprint (hex)
+    trails: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.numbers = {source: str(i) for i, source in enumerate(self.sources)}
+
+    def number(self, source: str) -> str:
+        found = self.numbers.get(source)
+        if found is None:
+            found = self.numbers[source] = str(len(self.sources))
+            self.sources.append(source)
+        return found
+
+    def trail(self, tags: frozenset[str]) -> str:
+        return ",".join(sorted(self.number(tag) for tag in tags))
+
+
+def encode_plan(record: PlanRecord) -> dict[str, Any]:
+    prefixes: dict[str, int] = {}
+    return {
+        "model": record.model, "tags": [list(record.tags), list(record.tags.values())],
+        "fronts": [list(record.fronts), [m for m, _ in record.fronts.values()], [f for _, f in record.fronts.values()]],
+        "sources": record.sources, "files": record.files, "keys": record.keys,
+        "prefix_of": [prefixes.setdefault(p, len(prefixes)) for p in record.prefixes], "prefixes": list(prefixes),
+        "contexts": record.contexts, "trails": record.trails,
+    }
+
+
+def _columns(value: object, count: int, length: int | None = None) -> list[tuple[str, ...]]:
+    columns = [as_strs(column) for column in as_list(value, count)]
+    if length is None:
+        length = len(columns[0])
+    if any(len(column) != length for column in columns):
+        raise Unreadable("columns of different lengths")
+    return columns
+
+
+def decode_plan(value: object) -> PlanRecord:
+    data = as_dict(value)
+    tag_sources, tag_values = _columns(data.get("tags"), 2)
+    front_sources, metas, fronts = _columns(data.get("fronts"), 3)
+    files = as_strs(data.get("files"))
+    keys, contexts, trails = _columns([data.get("keys"), data.get("contexts"), data.get("trails")], 3, len(files))
+    try:  # every context's fingerprint is 32 bytes in hex (one C call checks them all)
+        if any(len(c) != 64 for c in contexts) or len(bytes.fromhex("".join(contexts))) != 32 * len(contexts):
+            raise ValueError
+    except ValueError:
+        raise Unreadable("a context's fingerprint is not 64 hex digits") from None
+    prefixes = as_strs(data.get("prefixes"))
+    prefix_of = as_list(data.get("prefix_of"))
+    if len(prefix_of) != len(files) or any(type(i) is not int or not 0 <= i < len(prefixes) for i in prefix_of):
+        raise Unreadable("a job refers to no prefix")
+    return PlanRecord(
+        as_str(data.get("model")), dict(zip(tag_sources, tag_values, strict=True)),
+        dict(zip(front_sources, zip(metas, fronts, strict=True), strict=True)), list(as_strs(data.get("sources"))),
+        list(files), list(keys), [prefixes[i] for i in prefix_of], list(contexts), list(trails),
+    )
 
 
 def remove(root: Path) -> bool:
@@ -822,5 +984,17 @@ def remove(root: Path) -> bool:
 
 # RACY_NS: tests make recent files trusted by setting it here and in cachefiles
 __all__ = [
-    "RACY_NS", "Cache", "Fingerprints", "Rendered", "SourceDoc", "TemplateDeps", "page_key", "read_and_parse", "remove"
+    "RACY_NS",
+    "Cache",
+    "Fingerprints",
+    "PlanRecord",
+    "Rendered",
+    "SourceDoc",
+    "TemplateDeps",
+    "keyed",
+    "page_key",
+    "page_prefix",
+    "read_and_parse",
+    "remove",
+    "traced_page_key",
 ]

@@ -35,7 +35,18 @@ import jinja2
 
 from qsite import search
 from qsite.incremental import fastpath
-from qsite.incremental.cache import Cache, DataclassCodec, Fingerprints, TemplateDeps, meta_codec, page_key
+from qsite.incremental.cache import (
+    Cache,
+    DataclassCodec,
+    Fingerprints,
+    PlanRecord,
+    TemplateDeps,
+    Unfingerprintable,
+    keyed,
+    meta_codec,
+    page_prefix,
+    traced_page_key,
+)
 from qsite.incremental.cachefiles import Stamp, Unreadable, as_list, as_str
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
@@ -69,21 +80,29 @@ class PageRun:
     tokens: dict[str, tuple[str, Any]]  # output file → (page key, sink token)
     hits: int
     deps: TemplateDeps | None
+    record: PlanRecord | None = None  # how these pages were keyed, for the next build
+    keyed: int = 0  # pages whose key was computed (the others' came from ``record``)
 
     key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
 
-    def key(self, index: int) -> str | None:
+    traces: list[tuple[str, frozenset[str]] | None] | None = None  # a cold build's, from ``key``
+
+    def key(self, index: int) -> tuple[str | None, str, frozenset[str]] | None:
         """The key of ``jobs[index]`` if it is still to be made (a cold build's, made in the
-        render worker along with the page), else None."""
+        render worker along with the page), with its context's fingerprint and the files its
+        context held (for the engine's record); else None."""
         if self.key_inputs is None:
             return None
         deps, fingerprints, env, config_fp = self.key_inputs
         job = self.jobs[index]
-        return page_key(deps, fingerprints, env, config_fp, job.template, job.path, job.context)
+        key, context_fp, tags = traced_page_key(deps, fingerprints, env, config_fp, job.template, job.path, job.context)
+        return key, context_fp.hex(), tags
 
-    def rendered(self, index: int, token: Any, key: str | None = None) -> None:
-        if key is not None:
-            self.keys[index] = key
+    def rendered(self, index: int, token: Any, traced: tuple[str | None, str, frozenset[str]] | None = None) -> None:
+        if traced is not None:
+            self.keys[index] = traced[0]
+            if self.traces is not None:
+                self.traces[index] = (traced[1], traced[2]) if traced[0] is not None else None
         key = self.keys[index]
         if key is not None and token is not None:
             self.tokens[self.jobs[index].file] = (key, token)
@@ -145,6 +164,12 @@ class Engine:
         self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
         # body → its Markdown, rendered with this build's settings while its file was parsed
         self._ready: dict[str, Rendered | MarkdownError] = {}
+        # the plan's inputs fingerprinted with each post and body standing for its file only
+        self.shapes = Fingerprints()
+        self._tags: dict[str, dict[str, str]] = {}  # content file → {"post"/"body": its key}
+        self._fronts: dict[str, tuple[str, str]] = {}  # post's file → (its meta's key, its front key)
+        self._plan_inputs: tuple[Any, ...] | None = None
+        self.last_run: PageRun | None = None  # this build's render step (tests, bench: how many pages were keyed)
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -323,8 +348,18 @@ class Engine:
             bodies[i] = body
         for meta, key, body in zip(metas, keys, bodies, strict=True):
             self._body_keys[id(meta)] = key
-            self.fingerprints.seed(body, key)  # pages need not hash the HTML
+            self._seed_body(meta, body, key)  # pages need not hash the HTML
         return bodies
+
+    def _seed_body(self, meta: Meta, body: Rendered | None, key: str) -> None:
+        """Seed ``body`` with its key and tag it with its file; in the plan's inputs, it stands
+        for its file(s) only (two files with the same text share one Rendered)."""
+        if body is None:
+            return
+        tags = self.fingerprints.tags(body) | {meta.source}
+        self.fingerprints.seed(body, key, tags)
+        self.shapes.seed(body, Cache.derived_key("body of", *sorted(tags)))
+        self._tags.setdefault(meta.source, {})["body"] = key
 
     def rebodied(self, meta: Meta, body: Rendered) -> None:
         """``meta``'s body was changed after the Markdown step (its images sized, from the image
@@ -332,7 +367,7 @@ class Engine:
         are rendered again when an image changes though the Markdown did not."""
         key = Cache.derived_key("body", self._body_keys[id(meta)], body.html, body.summary_html)
         self._body_keys[id(meta)] = key
-        self.fingerprints.seed(body, key)
+        self._seed_body(meta, body, key)
 
     def post(self, meta: Meta, future: bool, make: Callable[[], Any], *more: str) -> Any:
         """The post ``make()`` makes from ``meta`` (its file and site.yaml), its body, whether it
@@ -347,8 +382,31 @@ class Engine:
         if post is None:
             post = make()
         self._posts[key] = post
-        self.fingerprints.seed(post, key)
+        self.fingerprints.seed(post, key, frozenset([post.source]))
+        # in the plan's inputs the post stands for all it was made from but its body: a page
+        # whose context holds the post (so its body) is found by its tag (``pages``)
+        shape = Cache.derived_key("post shape", post.source, self._front_key(meta), self.config_key, str(future), *more)
+        self.shapes.seed(post, shape)
+        self._tags.setdefault(post.source, {})["post"] = key
         return post
+
+    def _front_key(self, meta: Meta) -> str:
+        """A key of ``meta`` but its body: its validated front matter. The meta's own key hashes
+        the whole file, body too, so it is the last build's front key while the meta's key is
+        the same (most files), else a hash of the meta as the cache keeps it, which is without
+        its body; a meta that cannot be kept so gets its own key (its body in it: never wrong)."""
+        meta_key = self._meta_keys[id(meta)][:32]
+        last = self.cache.plan if self.cache.plan is not None else self.cache.memory_plan
+        known = last.fronts.get(meta.source) if last is not None else None
+        if known is not None and known[0] == meta_key:
+            front = known[1]
+        else:
+            try:
+                front = Cache.derived_key("front", json.dumps(self.meta_codec.encode(meta), ensure_ascii=False))[:32]
+            except (TypeError, ValueError):
+                front = meta_key
+        self._fronts[meta.source] = (meta_key, front)
+        return front
 
     def html(self, text: str, variant: str, render: Callable[[], str]) -> str:
         """``render()``'s HTML of ``text``, reused while ``text`` and ``variant`` are unchanged
@@ -365,49 +423,150 @@ class Engine:
 
     def groups(self, site: Any, make: Callable[[dict[str, tuple[str, ...]] | None], Any]) -> Any:
         """``make(known_related)`` with the last build's related posts if no post's slug, date,
-        themes or tags changed (None otherwise)."""
+        themes or tags changed (None otherwise). ``make`` must make the groups from ``site``
+        alone, and from no post's body or what is made from it (``summary``, ``toc``): the
+        page keys rely on it (``planned``)."""
         groups = make(self.cache.related_for(site))
         self.cache.remember_related(site, groups)
         return groups
 
     # -- render: page keys --
 
+    def planned(self, site: Any, groups: Any, digest: Any) -> None:
+        """The values this build's jobs were planned from (``plan.plan(site, groups, digest)``,
+        a pure function of them): if they equal the last build's but for the posts and bodies
+        of some files, only the pages that showed those need their keys computed again.
+
+        ``groups`` is left out of the comparison: ``groups`` (above) makes them from the site
+        alone, reading no post's body (tests/test_cache_keys.py checks it), and hashing them
+        would cost as much as the site is big (40,000 neighbour links at 5,000 posts)."""
+        self._plan_inputs = (site, digest)
+
+    def _model_key(self) -> str | None:
+        if self._plan_inputs is None:
+            return None
+        try:
+            return self.shapes.of(self._plan_inputs).hex()
+        except Unfingerprintable:
+            return None
+
     def pages(self, jobs: Sequence[Job], renderer: Renderer, sink: Sink) -> PageRun:
         """Which pages to render: those whose key (template sources, globals used, context) is
-        new, or whose earlier output the sink no longer has unchanged."""
+        new, or whose earlier output the sink no longer has unchanged.
+
+        Computing every page's key costs as much as the site is big, so when the plan's inputs
+        (``planned``) are those of the last build but for some files' posts and bodies, a page
+        keeps its last key unless its context held one of those (its recorded tags) or its
+        template, the config or a global it uses changed (its key's prefix). That key is the one
+        computing it would give: plan made the same jobs from the same values, and the values
+        that differ are seeded, tagged ones, which the recorded tags of the page would name."""
         if not self.keys:
             return PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, None)
-        deps = TemplateDeps(renderer.env, self.cache.templates)
-        config_fp = self.fingerprints.of(renderer.site.config)
+        env = renderer.env
+        deps = TemplateDeps(env, self.cache.templates)
+        fps = self.fingerprints
+        config_fp = fps.of(renderer.site.config)
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
+        last = self.cache.memory_plan if sink.in_memory else self.cache.plan
+        model = self._model_key()
+        tags = {file: ",".join(f"{k}:{v[:32]}" for k, v in sorted(keys.items())) for file, keys in self._tags.items()}
         if not previous:  # a cold build renders every page: each is keyed where it is rendered,
             # in the workers, not all here before the first page can start (bench/PROFILE.md C7)
             for name in sorted({job.template for job in jobs}):  # their analysis is kept (cache.templates)
                 with contextlib.suppress(jinja2.TemplateError):
                     deps.of(name)
-            run = PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, deps)
-            run.key_inputs = (deps, self.fingerprints, renderer.env, config_fp)
+            record = PlanRecord(model, tags, self._fronts, []) if model is not None else None
+            run = PageRun(jobs, [None] * len(jobs), list(range(len(jobs))), {}, 0, deps, record)
+            run.key_inputs = (deps, fps, env, config_fp)
+            run.traces = [None] * len(jobs)
+            run.keyed = len(jobs)  # in the workers
+            self.last_run = run
             return run
-        run = PageRun(jobs, [], [], {}, 0, deps)
+        needles: list[str] | None = None  # ",N,": a changed file's number in trails
+        if model is not None and last is not None and last.model == model and len(last.files) == len(jobs):
+            changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
+            changed.update(source for source in last.tags if source not in tags)
+            needles = [f",{last.numbers[source]}," for source in changed if source in last.numbers]
+        record = None
+        if model is not None:  # numbered as last time while the trails carried over are
+            record = PlanRecord(model, tags, self._fronts, list(last.sources) if needles is not None and last else [])
+        run = PageRun(jobs, [], [], {}, 0, deps, record)
         for i, job in enumerate(jobs):
-            key = page_key(deps, self.fingerprints, renderer.env, config_fp, job.template, job.path, job.context)
+            job_file = job.file
+            known = previous.get(job_file)
+            key: str | None = None
+            trail = context_hex = ""
+            if needles is not None and last.files[i] == job_file:  # type: ignore[union-attr]
+                trail = last.trails[i]  # type: ignore[union-attr]
+                if not any(needle in f",{trail}," for needle in needles):  # its context is as last time
+                    context_hex = last.contexts[i]  # type: ignore[union-attr]
+                    prefix = page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                    if prefix is None:
+                        pass
+                    elif (
+                        known is not None and prefix == last.prefixes[i]  # type: ignore[union-attr]
+                        and last.keys[i] == known[0][:KEY_CHECK]  # type: ignore[union-attr]
+                    ):
+                        key = known[0]
+                    else:  # a template, the config or a global changed: the same context, a new key
+                        key = keyed(prefix, job.path, bytes.fromhex(context_hex))
+            if key is None:
+                key, context_fp, tags_held = traced_page_key(
+                    deps, fps, env, config_fp, job.template, job.path, job.context
+                )
+                run.keyed += 1
+                context_hex = context_fp.hex()
+                if record is not None:
+                    trail = record.trail(tags_held)
             run.keys.append(key)
-            known = previous.get(job.file)
+            if key is not None and record is not None:
+                record.files.append(job_file)
+                record.keys.append(key[:KEY_CHECK])
+                record.prefixes.append(deps.prefixes[(job.template, tuple(job.context))])
+                record.contexts.append(context_hex)
+                record.trails.append(trail)
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
-                run.tokens[job.file] = known
+                run.tokens[job_file] = known
                 run.hits += 1
             else:
                 run.todo.append(i)
+        if record is not None and len(record.files) != len(jobs):
+            run.record = None  # a page with no key: matched by position next time, so keep no record
+        self.last_run = run
         return run
 
     def rendered(self, run: PageRun, sink: Sink) -> None:
         """Remember the pages of a render step that succeeded, for the next one."""
         if not self.keys:
             return
+        if run.key_inputs is not None:
+            self._record_traces(run)
         if sink.in_memory:
             self.cache.memory_pages = run.tokens
+            self.cache.memory_plan = run.record
         else:
             self.cache.pages = run.tokens
+            self.cache.plan = run.record
+
+    def _record_traces(self, run: PageRun) -> None:
+        """A cold build's pages were keyed in the workers that rendered them (``PageRun.key``):
+        their record, in plan order, as ``pages`` makes it for the pages it keys itself, so the
+        first edit after a cold build keys only the pages that show the edited file."""
+        record = run.record
+        if record is None:
+            return
+        deps, fps, env, config_fp = run.key_inputs  # type: ignore[misc]
+        for i, job in enumerate(run.jobs):
+            key, trace = run.keys[i], run.traces[i]
+            if key is None or trace is None:
+                run.record = None  # a page with no key: matched by position next time, so keep no record
+                return
+            context_hex, tags_held = trace
+            record.files.append(job.file)
+            record.keys.append(key[:KEY_CHECK])
+            record.prefixes.append(page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context)) or "")
+            record.contexts.append(context_hex)
+            record.trails.append(record.trail(tags_held))
 
     # -- index: the search shards' manifest --
 
@@ -473,6 +632,11 @@ def valid_until(
     for c in curations:
         moments += [c.period.end(tz), c.period.start(tz)]
     return min((t for t in moments if t > now), default=None)
+
+
+# Each page's key is kept in the page-key record (``PlanRecord``), written after every build,
+# by its first 16 hex digits only: it is checked against the full key kept with the output.
+KEY_CHECK = 16
 
 
 def _options_key(options: Any, out: Path) -> tuple[object, ...]:
