@@ -55,6 +55,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -64,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from qsite.problems import ConfigError, Problem
-from qsite.write import Stage, Stamp, stamp_of
+from qsite.write import DIR_MODE, Stage, Stamp, stamp_of
 
 BUNDLE = "pagefind"  # output subfolder; reserved in urls.RESERVED
 LIST = f"{BUNDLE}/shards.json"  # the shards the search page loads, primary first
@@ -448,6 +449,10 @@ def _adopt_bundle(stage: Stage, name: str, primary: bool) -> dict[str, list[int]
     found: list[str] = []
 
     def walk(folder: str, prefix: str) -> None:
+        # Pagefind made this folder under the build's umask (077 in some CI jobs): the output
+        # is for a web server, usually another user, so it gets the mode qsite's own have
+        if stat.S_IMODE(os.lstat(folder).st_mode) != DIR_MODE:
+            os.chmod(folder, DIR_MODE)
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
@@ -455,6 +460,9 @@ def _adopt_bundle(stage: Stage, name: str, primary: bool) -> dict[str, list[int]
                 else:
                     found.append(prefix + entry.name)
 
+    bundle = os.path.join(stage.path, BUNDLE)
+    if stat.S_IMODE(os.lstat(bundle).st_mode) != DIR_MODE:
+        os.chmod(bundle, DIR_MODE)
     walk(root, "")
     files: dict[str, list[int]] = {}
     for rel in sorted(found):

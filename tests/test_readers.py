@@ -443,7 +443,7 @@ def test_cli_build_reports_indexing_time_and_no_search(tmp_path: Path, capsys, m
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1638360000")
     assert cli.main(["build", "--source", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"search \d+ ms\)", out)
+    assert re.search(r"search \d+ ms[,)]", out)
     assert re.search(r"Search: indexed 1 pages in 1 shards; re-indexed 1 in \d+ ms\.", out)
     (tmp_path / "content/pages").mkdir(exist_ok=True)
     (tmp_path / "content/pages/about.md").write_text("---\ntitle: About\n---\nAbout us.\n")
