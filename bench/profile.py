@@ -74,7 +74,7 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("render.py", "plan", "plan pages"),
     ("digest.py", "plan", "plan digest pages"),
     ("engine.py", "Engine.pages", "decide which pages to render (page keys, keep the rest)"),
-    ("cache.py", "page_key", "page keys (hash each page's inputs)"),
+    ("cache.py", "traced_page_key", "page keys (hash each page's inputs)"),
     ("write.py", "Stage.keep", "keep an unchanged page in the next tree"),
     ("build.py", "_render_chunk", "render pages (Jinja)"),
     ("digest.py", "finish", "finish emails (inline CSS)"),

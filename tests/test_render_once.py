@@ -50,7 +50,7 @@ def test_once_tells_items_apart_by_identity_not_equality() -> None:
 
 
 def test_once_has_one_fingerprint_however_much_it_holds() -> None:
-    """Page keys pickle the globals a template uses (qsite/incremental/cache.py, page_key): a Once filled
+    """Page keys pickle the globals a template uses (qsite/incremental/cache.py, page_prefix): a Once filled
     by rendering must not change the key of the pages that use it."""
     empty, used = Once(), Once()
     used(lambda item: str(item), Item("A"))

@@ -244,7 +244,7 @@ class TemplateDeps:
         self.env.globals = {}
         self.all_globals = frozenset(env.globals)
         self.global_fps: dict[str, bytes] = {}
-        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_key
+        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}  # see page_prefix
         self._direct: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {}
         self._closure: dict[str, tuple[str, frozenset[str]]] = {}
         self._members: dict[str, frozenset[str]] = {}  # template → it and every template it pulls in
@@ -880,19 +880,6 @@ def keyed(prefix: str, path: str, context_fp: bytes) -> str:
     return _hash(prefix, path, context_fp)
 
 
-def page_key(
-    deps: TemplateDeps,
-    fingerprints: Fingerprints,
-    env: jinja2.Environment,
-    config_fp: bytes,
-    template: str,
-    path: str,
-    context: dict[str, Any],
-) -> str | None:
-    """The key of one page, or None if it cannot have one (render it every time)."""
-    return traced_page_key(deps, fingerprints, env, config_fp, template, path, context)[0]
-
-
 @dataclasses.dataclass
 class PlanRecord:
     """What the engine needs to key again only the pages whose inputs changed (``Engine.pages``).
@@ -992,7 +979,6 @@ __all__ = [
     "SourceDoc",
     "TemplateDeps",
     "keyed",
-    "page_key",
     "page_prefix",
     "read_and_parse",
     "remove",
