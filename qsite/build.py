@@ -370,7 +370,7 @@ def _render_chunk(
     results: list[tuple[str | None, Any]] = []
     for i in chunk:
         if i < 0:
-            results.append((None, sink.write_file(files[~i].path, files[~i].data)))
+            results.append((None, sink.write_file(files[~i].path, files[~i].contents())))
             continue
         try:
             data = renderer.render(jobs[i]).data
@@ -419,7 +419,7 @@ def media_outputs(config: SiteConfig, site: Site, content: Content, engine: Engi
     content.deck = cards.deck(engine, config, CACHE_FOLDER)
     made += cards.outputs(site, content.deck, workers)
     content.warnings.extend(content.deck.warnings)
-    return [Output(path, data) for path, data in made]
+    return [Output(path, data) if isinstance(data, bytes) else Output(path, b"", copy_of=data) for path, data in made]
 
 
 def index(
@@ -457,7 +457,9 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     sink = MemorySink(len(jobs))
     hits = render(jobs, renderer, sink, engine, workers)
     outputs = [o for o in sink.outputs if o is not None] + static_outputs(config.root, content.assets)
-    outputs += media_outputs(config, site, content, engine, workers)
+    # in memory the cards are served from bytes: a card kept on disk is read here
+    media = media_outputs(config, site, content, engine, workers)
+    outputs += [replace(o, data=o.contents(), copy_of=None) for o in media]
     engine.finish(content.seen)
     clock.lap("render")
     return BuildResult(

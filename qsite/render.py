@@ -44,6 +44,12 @@ class Output:
     template: str | None = None  # "post.html"
     source: str | None = None  # the content file the page shows: a post, a page, an edition file
     url: str | None = None  # site-relative URL path, "posts/a/"
+    # a file whose bytes this output's are (``data`` is then empty), read only when it is
+    # written: a kept preview card, so a build never holds thousands of PNGs at once
+    copy_of: Path | None = None
+
+    def contents(self) -> bytes:
+        return self.data if self.copy_of is None else self.copy_of.read_bytes()
 
 
 @dataclass(frozen=True)

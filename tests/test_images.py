@@ -208,6 +208,26 @@ def test_a_rebuild_draws_only_the_cards_whose_title_or_colour_changed(build_site
     assert renamed.result is not None and renamed.result.cards_drawn == 3
 
 
+def test_a_kept_card_is_given_as_its_cache_file_not_held_in_memory(build_site: BuildSite) -> None:
+    # issue 10: a cold build of 5,000 posts held every card's bytes (~120 MB) until they were
+    # written, which made its peak memory; a card the cache keeps is now read when it is written
+    from qsite.incremental.engine import Engine
+    from qsite.parallel import Workers
+
+    built = build_site(card_site())
+    assert built.result is not None and built.result.site is not None
+    folder = built.root / ".qsite-cache/cards"
+    damaged = sorted(folder.glob("*.png"))[0]
+    damaged.write_bytes(b"not a PNG")  # refused by its first bytes, so drawn again
+    deck = cards.deck(Engine.on_disk(built.root), built.result.config, ".qsite-cache")
+    given = cards.outputs(built.result.site, deck, Workers(1))
+    assert len(given) == 3 and deck.drawn == 1
+    assert damaged.read_bytes().startswith(b"\x89PNG")  # drawn again and kept again
+    for path, data in given:  # every card, the one just drawn too, given by its file
+        assert isinstance(data, Path) and data.parent == folder
+        assert data.read_bytes() == built.out.joinpath(path).read_bytes()
+
+
 def test_without_the_fonts_cards_are_still_drawn_and_the_build_says_why(
     build_site: BuildSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
