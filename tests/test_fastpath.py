@@ -129,3 +129,98 @@ def test_the_cli_says_nothing_changed_and_repeats_the_warnings(site: Path, capsy
     again = capsys.readouterr()
     assert "nothing changed" in again.out and "nothing changed" not in first.out
     assert "notes.md" in first.err and again.err == first.err
+
+
+def _swap_for_link(folder: Path) -> None:
+    moved = folder.parent.parent.parent / "elsewhere"
+    os.rename(folder, moved)
+    os.symlink(moved, folder)
+
+
+@pytest.mark.parametrize("change", [
+    lambda a: (a / "extra.html").write_text("stray"),
+    lambda a: (a / "new").mkdir() or (a / "new/x.html").write_text("stray"),
+    lambda a: (a / "index.html").open("ab").write(b"<!-- appended in place -->"),
+    lambda a: (a / "index.html").unlink(),
+    lambda a: os.rename(a / "index.html", a / "moved.html"),
+    _swap_for_link,
+], ids=["file-added", "folder-with-file-added", "edited-in-place", "removed", "renamed",
+        "folder-replaced-by-a-link"])
+def test_a_change_deep_in_the_output_is_built_and_repaired(site: Path, change) -> None:
+    """The check stats each output folder and file by its path, and reads a folder only if its
+    stamp cannot vouch for what it holds: every change below one folder (here with every stamp
+    trusted at once, see ``site``) must still be seen, and the build must leave a record that
+    the next check accepts."""
+    quick(site)
+    good = (site / "output/posts/a/index.html").read_bytes()
+    names = sorted(p.name for p in (site / "output/posts/a").iterdir())
+    change(site / "output/posts/a")
+    assert not quick(site).quick
+    assert (site / "output/posts/a/index.html").read_bytes() == good
+    assert sorted(p.name for p in (site / "output/posts/a").iterdir()) == names
+    assert not (site / "output/posts/a").is_symlink()
+    assert quick(site).quick
+
+
+def _recorded(root: Path) -> dict:
+    import json
+
+    return json.loads((root / cache_module.FOLDER / fastpath.RECORD).read_bytes())
+
+
+def _rewrite(root: Path, doc: dict) -> None:
+    cachefiles.dump(root / cache_module.FOLDER / fastpath.RECORD, doc["data"])
+
+
+def test_an_output_folder_changed_just_before_the_record_is_read_not_trusted(tmp_path: Path) -> None:
+    """A folder changed within the clock's granularity of the record could change again and
+    keep its stamp: such a folder is read. Here a stray file is added and the record given the
+    folder's new stamp, as such a change would leave it: only reading the folder sees it."""
+    root = tmp_path / "site"
+    write_files(root, {"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")})
+    copy_templates(root)
+    for path in root.rglob("*"):  # the sources are old: only the output is recent
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    quick(root)
+    out = root / "output"
+    options = fastpath.options_key(False, False, None, False, out)
+    assert fastpath.unchanged(root, out, options, NOW) is not None
+    (out / "posts/a/stray.html").write_text("stray")
+    doc = _recorded(root)
+    st = os.lstat(out / "posts/a")
+    doc["data"]["output"]["folders"]["posts/a"][:4] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink]
+    _rewrite(root, doc)
+    assert fastpath.unchanged(root, out, options, NOW) is None
+
+
+@pytest.mark.parametrize("damage", [
+    lambda folders: folders.pop(""),
+    lambda folders: folders.__setitem__("posts/../posts/a", folders["posts/a"]),
+    lambda folders: folders["posts/a"].__setitem__(4, "../../site.yaml"),
+    lambda folders: folders["posts/a"].__setitem__(5, "12"),
+    lambda folders: folders["posts/a"].append("more.html"),
+    lambda folders: folders.__setitem__("posts/a", 7),
+    lambda folders: folders.pop("posts/a"),
+])
+def test_a_damaged_output_record_is_a_miss(site: Path, damage) -> None:
+    """A record is data from disk: whatever its folders hold, the check says no, never yes or a traceback."""
+    quick(site)
+    out = site / "output"
+    options = fastpath.options_key(False, False, None, False, out)
+    assert fastpath.unchanged(site, out, options, NOW) is not None
+    doc = _recorded(site)
+    damage(doc["data"]["output"]["folders"])
+    _rewrite(site, doc)
+    assert fastpath.unchanged(site, out, options, NOW) is None
+    assert not quick(site).quick
+
+
+def test_an_empty_folder_in_the_output_is_allowed_but_watched(site: Path) -> None:
+    """An empty folder serves nothing (and a build leaves it): after one build the shortcut
+    works again, and a file put into it later is still seen."""
+    quick(site)
+    (site / "output/posts/a/empty/deeper").mkdir(parents=True)
+    assert not quick(site).quick  # the folder holding it changed
+    assert quick(site).quick
+    (site / "output/posts/a/empty/deeper/stray.html").write_text("stray")
+    assert not quick(site).quick

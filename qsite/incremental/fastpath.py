@@ -33,9 +33,11 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any
 
 from qsite.config import SiteConfig, load_config
@@ -50,11 +52,11 @@ from qsite.incremental.cachefiles import (
     as_dict,
     as_input_stamp,
     as_int,
+    as_ints,
     as_list,
     as_stamp,
     as_str,
     from_datetime,
-    input_stamp,
     optional,
     stamp,
 )
@@ -62,6 +64,33 @@ from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir, recover
 
 RECORD = "last-build.json"
+
+
+# The stamps a record keeps, grouped by folder: ``{folder: [name, *stamp, name, *stamp, ...]}``,
+# names sorted, "" for the site's (or output's) own folder. Built the same way from a walk and
+# from a build's own stamps, so the check compares the present with the record as two plain
+# values, in one comparison per folder, without decoding (or trusting) each stamp on the way:
+# whatever a damaged or forged record holds, it can only equal what is on disk now, or not.
+Folders = dict[str, list[Any]]
+
+
+@dataclass(frozen=True)
+class Output:
+    """The output folder as the last build left it: the stamp of each folder in it, (mtime,
+    ctime, inode, link count), then its files' ``Stamp``s, as ``Folders``; taken at ``taken_ns``.
+
+    A file added to, removed from or renamed in a folder changes the folder's mtime and ctime
+    (POSIX), and a subfolder added also its link count, so a folder whose stamp is unchanged
+    holds the same entries as when it was stamped: the check stats each folder and each file
+    by its path, instead of reading every folder (an open, reads and a close each). Two
+    exceptions are read after all: a folder changed within ``RACY_NS`` of ``taken_ns`` (a later
+    change within the clock's granularity could keep its stamp), and one whose link count
+    does not prove it has no other subfolders (an empty folder; a file system that counts
+    no links). What each folder holds is the build's own list of what it wrote
+    (``qsite/write.py`` assembles exactly those files), plus the search index as read from disk."""
+
+    taken_ns: int
+    folders: Folders
 
 
 @dataclass(frozen=True)
@@ -74,12 +103,41 @@ class Record:
     started_ns: int  # when the sources were stat'ed, before any was read
     sources: dict[str, InputStamp]
     racy: dict[str, str]  # source → sha256 of its bytes when stat'ed, for those too recent to trust
-    output: dict[str, Stamp]
+    output: Output
     posts: int
     pages: int  # site pages (content/pages), for the summary line
     planned: int  # output pages planned
     warnings: tuple[Problem, ...]
     files: int  # files the build wrote or kept
+
+
+def _folders(stamps: dict[str, Any]) -> Folders:
+    """``{rel: stamp}`` grouped as ``Folders``."""
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for rel, seen in stamps.items():
+        folder, _, name = rel.rpartition("/")
+        groups.setdefault(folder, []).append((name, seen))
+    found: Folders = {}
+    for folder, files in groups.items():
+        flat: list[Any] = []
+        for name, seen in sorted(files):
+            flat.append(name)
+            flat += seen
+        found[folder] = flat
+    return found
+
+
+def _stamps(folders: object, size: int, decode: Callable[[object], Any]) -> dict[str, Any]:
+    """``Folders`` back to ``{rel: stamp}``, every value checked (``decode_record``)."""
+    found: dict[str, Any] = {}
+    for folder, flat in as_dict(folders).items():
+        items = as_list(flat)
+        if len(items) % (size + 1):
+            raise Unreadable("expected a name and a stamp for each file")
+        for i in range(0, len(items), size + 1):
+            name = as_str(items[i])
+            found[f"{folder}/{name}" if folder else name] = decode(items[i + 1 : i + size + 1])
+    return found
 
 
 def encode_record(record: Record) -> dict[str, Any]:
@@ -89,9 +147,9 @@ def encode_record(record: Record) -> dict[str, Any]:
         "now": from_datetime(record.now),
         "valid_until": None if record.valid_until is None else from_datetime(record.valid_until),
         "started_ns": record.started_ns,
-        "sources": {rel: list(seen) for rel, seen in record.sources.items()},
+        "sources": _folders(record.sources),
         "racy": record.racy,
-        "output": {rel: list(seen) for rel, seen in record.output.items()},
+        "output": {"taken_ns": record.output.taken_ns, "folders": record.output.folders},
         "posts": record.posts,
         "pages": record.pages,
         "planned": record.planned,
@@ -114,7 +172,21 @@ def _problem(value: object) -> Problem:
     return Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity))
 
 
-def decode_record(value: object) -> Record:
+def _output(value: object) -> Output:
+    data = as_dict(value)
+    if tuple(data) != ("taken_ns", "folders"):
+        raise Unreadable("not a record of the output folder")
+    folders = as_dict(data["folders"])
+    for flat in folders.values():
+        stamp_of_folder = as_list(flat)[:4]
+        as_ints(stamp_of_folder, 4)
+        _stamps({"": flat[4:]}, 3, as_stamp)
+    return Output(as_int(data["taken_ns"]), folders)
+
+
+def decode_record(value: object, stamps: bool = True) -> Record:
+    """The record in ``value``, every field checked. Without ``stamps`` (for ``unchanged``,
+    which compares them as they are), its sources and output are left out: empty."""
     data = as_dict(value)
     if tuple(data) != _RECORD_FIELDS:
         raise Unreadable("not a build record of this version")
@@ -125,9 +197,9 @@ def decode_record(value: object) -> Record:
         now=as_datetime(data["now"]),
         valid_until=None if valid_until is None else as_datetime(valid_until),
         started_ns=as_int(data["started_ns"]),
-        sources={rel: as_input_stamp(seen) for rel, seen in as_dict(data["sources"]).items()},
+        sources=_stamps(data["sources"], 4, as_input_stamp) if stamps else {},
         racy={rel: as_str(digest) for rel, digest in as_dict(data["racy"]).items()},
-        output={rel: as_stamp(seen) for rel, seen in as_dict(data["output"]).items()},
+        output=_output(data["output"]) if stamps else Output(0, {}),
         posts=as_int(data["posts"]),
         pages=as_int(data["pages"]),
         planned=as_int(data["planned"]),
@@ -141,6 +213,7 @@ def codecs_current() -> bool:
     return (
         tuple(f.name for f in fields(Record)) == _RECORD_FIELDS
         and tuple(f.name for f in fields(Problem)) == _PROBLEM_FIELDS
+        and tuple(f.name for f in fields(Output)) == ("taken_ns", "folders")
     )
 
 
@@ -155,12 +228,11 @@ def snapshot_sources(root: Path) -> Sources | None:
     """The stat of every input file (and the hash of those too recent to trust their stat), or
     None if the sources cannot be vouched for."""
     started = time.time_ns()
-    found: dict[str, InputStamp] = {}
+    folders = source_folders(root)
+    if folders is None:
+        return None
+    found = _stamps(folders, 4, tuple)
     try:
-        found["site.yaml"] = input_stamp(os.stat(root / "site.yaml"))
-        for folder in ("content", "templates"):
-            if not _walk(root / folder, folder, found):
-                return None
         racy = {rel: _sha(root / rel) for rel, seen in found.items() if cachefiles.is_racy(seen, started)}
     except OSError:
         return None
@@ -171,24 +243,43 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _walk(folder: Path, rel: str, found: dict[str, InputStamp]) -> bool:
+def source_folders(root: Path) -> Folders | None:
+    """The ``InputStamp`` of each input file as ``Folders``, or None if a symlink is among them
+    (its target may change without its own stat changing) or a folder cannot be read."""
+    found: Folders = {}
     try:
-        entries = list(os.scandir(folder))
+        st = os.stat(os.path.join(root, "site.yaml"))
+        found[""] = ["site.yaml", st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+        for folder in ("content", "templates"):
+            if not _walk(os.path.join(root, folder), folder, found):
+                return None
+    except OSError:
+        return None
+    return found
+
+
+def _walk(path: str, rel: str, found: Folders) -> bool:
+    try:
+        entries = sorted((entry.name, entry) for entry in os.scandir(path))
     except FileNotFoundError:
         return True  # no templates/ folder: nothing to stat (site.yaml's stat covers the choice)
-    for entry in entries:
+    flat: list[Any] = []
+    for name, entry in entries:
         if entry.is_symlink():
-            return False  # its target may change without its own stat changing
-        path = f"{rel}/{entry.name}"
+            return False
         if entry.is_dir():
-            if not _walk(Path(entry.path), path, found):
+            if not _walk(entry.path, f"{rel}/{name}", found):
                 return False
         else:
-            found[path] = input_stamp(entry.stat())
+            st = entry.stat()
+            flat += (name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    if flat:
+        found[rel] = flat
     return True
 
 
 def snapshot_output(out: Path) -> dict[str, Stamp] | None:
+    """Every file in ``out`` with its stamp, read from disk (the search index's folder)."""
     found: dict[str, Stamp] = {}
     prefix = len(str(out)) + 1
     try:
@@ -201,14 +292,16 @@ def snapshot_output(out: Path) -> dict[str, Stamp] | None:
     return found
 
 
-def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | None) -> dict[str, Stamp] | None:
-    """``snapshot_output`` from what the build itself wrote and kept (their stamps survive the
-    renames and hard links that put them in place), without walking every folder again; only
-    the marker and ``generated/`` (the search index) are read from disk. Should a stamp be wrong
-    after all, the next check finds a mismatch and builds: never a wrong skip."""
+def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | None) -> Output | None:
+    """The ``Output`` of the folder the build just put in place, from what it wrote and kept
+    (their stamps survive the renames and hard links that put them in place), without reading
+    every folder again; only the marker and ``generated/`` (the search index) are read from
+    disk, and each folder is stat'ed. Should a stamp be wrong after all, the next check finds a
+    mismatch and builds: never a wrong skip."""
     if any(stamp is None for stamp in stamps.values()):
         return None
     found = dict(stamps)
+    taken = time.time_ns()
     try:
         found[MARKER] = stamp(os.lstat(out / MARKER))
     except OSError:
@@ -218,7 +311,79 @@ def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | No
         if inner is None:
             return None
         found.update({f"{generated}/{rel}": stamp for rel, stamp in inner.items()})
-    return found  # type: ignore[return-value]
+    files = _folders(found)
+    folders: Folders = {}
+    for folder in list(files):  # with every folder above one holding files
+        while folder not in folders:
+            folders[folder] = []
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    top = str(out)
+    try:
+        for folder in folders:
+            st = os.lstat(f"{top}/{folder}" if folder else top)
+            if not S_ISDIR(st.st_mode):
+                return None
+            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink, *files.get(folder, ())]
+    except OSError:
+        return None
+    return Output(taken, folders)
+
+
+def _holds(path: str, names: set[str]) -> bool:
+    """A folder read after all (see ``Output``): it holds ``names`` and nothing else but
+    empty folders (which serve nothing, and a build leaves them)."""
+    return all(_empty(f"{path}/{name}") for name in set(os.listdir(path)) - names)
+
+
+def _empty(path: str) -> bool:
+    """A real folder holding no file and no link, however deep."""
+    if not S_ISDIR(os.lstat(path).st_mode):
+        return False
+    with os.scandir(path) as entries:
+        return all(entry.is_dir(follow_symlinks=False) and _empty(entry.path) for entry in entries)
+
+
+def same_output(out: Path, last: object) -> bool:
+    """Whether ``out`` is as the record's ``Output`` (as JSON data: ``encode_record``) says:
+    the same folders and files with the same stamps, nothing more (see ``Output``)."""
+    try:
+        data = as_dict(last)
+        taken = as_int(data["taken_ns"])
+        folders = as_dict(data["folders"])
+        if "" not in folders:
+            return False
+        subfolders: dict[str, list[str]] = {folder: [] for folder in folders}
+        for folder in folders:
+            if folder:
+                parent, _, name = folder.rpartition("/")
+                if parent not in subfolders or name in ("", ".", ".."):
+                    return False  # not a tree of plain names from the top: not what a build records
+                subfolders[parent].append(name)
+        top = str(out)
+        lstat = os.lstat
+        trusted = taken - cachefiles.RACY_NS
+        for folder, want in folders.items():
+            path = f"{top}/{folder}" if folder else top
+            st = lstat(path)
+            now: list[Any] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink]
+            if not S_ISDIR(st.st_mode) or now != want[:4]:
+                return False
+            names = want[4::4]
+            unproven = max(now[0], now[1]) >= trusted or now[3] != 2 + len(subfolders[folder])
+            if unproven and not _holds(path, {*names, *subfolders[folder]}):
+                return False
+            for name in names:
+                if type(name) is not str or "/" in name or name in ("", ".", ".."):
+                    return False
+                st = lstat(f"{path}/{name}")
+                now += (name, st.st_size, st.st_mtime_ns, st.st_ino)
+            if now != want:
+                return False
+    except (OSError, Unreadable, KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 def options_key(drafts: bool, future: bool, base_url: str | None, search: bool, out: Path) -> tuple[object, ...]:
@@ -295,24 +460,33 @@ def load_record(root: Path, notes: list[str] | None = None) -> Record | None:
     return cachefiles.load(folder / RECORD, decode_record, notes if notes is not None else [])
 
 
+def _head(value: object) -> tuple[Record, dict[str, Any]]:
+    return decode_record(value, stamps=False), as_dict(value)
+
+
 def unchanged(
     root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None
 ) -> Record | None:
-    """The last build's record if a build with ``options`` (``options_key``) at ``now`` would
-    change nothing, else None."""
-    last = load_record(root, notes)
-    if last is None or last.options != options:
+    """The last build's record (without its stamps, compared as they are kept) if a build
+    with ``options`` (``options_key``) at ``now`` would change nothing, else None."""
+    folder = root / FOLDER
+    if folder.is_symlink():
+        return None
+    found = cachefiles.load(folder / RECORD, _head, notes if notes is not None else [])
+    if found is None:
+        return None
+    last, data = found
+    if last.options != options:
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None
+    if source_folders(root) != data["sources"]:
+        return None
     try:
-        snap = snapshot_sources(root)
-        if snap is None or snap.stats != last.sources:
-            return None
         if any(_sha(root / rel) != digest for rel, digest in last.racy.items()):
             return None
     except OSError:
         return None
-    if snapshot_output(out) != last.output:
+    if not same_output(out, data["output"]):
         return None
     return last
