@@ -224,3 +224,63 @@ def test_an_empty_folder_in_the_output_is_allowed_but_watched(site: Path) -> Non
     assert quick(site).quick
     (site / "output/posts/a/empty/deeper/stray.html").write_text("stray")
     assert not quick(site).quick
+
+
+@pytest.fixture
+def took_shortcut(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each ``qsite build`` since was answered by ``quick``, in order."""
+    answers: list[bool] = []
+    real = fastpath.quick
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real(*args, **kwargs)
+        answers.append(found is not None)
+        return found
+
+    monkeypatch.setattr(fastpath, "quick", spy)
+    return answers
+
+
+def _cli_build(root: Path, answers: list[bool], *extra: str) -> bool:
+    """Whether ``qsite build`` (in-process) was answered by the shortcut."""
+    assert cli.main(["build", "--quiet", "--source", str(root), "--no-search", *extra]) == 0
+    return answers[-1]
+
+
+def test_the_shortcut_takes_the_output_folder_from_the_record_only_when_site_yaml_and_output_agree(
+    site: Path, tmp_path: Path, took_shortcut: list[bool]
+) -> None:
+    """``quick`` does not read site.yaml: the record's output folder stands for it only while
+    site.yaml is unchanged and ``--output`` names the same folder, or is left out as before."""
+    elsewhere = tmp_path / "elsewhere"
+    assert not _cli_build(site, took_shortcut)
+    assert _cli_build(site, took_shortcut)
+    assert not _cli_build(site, took_shortcut, "--output", str(elsewhere))  # another folder: built there
+    assert (elsewhere / "posts/a/index.html").is_file()
+    assert _cli_build(site, took_shortcut, "--output", str(elsewhere))
+    assert not _cli_build(site, took_shortcut)  # --output left out this time: site.yaml's folder, built again
+    assert _cli_build(site, took_shortcut)
+    text = (site / "site.yaml").read_text()
+    (site / "site.yaml").write_text(text + "output_dir: public\n")
+    assert not _cli_build(site, took_shortcut)
+    assert (site / "public/posts/a/index.html").is_file()
+    assert _cli_build(site, took_shortcut)
+
+
+def test_a_site_moved_elsewhere_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, took_shortcut: list[bool]
+) -> None:
+    """A folder moved keeps its files' stamps, and an output folder outside it stays where it
+    was: the record names the site's folder, so the moved site builds its own output."""
+    monkeypatch.setattr(cache_module, "RACY_NS", -10**12)
+    monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)
+    first = tmp_path / "a" / "site"
+    write_files(first, {"site.yaml": SITE_YAML + "output_dir: ../public\n", "content/posts/a.md": post("A", "2020-04-01")})
+    copy_templates(first)
+    assert not _cli_build(first, took_shortcut)
+    assert _cli_build(first, took_shortcut)
+    moved = tmp_path / "b" / "site"
+    moved.parent.mkdir()
+    os.rename(first, moved)
+    assert not _cli_build(moved, took_shortcut)
+    assert (tmp_path / "b/public/posts/a/index.html").is_file()

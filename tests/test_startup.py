@@ -83,3 +83,23 @@ def test_converting_markdown_does_not_read_every_packages_entry_points() -> None
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_a_build_with_nothing_changed_reads_no_yaml(build_site) -> None:
+    """The no-change shortcut takes the output folder from its record while site.yaml is
+    unchanged (qsite/incremental/fastpath.py ``quick``), so it imports neither the
+    configuration nor YAML (~25 ms of a ~150 ms start)."""
+    site = build_site({"site.yaml": SITE_YAML, "content/posts/a.md": post("A", "2020-04-01")})
+    for path in site.root.rglob("*"):  # written long ago: the shortcut trusts their stamps
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    script = (
+        "import sys\n"
+        "from qsite.cli import main\n"
+        f"assert main(['build', '--source', {str(site.root)!r}, '--output', {str(site.out)!r}, '--no-search']) == 0\n"
+        "print(sorted(m for m in ('yaml', 'qsite.config', 'qsite.schema') if m in sys.modules))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS, check=False)
+            for _ in range(2)]  # the first builds without search, the second finds nothing changed
+    assert runs[1].returncode == 0, runs[1].stderr
+    assert "nothing changed" in runs[1].stdout
+    assert runs[1].stdout.strip().splitlines()[-1] == "[]"

@@ -640,4 +640,6 @@ KEY_CHECK = 16
 
 
 def _options_key(options: Any, out: Path) -> tuple[object, ...]:
-    return fastpath.options_key(options.drafts, options.future, options.base_url, options.search, out)
+    return fastpath.options_key(
+        options.drafts, options.future, options.base_url, options.search, out, options.output is not None
+    )

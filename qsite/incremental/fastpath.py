@@ -14,14 +14,16 @@ then in the output folder. ``unchanged`` compares them with the present:
   calls it: a second edit within the clock's granularity could keep its stat, so its bytes were
   hashed when the build started and are hashed again and compared;
 * the output folder holds exactly the files recorded, with the same stamps (a hand-edited or
-  deleted output file, or a stray new one, means a full build, which repairs it);
+  deleted output file, or a stray new one, means a full build, which repairs it); each folder's
+  own stamp vouches for what it holds, so it is read only when that cannot (see ``Output``);
 * now is not earlier than the recorded build's now, nor past the first moment at which a
   scheduled post becomes due or an edition in progress ends (``valid_until``).
 
 Anything unexpected (a symlink among the sources, an unreadable folder, a missing record)
 means "not proven", and the full build runs. ``qsite build`` calls ``quick`` before importing the
 rest of qsite (Jinja, Markdown, Pygments cost more than the check), so this module imports only
-the configuration, the output folder's checks and the cache's file format. The full build
+the output folder's checks and the cache's file format: not even the configuration (YAML and the
+schema), since an unchanged site.yaml gives the output folder the record names. The full build
 re-renders only what changed anyway; this path saves planning and checking every page when
 nothing at all did.
 """
@@ -29,6 +31,7 @@ nothing at all did.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -38,9 +41,8 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_ISDIR
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qsite.config import SiteConfig, load_config
 from qsite.incremental import cachefiles
 from qsite.incremental.cachefiles import (
     FOLDER,
@@ -62,6 +64,9 @@ from qsite.incremental.cachefiles import (
 )
 from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir, recover
+
+if TYPE_CHECKING:
+    from qsite.config import SiteConfig
 
 RECORD = "last-build.json"
 
@@ -109,6 +114,7 @@ class Record:
     planned: int  # output pages planned
     warnings: tuple[Problem, ...]
     files: int  # files the build wrote or kept
+    root: str = ""  # the site's folder (``record`` sets it): a site moved elsewhere is built again
 
 
 def _folders(stamps: dict[str, Any]) -> Folders:
@@ -155,12 +161,13 @@ def encode_record(record: Record) -> dict[str, Any]:
         "planned": record.planned,
         "warnings": [[p.path, p.line, p.message, p.fix, p.severity] for p in record.warnings],
         "files": record.files,
+        "root": record.root,
     }
 
 
 _RECORD_FIELDS = (
     "options", "now", "valid_until", "started_ns", "sources", "racy", "output", "posts", "pages", "planned",
-    "warnings", "files",
+    "warnings", "files", "root",
 )
 _PROBLEM_FIELDS = ("path", "line", "message", "fix", "severity")
 _optional_str = optional(as_str)
@@ -190,10 +197,12 @@ def decode_record(value: object, stamps: bool = True) -> Record:
     data = as_dict(value)
     if tuple(data) != _RECORD_FIELDS:
         raise Unreadable("not a build record of this version")
-    drafts, future, base_url, search, out = as_list(data["options"], 5)
+    drafts, future, base_url, search, out, overridden = as_list(data["options"], 6)
     valid_until = data["valid_until"]
     return Record(
-        options=(as_bool(drafts), as_bool(future), _optional_str(base_url), as_bool(search), as_str(out)),
+        options=(
+            as_bool(drafts), as_bool(future), _optional_str(base_url), as_bool(search), as_str(out), as_bool(overridden)
+        ),
         now=as_datetime(data["now"]),
         valid_until=None if valid_until is None else as_datetime(valid_until),
         started_ns=as_int(data["started_ns"]),
@@ -205,6 +214,7 @@ def decode_record(value: object, stamps: bool = True) -> Record:
         planned=as_int(data["planned"]),
         warnings=tuple(_problem(p) for p in as_list(data["warnings"])),
         files=as_int(data["files"]),
+        root=as_str(data["root"]),
     )
 
 
@@ -386,9 +396,12 @@ def same_output(out: Path, last: object) -> bool:
     return True
 
 
-def options_key(drafts: bool, future: bool, base_url: str | None, search: bool, out: Path) -> tuple[object, ...]:
-    """The options that change what is built (not --jobs, which never changes a byte)."""
-    return (drafts, future, base_url, search, str(out))
+def options_key(
+    drafts: bool, future: bool, base_url: str | None, search: bool, out: Path, overridden: bool = False
+) -> tuple[object, ...]:
+    """The options that change what is built (not --jobs, which never changes a byte), and
+    whether ``out`` came from ``--output`` rather than site.yaml (``quick``)."""
+    return (drafts, future, base_url, search, str(out), overridden)
 
 
 def now_for(now: datetime | None) -> datetime:
@@ -413,6 +426,8 @@ def now_for(now: datetime | None) -> datetime:
 
 def configure(root: Path, base_url: str | None, output: Path | None) -> SiteConfig:
     """site.yaml with the command line's overrides applied (ConfigError, exit 2, if bad)."""
+    from qsite.config import load_config  # YAML and the schema: not for ``quick``
+
     overrides: dict[str, object] = {}
     if base_url:
         overrides["base_url"] = base_url
@@ -427,11 +442,24 @@ def quick(
 ) -> tuple[Record, Path] | None:
     """For ``qsite build``, before it imports the rest of qsite: the last build's record and the
     output folder if nothing changed since (the build is then done), else None. An unreadable
-    record is named in ``notes`` (see ``cachefiles.note``)."""
-    config = configure(root, base_url, output)
-    out = check_output_dir(config.output_dir, config.root)  # the same checks, and errors, as a build
+    record is named in ``notes`` (see ``cachefiles.note``).
+
+    It does not read site.yaml either (YAML and the schema cost more than the rest of the
+    check): the output folder is the one the record names, which is the one site.yaml and
+    the command line give as long as site.yaml is unchanged (``unchanged`` compares its stamp
+    with the other sources'), the site's folder is the same, and ``--output`` is given as it
+    was (the same folder) or not at all, as it was not. Anything else is left to the build."""
+    root = root.resolve()
+    loaded = _load(root, notes)
+    if loaded is None or loaded[0].root != str(root):
+        return None
+    out = Path(str(loaded[0].options[4]))
+    if output is not None and (Path.cwd() / output).resolve() != out:
+        return None
+    out = check_output_dir(out, root)  # the same checks, and errors, as a build
     recover(out)  # what a killed build left goes even when nothing changed
-    last = unchanged(config.root, out, options_key(drafts, future, base_url, search, out), now_for(None), notes)
+    key = options_key(drafts, future, base_url, search, out, output is not None)
+    last = unchanged(root, out, key, now_for(None), notes, loaded)
     return (last, out) if last is not None else None
 
 
@@ -441,7 +469,7 @@ def record(root: Path, record: Record) -> None:
         if folder.is_symlink():
             return  # never write through a link to who knows where
         folder.mkdir(exist_ok=True)
-        cachefiles.dump(folder / RECORD, encode_record(record))
+        cachefiles.dump(folder / RECORD, encode_record(dataclasses.replace(record, root=str(root))))
     except (OSError, ValueError, TypeError):
         pass  # no record: the next build is a full one
 
@@ -464,19 +492,26 @@ def _head(value: object) -> tuple[Record, dict[str, Any]]:
     return decode_record(value, stamps=False), as_dict(value)
 
 
-def unchanged(
-    root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None
-) -> Record | None:
-    """The last build's record (without its stamps, compared as they are kept) if a build
-    with ``options`` (``options_key``) at ``now`` would change nothing, else None."""
+def _load(root: Path, notes: list[str] | None) -> tuple[Record, dict[str, Any]] | None:
+    """The record without its stamps, and as it was read (``unchanged`` compares its stamps as they are)."""
     folder = root / FOLDER
     if folder.is_symlink():
         return None
-    found = cachefiles.load(folder / RECORD, _head, notes if notes is not None else [])
+    return cachefiles.load(folder / RECORD, _head, notes if notes is not None else [])
+
+
+def unchanged(
+    root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None,
+    loaded: tuple[Record, dict[str, Any]] | None = None,
+) -> Record | None:
+    """The last build's record (without its stamps, compared as they are kept) if a build
+    with ``options`` (``options_key``) at ``now`` would change nothing, else None. ``loaded``:
+    the record, if read already (``_load``)."""
+    found = loaded or _load(root, notes)
     if found is None:
         return None
     last, data = found
-    if last.options != options:
+    if last.options != options or last.root != str(root):
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None
