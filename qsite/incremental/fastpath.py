@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from stat import S_ISDIR
+from stat import S_ISDIR, S_ISLNK
 from typing import TYPE_CHECKING, Any
 
 from qsite.incremental import cachefiles
@@ -270,18 +270,19 @@ def source_folders(root: Path) -> Folders | None:
 
 def _walk(path: str, rel: str, found: Folders) -> bool:
     try:
-        entries = sorted((entry.name, entry) for entry in os.scandir(path))
+        names = sorted(os.listdir(path))
     except FileNotFoundError:
         return True  # no templates/ folder: nothing to stat (site.yaml's stat covers the choice)
     flat: list[Any] = []
-    for name, entry in entries:
-        if entry.is_symlink():
+    lstat = os.lstat  # one call per entry tells its kind too (a third less than scandir's entries here)
+    for name in names:
+        st = lstat(f"{path}/{name}")
+        if S_ISLNK(st.st_mode):
             return False
-        if entry.is_dir():
-            if not _walk(entry.path, f"{rel}/{name}", found):
+        if S_ISDIR(st.st_mode):
+            if not _walk(f"{path}/{name}", f"{rel}/{name}", found):
                 return False
         else:
-            st = entry.stat()
             flat += (name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
     if flat:
         found[rel] = flat
@@ -341,23 +342,34 @@ def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | No
     return Output(taken, folders)
 
 
-def _holds(path: str, names: set[str]) -> bool:
+def _holds(top: int, path: str, names: set[str]) -> bool:
     """A folder read after all (see ``Output``): it holds ``names`` and nothing else but
     empty folders (which serve nothing, and a build leaves them)."""
-    return all(_empty(f"{path}/{name}") for name in set(os.listdir(path)) - names)
+    return all(_empty(top, f"{path}/{name}") for name in set(_names(top, path)) - names)
 
 
-def _empty(path: str) -> bool:
+def _empty(top: int, path: str) -> bool:
     """A real folder holding no file and no link, however deep."""
-    if not S_ISDIR(os.lstat(path).st_mode):
+    if not S_ISDIR(os.lstat(path, dir_fd=top).st_mode):
         return False
-    with os.scandir(path) as entries:
-        return all(entry.is_dir(follow_symlinks=False) and _empty(entry.path) for entry in entries)
+    return all(_empty(top, f"{path}/{name}") for name in _names(top, path))
+
+
+def _names(top: int, path: str) -> list[str]:
+    fd = os.open(path, _FOLDER, dir_fd=top)
+    try:
+        return os.listdir(fd)
+    finally:
+        os.close(fd)
+
+
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def same_output(out: Path, last: object) -> bool:
     """Whether ``out`` is as the record's ``Output`` (as JSON data: ``encode_record``) says:
-    the same folders and files with the same stamps, nothing more (see ``Output``)."""
+    the same folders and files with the same stamps, nothing more (see ``Output``). Paths
+    are looked up from the output folder, opened once (fewer path parts for the kernel to walk)."""
     try:
         data = as_dict(last)
         taken = as_int(data["taken_ns"])
@@ -368,31 +380,37 @@ def same_output(out: Path, last: object) -> bool:
         for folder in folders:
             if folder:
                 parent, _, name = folder.rpartition("/")
-                if parent not in subfolders or name in ("", ".", ".."):
+                plain = name not in ("", ".", "..") and folder == (f"{parent}/{name}" if parent else name)
+                if parent not in subfolders or not plain:
                     return False  # not a tree of plain names from the top: not what a build records
                 subfolders[parent].append(name)
-        top = str(out)
+        top = os.open(out, _FOLDER)
+    except (OSError, Unreadable, KeyError, TypeError, ValueError):
+        return False
+    try:
         lstat = os.lstat
         trusted = taken - cachefiles.RACY_NS
         for folder, want in folders.items():
-            path = f"{top}/{folder}" if folder else top
-            st = lstat(path)
+            path = folder or "."
+            st = lstat(path, dir_fd=top)
             now: list[Any] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink]
             if not S_ISDIR(st.st_mode) or now != want[:4]:
                 return False
             names = want[4::4]
             unproven = max(now[0], now[1]) >= trusted or now[3] != 2 + len(subfolders[folder])
-            if unproven and not _holds(path, {*names, *subfolders[folder]}):
+            if unproven and not _holds(top, path, {*names, *subfolders[folder]}):
                 return False
             for name in names:
                 if type(name) is not str or "/" in name or name in ("", ".", ".."):
                     return False
-                st = lstat(f"{path}/{name}")
+                st = lstat(f"{path}/{name}", dir_fd=top)
                 now += (name, st.st_size, st.st_mtime_ns, st.st_ino)
             if now != want:
                 return False
     except (OSError, Unreadable, KeyError, TypeError, ValueError):
         return False
+    finally:
+        os.close(top)
     return True
 
 
