@@ -5,10 +5,14 @@ asserted: they depend on the machine."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench import __main__ as bench_main
 from bench import pagefind_api, pelican
 from bench.corpus import generate
 
@@ -70,3 +74,15 @@ def test_pagefind_service_indexes_the_same_pages_as_the_command_line(tmp_path: P
         assert way(binary, tmp_path / "site", out, groups, dest, 2) == 3
         found[name] = pagefind_api.urls_in(dest)
     assert found["service"] == found["cli"] == {"/posts/a/", "/posts/b/", "/about/"}
+
+
+def test_measured_builds_keep_their_bytecode_outside_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under PYTHONDONTWRITEBYTECODE each measured process would compile qsite again, which an
+    installed qsite never does: the benchmark lifts it and puts the bytecode in its work folder."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    assert bench_main.cache_bytecode(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in os.environ
+    subprocess.run([sys.executable, "-c", "import qsite.problems"], check=True, cwd=tmp_path)
+    assert list((tmp_path / "pycache").rglob("problems.*.pyc"))
+    assert not bench_main.cache_bytecode(tmp_path)  # already lifted: nothing to do
