@@ -323,7 +323,14 @@ def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | No
         if inner is None:
             return None
         found.update({f"{generated}/{rel}": stamp for rel, stamp in inner.items()})
-    files = _folders(found)
+    files: Folders = {}  # in any order: the check stats each folder's files in the order kept here
+    for rel, seen in found.items():
+        folder, _, name = rel.rpartition("/")
+        flat = files.get(folder)
+        if flat is None:
+            flat = files[folder] = []
+        flat.append(name)
+        flat += seen  # type: ignore[arg-type]
     folders: Folders = {}
     for folder in list(files):  # with every folder above one holding files
         while folder not in folders:
@@ -331,15 +338,20 @@ def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | No
             if not folder:
                 break
             folder = folder.rpartition("/")[0]
-    top = str(out)
+    try:
+        top = os.open(out, _FOLDER)
+    except OSError:
+        return None
     try:
         for folder in folders:
-            st = os.lstat(f"{top}/{folder}" if folder else top)
+            st = os.lstat(folder or ".", dir_fd=top)
             if not S_ISDIR(st.st_mode):
                 return None
             folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink, *files.get(folder, ())]
     except OSError:
         return None
+    finally:
+        os.close(top)
     return Output(taken, folders)
 
 
