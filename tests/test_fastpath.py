@@ -288,3 +288,14 @@ def test_a_site_moved_elsewhere_is_built_again(
     os.rename(first, moved)
     assert not _cli_build(moved, took_shortcut)
     assert (tmp_path / "b/public/posts/a/index.html").is_file()
+
+
+def test_a_recorded_output_folder_refused_now_is_left_to_the_build(site: Path, took_shortcut: list[bool]) -> None:
+    """The record's output folder is only a guess until site.yaml proves unchanged: if it is
+    refused now, the build decides, with the folder site.yaml names (here a new one)."""
+    assert not _cli_build(site, took_shortcut)
+    (site / "output" / ".qsite-output").unlink()  # no longer a folder qsite made
+    text = (site / "site.yaml").read_text()
+    (site / "site.yaml").write_text(text + "output_dir: public\n")
+    assert not _cli_build(site, took_shortcut)
+    assert (site / "public/posts/a/index.html").is_file()

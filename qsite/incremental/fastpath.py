@@ -521,7 +521,10 @@ def quick(
     out = Path(str(loaded[0].options[4]))
     if output is not None and (Path.cwd() / output).resolve() != out:
         return None
-    out = check_output_dir(out, root)  # the same checks, and errors, as a build
+    try:
+        out = check_output_dir(out, root)
+    except ConfigError:
+        return None  # site.yaml may name another folder now: the build checks the one it names
     recover(out)  # what a killed build left goes even when nothing changed
     key = options_key(drafts, future, base_url, search, out, output is not None)
     last = unchanged(root, out, key, now_for(None), notes, loaded)
