@@ -359,23 +359,24 @@ def encode_doc(doc: SourceDoc) -> list[Any]:
     return [doc.rel, doc.kind, doc.meta, lines, doc.body, doc.body_line, doc.front_line]
 
 
-def _path(value: object) -> tuple[str | int, ...]:
-    parts = as_list(value)
-    for part in parts:
-        if type(part) is not str and type(part) is not int:
-            raise Unreadable("expected a front-matter path")
-    return tuple(parts)
-
-
 def decode_doc(value: object) -> SourceDoc:
+    """Every file of the site is decoded on each rebuild, so the checks are written out in
+    loops rather than one call per value (``as_list``, ``_path``): the same checks."""
     rel, kind, meta, lines, body, body_line, front_line = as_list(value, 7)
     if type(meta) is not dict:
         raise Unreadable("front matter must be an object")
-    as_yaml(meta)
+    for item in meta.values():
+        if type(item) is not str:
+            as_yaml(item, 1)
     found: dict[tuple[str | int, ...], int] = {}
     for entry in as_list(lines):
-        path, line = as_list(entry, 2)
-        found[_path(path)] = as_int(line)
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list or type(entry[1]) is not int:
+            raise Unreadable("expected a front-matter path and its line")
+        path = entry[0]
+        for part in path:
+            if type(part) is not str and type(part) is not int:
+                raise Unreadable("expected a front-matter path")
+        found[tuple(path)] = entry[1]
     return SourceDoc(as_str(rel), as_str(kind), meta, found, as_str(body), as_int(body_line), as_int(front_line))
 
 
@@ -426,9 +427,14 @@ class _NoCodec(TypeError):
     """A declared field type the generic codec cannot keep (its values are then not cached)."""
 
 
-def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """(encode, decode) for values of the declared type ``hint``: exact types only, so that
-    what is decoded is what was encoded (a ``str`` subclass such as Markup is refused)."""
+_NONE = type(None)
+
+
+def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[[Any], Any], tuple[type, ...] | None]:
+    """(encode, decode, kept) for values of the declared type ``hint``: exact types only, so
+    that what is decoded is what was encoded (a ``str`` subclass such as Markup is refused).
+    ``kept``: the exact types of a value JSON gives back as it is (texts, integers, true/false,
+    None), which decoding only checks (``DataclassCodec.decode``, in one loop); else None."""
     if hint in (str, int, bool):
         check = {str: as_str, int: as_int, bool: as_bool}[hint]
 
@@ -437,7 +443,7 @@ def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[
                 raise TypeError(f"expected {hint.__name__}")
             return value
 
-        return plain, check
+        return plain, check, (hint,)
     if hint is datetime:  # every date a meta holds is in the site's timezone (schema.parse_date)
 
         def encode_date(value: Any) -> str:
@@ -445,23 +451,35 @@ def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[
                 raise TypeError("a date not in the site's timezone")
             return value.isoformat()
 
-        return encode_date, lambda value: as_datetime(value).astimezone(tz)
+        return encode_date, lambda value: as_datetime(value).astimezone(tz), None
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
-        enc, dec = _field_codec(next(a for a in args if a is not type(None)), tz)
-        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and _NONE in args:
+        enc, dec, kept = _field_codec(next(a for a in args if a is not _NONE), tz)
+        return (
+            (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v)),
+            (*kept, _NONE) if kept is not None else None,
+        )
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        enc, dec = _field_codec(args[0], tz)
+        enc, dec, kept = _field_codec(args[0], tz)
 
         def encode_items(value: Any) -> list[Any]:
             if type(value) is not tuple:
                 raise TypeError("expected a tuple")
             return [enc(item) for item in value]
 
-        return encode_items, lambda value: tuple(dec(item) for item in as_list(value))
+        if kept is not None:  # a tuple of texts: its items checked, not decoded one by one
+
+            def decode_plain_items(value: Any) -> tuple[Any, ...]:
+                for item in as_list(value):
+                    if type(item) not in kept:
+                        raise Unreadable(f"expected a list of {kept[0].__name__}")
+                return tuple(value)
+
+            return encode_items, decode_plain_items, None
+        return encode_items, lambda value: tuple([dec(item) for item in as_list(value)]), None
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         codec = DataclassCodec(hint, tz)
-        return codec.encode, codec.decode
+        return codec.encode, codec.decode, None
     raise _NoCodec(f"no codec for {hint!r}")
 
 
@@ -471,7 +489,11 @@ class DataclassCodec:
     declared type. Made from the class's type hints, so a field added to ``Meta`` is kept with
     no code here; a field of a type this does not know leaves the codec ``usable`` False, and
     nothing of the class is kept (slower, never wrong). ``supplied`` fields are left out of
-    the JSON and given back to ``decode`` by the caller (a meta's body: in the parsed file)."""
+    the JSON and given back to ``decode`` by the caller (a meta's body: in the parsed file).
+
+    Decoding 5,000 metas is a rebuild's cost, so ``decode`` checks the fields JSON gives back
+    as they are (most of them) in one loop over their types and calls a decoder only for the
+    rest (dates, tuples, smaller dataclasses)."""
 
     def __init__(self, cls: type, tz: tzinfo, supplied: tuple[str, ...] = ()):
         self.cls = cls
@@ -479,14 +501,19 @@ class DataclassCodec:
         hints = typing.get_type_hints(cls)
         names = [f.name for f in dataclasses.fields(cls)]
         try:
-            self.fields = [(name, *_field_codec(hints[name], tz)) for name in names if name not in supplied]
+            codecs = [(name, *_field_codec(hints[name], tz)) for name in names if name not in supplied]
             self.usable = all(name in names for name in supplied)
         except _NoCodec:
-            self.fields, self.usable = [], False
+            codecs, self.usable = [], False
+        self.fields = [(name, encode, decode) for name, encode, decode, _kept in codecs]
+        self.kept = [(i, kept) for i, (*_, kept) in enumerate(codecs) if kept is not None]
+        self.decoded = [(i, decode) for i, (_name, _encode, decode, kept) in enumerate(codecs) if kept is None]
+        self.stored = [name for name, *_ in codecs]
         # Built as its own __init__ would build it (every field, in declared order) but without
         # a frozen __setattr__ per field, which is most of decoding 5,000 metas; only for a
-        # class whose __init__ does nothing else.
+        # class whose __init__ does nothing else. ``insert``: where each supplied field goes.
         self.names = names
+        self.insert = sorted((names.index(name), name) for name in supplied if name in names)
         self.direct = (
             not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
             and all(f.init for f in dataclasses.fields(cls))
@@ -499,12 +526,18 @@ class DataclassCodec:
 
     def decode(self, value: object, **supplied: Any) -> Any:
         items = as_list(value, len(self.fields))
-        decoded = {name: decode(item) for (name, _encode, decode), item in zip(self.fields, items, strict=True)}
+        for i, kept in self.kept:
+            if type(items[i]) not in kept:
+                raise Unreadable(f"{self.stored[i]}: expected {' or '.join(t.__name__ for t in kept)}")
+        values = list(items)
+        for i, decode in self.decoded:
+            values[i] = decode(values[i])
         if not self.direct or supplied.keys() != set(self.supplied):
-            return self.cls(**decoded, **supplied)
-        decoded.update(supplied)
+            return self.cls(**dict(zip(self.stored, values, strict=True)), **supplied)
+        for position, name in self.insert:
+            values.insert(position, supplied[name])
         value = object.__new__(self.cls)
-        value.__dict__.update({name: decoded[name] for name in self.names})
+        value.__dict__.update(zip(self.names, values, strict=True))
         return value
 
 
