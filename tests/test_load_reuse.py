@@ -257,3 +257,21 @@ def test_make_post_builds_every_field_as_the_constructor_would_without_calling_i
     again = model.Post(**{f.name: getattr(post, f.name) for f in dataclasses.fields(model.Post)})
     assert post == again and list(vars(post)) == list(vars(again))  # … but the same, field for field
     assert post.toc and post.url == "/blog/posts/a/" and post.summary == "Body."
+
+
+def test_a_seeded_value_stands_for_its_key_in_every_fingerprint() -> None:
+    """A seed's key (a hash already) is used as the value's digest, not hashed again: two
+    builds seeding equal keys give equal fingerprints, different keys different ones, and a
+    key that is not 64 hex digits (or has spaces ``bytes.fromhex`` would skip) is hashed."""
+    from qsite.incremental.cache import Fingerprints
+
+    def fingerprint(key: str) -> bytes:
+        fps = Fingerprints()
+        value = markup.Rendered("<p>x</p>", "", False, 1, ())
+        fps.seed(value, key)
+        return fps.of({"body": value})
+
+    key = "ab" * 32
+    assert fingerprint(key) == fingerprint(key)
+    others = {fingerprint(k) for k in ("cd" * 32, "ab" * 31 + "a b", "not a hash", "AB" * 32)}
+    assert len(others) == 4 and fingerprint(key) not in others
