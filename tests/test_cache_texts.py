@@ -109,3 +109,18 @@ def test_the_json_of_the_body_stores_holds_no_body_and_a_warm_build_equals_a_col
     assert warm.cache_notes == [] and warm.cache_hits > 0
     build(root, Options(now=NOW, search=False, cache=False, output=tmp_path / "cold"))
     assert tree(root / "output") == tree(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("bad", [{"a": [1, 2, 3, 4, 5]}, {"a": [1, 2, 3, 4, True, "h"]}, {"a": [1, 2, 3, 4, 5, 6]},
+                                 {"a": "x"}, []])
+def test_the_stats_decoder_checks_every_field_in_its_one_loop(bad: object) -> None:
+    assert cache_module._decode_stats({"a": [1, 2, 3, 4, 5, "h"]}) == {"a": (1, 2, 3, 4, 5, "h")}
+    with pytest.raises(cachefiles.Unreadable):
+        cache_module._decode_stats(bad)
+
+
+@pytest.mark.parametrize("bad", [{"p": ["k", [1, 2]]}, {"p": [1, [1, 2, 3]]}, {"p": ["k", [1, 2, False]]}, {"p": ["k"]}])
+def test_the_pages_decoder_checks_every_field_in_its_one_loop(bad: object) -> None:
+    assert cache_module._decode_pages({"p": ["k", [1, 2, 3]]}) == {"p": ("k", (1, 2, 3))}
+    with pytest.raises(cachefiles.Unreadable):
+        cache_module._decode_pages(bad)

@@ -69,7 +69,6 @@ from qsite.incremental.cachefiles import (
     as_dict,
     as_int,
     as_list,
-    as_stamp,
     as_str,
     as_strs,
     as_yaml,
@@ -585,19 +584,35 @@ def meta_codec(tz: tzinfo) -> DataclassCodec:
 StatEntry = tuple[int, int, int, int, int, str]  # (*InputStamp, when it was hashed (ns), sha256 of its bytes)
 
 
+# stats.json and pages.json hold an entry per source file and per page, read on every build:
+# their checks are written out in one loop each, not one call per value.
+
+
 def _decode_stats(value: object) -> dict[str, StatEntry]:
     stats: dict[str, StatEntry] = {}
     for path, entry in as_dict(value).items():
-        size, mtime, ino, ctime, checked, digest = as_list(entry, 6)
-        stats[path] = (as_int(size), as_int(mtime), as_int(ino), as_int(ctime), as_int(checked), as_str(digest))
+        if (
+            type(entry) is not list or len(entry) != 6 or type(entry[0]) is not int or type(entry[1]) is not int
+            or type(entry[2]) is not int or type(entry[3]) is not int or type(entry[4]) is not int
+            or type(entry[5]) is not str
+        ):
+            raise Unreadable("expected a file's stamp, when it was hashed and its hash")
+        stats[path] = tuple(entry)  # type: ignore[assignment]
     return stats
 
 
 def _decode_pages(value: object) -> dict[str, tuple[str, Stamp]]:
     pages: dict[str, tuple[str, Stamp]] = {}
     for file, entry in as_dict(value).items():
-        key, stamp = as_list(entry, 2)
-        pages[file] = (as_str(key), as_stamp(stamp))
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not str:
+            raise Unreadable("expected a page's key and stamp")
+        stamp = entry[1]
+        if (
+            type(stamp) is not list or len(stamp) != 3 or type(stamp[0]) is not int or type(stamp[1]) is not int
+            or type(stamp[2]) is not int
+        ):
+            raise Unreadable("expected a page's stamp: three integers")
+        pages[file] = (entry[0], tuple(stamp))  # type: ignore[assignment]
     return pages
 
 
