@@ -7,9 +7,9 @@ of) importing Jinja, Markdown or Pygments.
 restore, so whatever is in it is read as untrusted input: each file is JSON (parsing JSON
 never runs code; the stores of bodies and their HTML keep those long texts after their JSON,
 as raw UTF-8 it lists the lengths of: ``load_texts``), and every value is decoded by a typed
-decoder that checks each field's type
-and builds only qsite's own plain values and dataclasses, named by the caller, never by the
-file. A file that is missing is a miss; one that is damaged, truncated, of another format or
+decoder that checks each field's type and builds only qsite's own plain values and
+dataclasses, named by the caller, never by the file. A file that is missing is a miss; one
+that is damaged, truncated, of another format or
 written by another qsite (``ENGINE``) is *unreadable*: it is ignored, the caller rebuilds it,
 and ``note`` turns the list of such files into the one line the CLI prints. No cache file
 can stop or change a build.
