@@ -8,7 +8,6 @@ be published, then ``make_post``/``make_page`` assemble the finished objects.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -571,7 +570,7 @@ def make_post(
     url = site_urls.url(path)
     summary = meta.summary or plain_text(body.summary_html)
     summary_html = f"<p>{_escape(meta.summary)}</p>" if meta.summary else rebase_links(body.summary_html, url)
-    return _post(dict(
+    return Post(
         source=meta.source,
         slug=meta.slug,
         title=meta.title,
@@ -590,27 +589,12 @@ def make_post(
         path=path,
         url=url,
         permalink=site_urls.absolute(path),
-        toc=contents(body.toc, meta.toc),
-        credits=credits,
         aliases=meta.aliases,
         series=meta.series.value if meta.series else None,
         series_order=meta.series_order.value if meta.series_order else None,
-    ))
-
-
-_POST_FIELDS = tuple(f.name for f in dataclasses.fields(Post))
-
-
-def _post(values: dict[str, Any]) -> Post:
-    """``Post(**values)``, made as its own ``__init__`` would make it (every field, in declared
-    order; Post has no ``__post_init__``) but without the frozen ``__setattr__`` per field:
-    a rebuild makes every post again, and that was a fifth of ``make_post``. A field added to
-    Post and not given here goes through ``Post(**values)``, so its default is never lost."""
-    if len(values) != len(_POST_FIELDS) or tuple(values) != _POST_FIELDS:
-        return Post(**values)
-    post = object.__new__(Post)
-    post.__dict__.update(values)
-    return post
+        toc=contents(body.toc, meta.toc),
+        credits=credits,
+    )
 
 
 def make_page(meta: Meta, body: Rendered, site_urls: Urls) -> Page:

@@ -5,7 +5,7 @@ made. Every reuse is checked the same way: the warm result equals a cold one."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -230,33 +230,6 @@ def test_serve_after_a_rename_a_deletion_and_a_site_yaml_change_renders_as_cold(
     warm = served(root, engine)
     assert warm == cold_served(root)
     assert b"/sub/posts/c/|C|" in warm["index.html"]  # every post made again for the new base path
-
-
-def test_make_post_builds_every_field_as_the_constructor_would_without_calling_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A rebuild makes every post again: ``make_post`` fills the frozen Post's fields in one
-    step, in declared order, instead of one frozen ``__setattr__`` each (``model._post``)."""
-    import dataclasses
-
-    from qsite import model
-    from qsite.urls import Urls
-
-    when = datetime(2021, 6, 1, 9, 30, tzinfo=UTC)
-    meta = model.Meta(
-        source="content/posts/a.md", kind="post", slug="a", title="A", date=when, updated=None,
-        themes=("staff-wellbeing",), tags=(model.Tag("x", "X"),), authors=("Sam",), summary=None, draft=False,
-        takeaways=("One",), featured=True, body="Body.", line=5,
-    )
-    body = markup.Rendered("<p>Body.</p>", "<p>Body.</p>", False, 1, ((2, "p", "P"),) * 3)
-    calls: list[object] = []
-    real_init = model.Post.__init__
-    monkeypatch.setattr(model.Post, "__init__", lambda self, **kw: calls.append(kw) or real_init(self, **kw))
-    post = model.make_post(meta, body, Urls("https://example.org/blog/"), when)
-    assert calls == []  # not through the constructor …
-    again = model.Post(**{f.name: getattr(post, f.name) for f in dataclasses.fields(model.Post)})
-    assert post == again and list(vars(post)) == list(vars(again))  # … but the same, field for field
-    assert post.toc and post.url == "/blog/posts/a/" and post.summary == "Body."
 
 
 def test_a_seeded_value_stands_for_its_key_in_every_fingerprint() -> None:
