@@ -260,14 +260,19 @@ def make_site(config: SiteConfig, options: Options, content: Content, engine: En
             if sized is not b:
                 engine.rebodied(m, sized)
             pairs.append((m, sized))
+    bylines: dict[tuple[str, ...], tuple[Any, str]] = {}  # names → (credits, repr): most posts share a few
     for m, b in pairs:
         if m.kind == "post":
-            credits = profiles.credits(m.authors, content.authors)
+            byline = bylines.get(m.authors)
+            if byline is None:
+                found = profiles.credits(m.authors, content.authors)
+                byline = bylines[m.authors] = (found, repr(found))
+            credits = byline[0]
             assert m.date is not None  # read_meta sees to it for posts
             post = engine.post(  # profiles are no part of the post's file: their credits are keyed too
                 m, m.date > now, lambda m=m, b=b, credits=credits: make_post(
                     m, b, urls, now, config.permalinks.post, credits
-                ), repr(credits),
+                ), byline[1],
             )
             posts.append(post)
     posts.sort(key=lambda p: p.sort_key, reverse=True)

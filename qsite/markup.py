@@ -206,6 +206,8 @@ def contents(toc: tuple[tuple[int, str, str], ...], wanted: bool | None) -> tupl
 
     A third-level heading with no second-level one above it is listed at the top level: a short
     post divided only by ``###`` headings, given ``toc: true``, would otherwise show nothing."""
+    if wanted is False or (wanted is None and sum(level == 2 for level, _a, _t in toc) < TOC_MIN_SECTIONS):
+        return ()  # decided before any entry is made: most posts show none, and every rebuild asks
     sections: list[tuple[str, str, list[TocEntry]]] = []
     second_level = 0
     for level, anchor, text in toc:

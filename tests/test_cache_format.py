@@ -145,6 +145,16 @@ def _wrong_types(data: object) -> object:
     return [data]
 
 
+def split(raw: bytes) -> tuple[dict[str, object], bytes | None]:
+    """A cache file's JSON, and the texts kept after it (``cachefiles.load_texts``), if any."""
+    head, newline, tail = raw.partition(b"\n")
+    return json.loads(head), tail if newline else None
+
+
+def joined(doc: dict[str, object], tail: bytes | None) -> bytes:
+    return json.dumps(doc).encode() + (b"\n" + tail if tail is not None else b"")
+
+
 def _damage(path: Path, how: str) -> None:
     raw = path.read_bytes()
     if how == "truncated":
@@ -154,13 +164,13 @@ def _damage(path: Path, how: str) -> None:
     elif how == "empty":
         path.write_bytes(b"")
     elif how == "wrong-types":  # a valid wrapper of this qsite, with data of the wrong types
-        doc = json.loads(raw)
+        doc, tail = split(raw)
         doc["data"] = _wrong_types(doc["data"])
-        path.write_text(json.dumps(doc))
+        path.write_bytes(joined(doc, tail))
     elif how == "other-qsite":  # a valid file of another qsite version (another ENGINE)
-        doc = json.loads(raw)
+        doc, tail = split(raw)
         doc["engine"] = "0" * 64
-        path.write_text(json.dumps(doc))
+        path.write_bytes(joined(doc, tail))
     elif how == "other-format":
         path.write_text(json.dumps({"format": "qsite-cache/1", "data": {}}))
     else:  # pragma: no cover
@@ -202,10 +212,10 @@ def test_a_warm_build_with_a_cache_entry_of_the_wrong_type_equals_a_cold_one(
     expected = reference(site, capsys)
     assert qsite_build(site, capsys) == (0, "")
     shard = sorted((site / cachefiles.FOLDER).glob("markdown-*.json"))[0]
-    doc = json.loads(shard.read_text())
+    doc, tail = split(shard.read_bytes())
     key = next(iter(doc["data"]))
-    doc["data"][key][0] = 42  # the HTML of one post's body, now a number
-    shard.write_text(json.dumps(doc))
+    doc["data"][key][0] = 42  # the HTML of one post's body, now a text that is not there
+    shard.write_bytes(joined(doc, tail))
     (site / "content/posts/a.md").write_text(FILES["content/posts/a.md"])  # same bytes: read again
     fastpath.forget(site)
     code, err = qsite_build(site, capsys)
@@ -228,8 +238,11 @@ def test_the_cache_folder_holds_only_data(site: Path, capsys: pytest.CaptureFixt
                 if file.is_file() and file.name != "info.json":
                     assert file.read_bytes()[:4] in (b"\x89PNG", b"RIFF", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb"), file
             continue
-        doc = json.loads(path.read_bytes())
+        doc, tail = split(path.read_bytes())  # JSON, then (bodies, HTML) texts only
         assert doc["format"] == cachefiles.FORMAT and doc["engine"] == cachefiles.ENGINE, path.name
+        if tail is not None:
+            assert sum(doc["texts"]) == len(tail), path.name
+            tail.decode("utf-8")  # raises if the texts are not UTF-8 text
     templates = json.loads((folder / "templates.json").read_bytes())["data"]
     for names_used, pulled in templates.values():  # what each template looks up and pulls in: names only
         assert all(isinstance(n, str) for n in names_used)

@@ -230,3 +230,21 @@ def test_serve_after_a_rename_a_deletion_and_a_site_yaml_change_renders_as_cold(
     warm = served(root, engine)
     assert warm == cold_served(root)
     assert b"/sub/posts/c/|C|" in warm["index.html"]  # every post made again for the new base path
+
+
+def test_a_seeded_value_stands_for_its_key_in_every_fingerprint() -> None:
+    """A seed's key (a hash already) is used as the value's digest, not hashed again: two
+    builds seeding equal keys give equal fingerprints, different keys different ones, and a
+    key that is not 64 hex digits (or has spaces ``bytes.fromhex`` would skip) is hashed."""
+    from qsite.incremental.cache import Fingerprints
+
+    def fingerprint(key: str) -> bytes:
+        fps = Fingerprints()
+        value = markup.Rendered("<p>x</p>", "", False, 1, ())
+        fps.seed(value, key)
+        return fps.of({"body": value})
+
+    key = "ab" * 32
+    assert fingerprint(key) == fingerprint(key)
+    others = {fingerprint(k) for k in ("cd" * 32, "ab" * 31 + "a b", "not a hash", "AB" * 32)}
+    assert len(others) == 4 and fingerprint(key) not in others

@@ -33,12 +33,14 @@ unpickled. Jinja's compiled templates (marshalled code) are kept in memory only,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import operator
 import os
 import pickle
+import re
 import shutil
 import time
 import types
@@ -67,7 +69,6 @@ from qsite.incremental.cachefiles import (
     as_dict,
     as_int,
     as_list,
-    as_stamp,
     as_str,
     as_strs,
     as_yaml,
@@ -75,6 +76,7 @@ from qsite.incremental.cachefiles import (
     dump,
     input_stamp,
     load,
+    load_texts,
     optional,
 )
 from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
@@ -82,6 +84,7 @@ from qsite.markup import Rendered
 from qsite.model import Meta
 from qsite.problems import Problem
 
+_HEX = re.compile("[0-9a-f]+")
 SHARDS = 64  # each store is split so one edit rewrites a 64th of it (a 5,000-post site: ~80 entries)
 
 
@@ -91,6 +94,28 @@ def _hash(*parts: str | bytes) -> str:
         data = part.encode() if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
+
+
+def _keyer(kind: str) -> Callable[..., str]:
+    """A hash of texts for one kind of key, made ~25,000 times a 5,000-post rebuild (each
+    file's, meta's, body's and post's keys): ``kind`` and ENGINE are hashed once, and the
+    texts as the ``repr`` of their tuple, one C call that tells ``("ab", "c")`` from
+    ``("a", "bc")``, instead of framing each text in Python (``_hash``)."""
+    start = hashlib.sha256(repr(("qsite key", kind, ENGINE)).encode())
+
+    def key(*parts: str) -> str:
+        for part in parts:
+            if type(part) is not str:
+                raise TypeError("a key is made of texts")
+        h = start.copy()
+        h.update(repr(parts).encode())
+        return h.hexdigest()
+
+    return key
+
+
+_derived = _keyer("derived")
+_doc = _keyer("doc")
 
 
 # -- fingerprints -------------------------------------------------------------------------
@@ -121,7 +146,12 @@ class Fingerprints:
 
     def seed(self, obj: object, key: str, tags: frozenset[str] = frozenset()) -> None:
         """Use ``key`` (already a hash of what made ``obj``) instead of hashing ``obj``."""
-        self._memo[id(obj)] = (obj, hashlib.sha256(b"seed" + key.encode()).digest(), tags)
+        # a key is already a hash (the engine's are 64 hex digits): its bytes stand for ``obj``,
+        # with no hashing again (20,000 seeds a 5,000-post rebuild)
+        digest = bytes.fromhex(key) if len(key) == 64 and _HEX.fullmatch(key) else None
+        if digest is None:
+            digest = hashlib.sha256(b"seed" + key.encode()).digest()
+        self._memo[id(obj)] = (obj, digest, tags)
 
     def tags(self, obj: object) -> frozenset[str]:
         """The tags ``obj`` was seeded with this build (none if it was not)."""
@@ -359,23 +389,24 @@ def encode_doc(doc: SourceDoc) -> list[Any]:
     return [doc.rel, doc.kind, doc.meta, lines, doc.body, doc.body_line, doc.front_line]
 
 
-def _path(value: object) -> tuple[str | int, ...]:
-    parts = as_list(value)
-    for part in parts:
-        if type(part) is not str and type(part) is not int:
-            raise Unreadable("expected a front-matter path")
-    return tuple(parts)
-
-
 def decode_doc(value: object) -> SourceDoc:
+    """Every file of the site is decoded on each rebuild, so the checks are written out in
+    loops rather than one call per value (``as_list``, ``_path``): the same checks."""
     rel, kind, meta, lines, body, body_line, front_line = as_list(value, 7)
     if type(meta) is not dict:
         raise Unreadable("front matter must be an object")
-    as_yaml(meta)
+    for item in meta.values():
+        if type(item) is not str:
+            as_yaml(item, 1)
     found: dict[tuple[str | int, ...], int] = {}
     for entry in as_list(lines):
-        path, line = as_list(entry, 2)
-        found[_path(path)] = as_int(line)
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list or type(entry[1]) is not int:
+            raise Unreadable("expected a front-matter path and its line")
+        path = entry[0]
+        for part in path:
+            if type(part) is not str and type(part) is not int:
+                raise Unreadable("expected a front-matter path")
+        found[tuple(path)] = entry[1]
     return SourceDoc(as_str(rel), as_str(kind), meta, found, as_str(body), as_int(body_line), as_int(front_line))
 
 
@@ -386,11 +417,16 @@ def encode_rendered(body: Rendered) -> list[Any]:
 
 
 def decode_rendered(value: object) -> Rendered:
+    """Every body is decoded on each rebuild: the checks written out in loops, as ``decode_doc``."""
     html, summary_html, has_more, words, toc = as_list(value, 5)
     entries = []
     for entry in as_list(toc):
-        level, ident, text = as_list(entry, 3)
-        entries.append((as_int(level), as_str(ident), as_str(text)))
+        if type(entry) is not list or len(entry) != 3:
+            raise Unreadable("expected a heading: its level, anchor and text")
+        level, ident, text = entry
+        if type(level) is not int or type(ident) is not str or type(text) is not str:
+            raise Unreadable("expected a heading: its level, anchor and text")
+        entries.append((level, ident, text))
     return Rendered(as_str(html), as_str(summary_html), as_bool(has_more), as_int(words), tuple(entries))
 
 
@@ -426,9 +462,14 @@ class _NoCodec(TypeError):
     """A declared field type the generic codec cannot keep (its values are then not cached)."""
 
 
-def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """(encode, decode) for values of the declared type ``hint``: exact types only, so that
-    what is decoded is what was encoded (a ``str`` subclass such as Markup is refused)."""
+_NONE = type(None)
+
+
+def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[[Any], Any], tuple[type, ...] | None]:
+    """(encode, decode, kept) for values of the declared type ``hint``: exact types only, so
+    that what is decoded is what was encoded (a ``str`` subclass such as Markup is refused).
+    ``kept``: the exact types of a value JSON gives back as it is (texts, integers, true/false,
+    None), which decoding only checks (``DataclassCodec.decode``, in one loop); else None."""
     if hint in (str, int, bool):
         check = {str: as_str, int: as_int, bool: as_bool}[hint]
 
@@ -437,7 +478,7 @@ def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[
                 raise TypeError(f"expected {hint.__name__}")
             return value
 
-        return plain, check
+        return plain, check, (hint,)
     if hint is datetime:  # every date a meta holds is in the site's timezone (schema.parse_date)
 
         def encode_date(value: Any) -> str:
@@ -445,23 +486,35 @@ def _field_codec(hint: Any, tz: tzinfo) -> tuple[Callable[[Any], Any], Callable[
                 raise TypeError("a date not in the site's timezone")
             return value.isoformat()
 
-        return encode_date, lambda value: as_datetime(value).astimezone(tz)
+        return encode_date, lambda value: as_datetime(value).astimezone(tz), None
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
-        enc, dec = _field_codec(next(a for a in args if a is not type(None)), tz)
-        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and _NONE in args:
+        enc, dec, kept = _field_codec(next(a for a in args if a is not _NONE), tz)
+        return (
+            (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v)),
+            (*kept, _NONE) if kept is not None else None,
+        )
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        enc, dec = _field_codec(args[0], tz)
+        enc, dec, kept = _field_codec(args[0], tz)
 
         def encode_items(value: Any) -> list[Any]:
             if type(value) is not tuple:
                 raise TypeError("expected a tuple")
             return [enc(item) for item in value]
 
-        return encode_items, lambda value: tuple(dec(item) for item in as_list(value))
+        if kept is not None:  # a tuple of texts: its items checked, not decoded one by one
+
+            def decode_plain_items(value: Any) -> tuple[Any, ...]:
+                for item in as_list(value):
+                    if type(item) not in kept:
+                        raise Unreadable(f"expected a list of {kept[0].__name__}")
+                return tuple(value)
+
+            return encode_items, decode_plain_items, None
+        return encode_items, lambda value: tuple([dec(item) for item in as_list(value)]), None
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         codec = DataclassCodec(hint, tz)
-        return codec.encode, codec.decode
+        return codec.encode, codec.decode, None
     raise _NoCodec(f"no codec for {hint!r}")
 
 
@@ -471,7 +524,11 @@ class DataclassCodec:
     declared type. Made from the class's type hints, so a field added to ``Meta`` is kept with
     no code here; a field of a type this does not know leaves the codec ``usable`` False, and
     nothing of the class is kept (slower, never wrong). ``supplied`` fields are left out of
-    the JSON and given back to ``decode`` by the caller (a meta's body: in the parsed file)."""
+    the JSON and given back to ``decode`` by the caller (a meta's body: in the parsed file).
+
+    Decoding 5,000 metas is a rebuild's cost, so ``decode`` checks the fields JSON gives back
+    as they are (most of them) in one loop over their types and calls a decoder only for the
+    rest (dates, tuples, smaller dataclasses)."""
 
     def __init__(self, cls: type, tz: tzinfo, supplied: tuple[str, ...] = ()):
         self.cls = cls
@@ -479,14 +536,19 @@ class DataclassCodec:
         hints = typing.get_type_hints(cls)
         names = [f.name for f in dataclasses.fields(cls)]
         try:
-            self.fields = [(name, *_field_codec(hints[name], tz)) for name in names if name not in supplied]
+            codecs = [(name, *_field_codec(hints[name], tz)) for name in names if name not in supplied]
             self.usable = all(name in names for name in supplied)
         except _NoCodec:
-            self.fields, self.usable = [], False
+            codecs, self.usable = [], False
+        self.fields = [(name, encode, decode) for name, encode, decode, _kept in codecs]
+        self.kept = [(i, kept) for i, (*_, kept) in enumerate(codecs) if kept is not None]
+        self.decoded = [(i, decode) for i, (_name, _encode, decode, kept) in enumerate(codecs) if kept is None]
+        self.stored = [name for name, *_ in codecs]
         # Built as its own __init__ would build it (every field, in declared order) but without
         # a frozen __setattr__ per field, which is most of decoding 5,000 metas; only for a
-        # class whose __init__ does nothing else.
+        # class whose __init__ does nothing else. ``insert``: where each supplied field goes.
         self.names = names
+        self.insert = sorted((names.index(name), name) for name in supplied if name in names)
         self.direct = (
             not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
             and all(f.init for f in dataclasses.fields(cls))
@@ -499,12 +561,18 @@ class DataclassCodec:
 
     def decode(self, value: object, **supplied: Any) -> Any:
         items = as_list(value, len(self.fields))
-        decoded = {name: decode(item) for (name, _encode, decode), item in zip(self.fields, items, strict=True)}
+        for i, kept in self.kept:
+            if type(items[i]) not in kept:
+                raise Unreadable(f"{self.stored[i]}: expected {' or '.join(t.__name__ for t in kept)}")
+        values = list(items)
+        for i, decode in self.decoded:
+            values[i] = decode(values[i])
         if not self.direct or supplied.keys() != set(self.supplied):
-            return self.cls(**decoded, **supplied)
-        decoded.update(supplied)
+            return self.cls(**dict(zip(self.stored, values, strict=True)), **supplied)
+        for position, name in self.insert:
+            values.insert(position, supplied[name])
         value = object.__new__(self.cls)
-        value.__dict__.update({name: decoded[name] for name in self.names})
+        value.__dict__.update(zip(self.names, values, strict=True))
         return value
 
 
@@ -516,19 +584,35 @@ def meta_codec(tz: tzinfo) -> DataclassCodec:
 StatEntry = tuple[int, int, int, int, int, str]  # (*InputStamp, when it was hashed (ns), sha256 of its bytes)
 
 
+# stats.json and pages.json hold an entry per source file and per page, read on every build:
+# their checks are written out in one loop each, not one call per value.
+
+
 def _decode_stats(value: object) -> dict[str, StatEntry]:
     stats: dict[str, StatEntry] = {}
     for path, entry in as_dict(value).items():
-        size, mtime, ino, ctime, checked, digest = as_list(entry, 6)
-        stats[path] = (as_int(size), as_int(mtime), as_int(ino), as_int(ctime), as_int(checked), as_str(digest))
+        if (
+            type(entry) is not list or len(entry) != 6 or type(entry[0]) is not int or type(entry[1]) is not int
+            or type(entry[2]) is not int or type(entry[3]) is not int or type(entry[4]) is not int
+            or type(entry[5]) is not str
+        ):
+            raise Unreadable("expected a file's stamp, when it was hashed and its hash")
+        stats[path] = tuple(entry)  # type: ignore[assignment]
     return stats
 
 
 def _decode_pages(value: object) -> dict[str, tuple[str, Stamp]]:
     pages: dict[str, tuple[str, Stamp]] = {}
     for file, entry in as_dict(value).items():
-        key, stamp = as_list(entry, 2)
-        pages[file] = (as_str(key), as_stamp(stamp))
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not str:
+            raise Unreadable("expected a page's key and stamp")
+        stamp = entry[1]
+        if (
+            type(stamp) is not list or len(stamp) != 3 or type(stamp[0]) is not int or type(stamp[1]) is not int
+            or type(stamp[2]) is not int
+        ):
+            raise Unreadable("expected a page's stamp: three integers")
+        pages[file] = (entry[0], tuple(stamp))  # type: ignore[assignment]
     return pages
 
 
@@ -566,8 +650,13 @@ class _Store:
     when a build asks for it, and an entry that does not decode is a miss. A value that cannot
     be encoded is simply not kept: it is made again next time."""
 
-    def __init__(self, name: str, encode: Callable[[Any], Any], decode: Callable[[Any], Any], persist: bool = True):
+    def __init__(
+        self, name: str, encode: Callable[[Any], Any], decode: Callable[[Any], Any], persist: bool = True,
+        texts: tuple[int, ...] = (),
+    ):
         self.name = name
+        # the places in an entry's plain list of its long texts, kept after the JSON (``load_texts``)
+        self.texts = texts
         self.persist = persist  # False: in memory only (qsite serve, --no-cache), so values are never encoded
         self.encode = encode
         self.decode = decode
@@ -627,14 +716,47 @@ class _Store:
     def load(self, folder: Path, notes: list[str]) -> None:
         self.notes = notes
         for i in range(SHARDS):
-            data = load(folder / self._file(i), as_dict, notes)
+            data = load_texts(folder / self._file(i), functools.partial(self._inline, i), notes, texts=bool(self.texts))
             if data is not None:
                 self.shards[i] = data
             elif (folder / self._file(i)).exists():
                 self.dirty[i] = True  # unreadable: rewrite it
 
+    def _inline(self, i: int, data: object, texts: list[str]) -> dict[str, Any]:
+        """A shard's entries with their texts in place, as ``put`` keeps them: an entry whose
+        places do not name a text is dropped (made again, and the shard rewritten)."""
+        shard = as_dict(data)
+        if not self.texts:
+            return shard
+        for key, plain in list(shard.items()):
+            try:
+                if type(plain) is not list or len(plain) <= max(self.texts):
+                    raise Unreadable("expected a list")
+                for place in self.texts:
+                    number = plain[place]
+                    if type(number) is not int or not 0 <= number < len(texts):
+                        raise Unreadable("it names no text")
+                    plain[place] = texts[number]
+            except Unreadable as exc:
+                del shard[key]
+                self.dirty[i] = True
+                self.notes.append(f"{self._file(i)} (an entry: {exc})")
+        return shard
+
     def _file(self, i: int) -> str:
         return f"{self.name}-{i:02d}.json"
+
+    def _dump(self, folder: Path, i: int, shard: dict[str, Any]) -> None:
+        texts: list[str] = []
+        data: dict[str, Any] = {}
+        for key, plain in shard.items():
+            if self.texts:
+                plain = list(plain)
+                for place in self.texts:
+                    texts.append(plain[place])
+                    plain[place] = len(texts) - 1
+            data[key] = plain
+        dump(folder / self._file(i), data, texts if self.texts else None)
 
     def save(self, folder: Path | None) -> None:
         for i, shard in enumerate(self.shards):
@@ -642,7 +764,7 @@ class _Store:
             for key in unused:
                 del shard[key]
             if folder is not None and (self.dirty[i] or unused):
-                dump(folder / self._file(i), shard)
+                self._dump(folder, i, shard)
             self.dirty[i] = False
         self.objects = {k: v for k, v in self.objects.items() if k in self.used}
         self.used = set()
@@ -655,8 +777,10 @@ class Cache:
     def __init__(self, folder: Path | None = None):
         self.folder = folder
         self.stats: dict[str, StatEntry] = {}  # input file → its stamp, when hashed, and its hash
-        self.docs = _Store("sources", encode_doc, decode_doc, persist=folder is not None)
-        self.markdown = _Store("markdown", encode_rendered, decode_rendered, persist=folder is not None)
+        self.docs = _Store("sources", encode_doc, decode_doc, persist=folder is not None, texts=(4,))  # the body
+        self.markdown = _Store(  # the HTML and the summary's
+            "markdown", encode_rendered, decode_rendered, persist=folder is not None, texts=(0, 1)
+        )
         self.pages: dict[str, tuple[str, Stamp]] = {}  # output file → (page key, stamp)
         self.memory_pages: dict[str, tuple[str, Any]] = {}  # URL path → (page key, Output): serve
         self.plan: PlanRecord | None = None  # how ``pages`` were keyed (Engine.pages)
@@ -776,7 +900,7 @@ class Cache:
     @staticmethod
     def derived_key(*parts: str) -> str:
         """The key of a value made only from values with these keys."""
-        return _hash("derived", ENGINE, *parts)
+        return _derived(*parts)
 
     # -- related posts --
 
@@ -798,7 +922,7 @@ class Cache:
 
     @staticmethod
     def doc_key(digest: str, rel: str, kind: str) -> str:
-        return _hash("doc", ENGINE, digest, rel, kind)
+        return _doc(digest, rel, kind)
 
     # -- Markdown --
 

@@ -5,9 +5,11 @@ of) importing Jinja, Markdown or Pygments.
 
 **Caches hold data, not code.** ``.qsite-cache/`` can arrive in a commit or through CI's cache
 restore, so whatever is in it is read as untrusted input: each file is JSON (parsing JSON
-never runs code), and every value is decoded by a typed decoder that checks each field's type
-and builds only qsite's own plain values and dataclasses, named by the caller, never by the
-file. A file that is missing is a miss; one that is damaged, truncated, of another format or
+never runs code; the stores of bodies and their HTML keep those long texts after their JSON,
+as raw UTF-8 it lists the lengths of: ``load_texts``), and every value is decoded by a typed
+decoder that checks each field's type and builds only qsite's own plain values and
+dataclasses, named by the caller, never by the file. A file that is missing is a miss; one
+that is damaged, truncated, of another format or
 written by another qsite (``ENGINE``) is *unreadable*: it is ignored, the caller rebuilds it,
 and ``note`` turns the list of such files into the one line the CLI prints. No cache file
 can stop or change a build.
@@ -279,6 +281,19 @@ def load(path: Path, decode: Callable[[Any], T], notes: list[str]) -> T | None:
     """The value kept in ``path`` by ``dump``, decoded and checked by ``decode``; None if there
     is none. An unreadable file (see the module docstring) also adds its name and why to
     ``notes``, and the caller rebuilds it: a cache file can cost time, never a build."""
+    return load_texts(path, lambda data, _texts: decode(data), notes, texts=False)
+
+
+def load_texts(
+    path: Path, decode: Callable[[Any, list[str]], T], notes: list[str], texts: bool = True
+) -> T | None:
+    """``load`` for a file ``dump`` wrote with ``texts``: ``decode(data, texts)``.
+
+    Long texts (Markdown bodies, their HTML: ~70 MB at 5,000 posts) are kept after the JSON,
+    as raw UTF-8, one after the other, and the JSON lists their lengths in bytes: parsing JSON
+    costs a scan of every character of every string, escapes and all, where this is one slice
+    and one UTF-8 decode each. Still data only: a length that does not add up, or bytes that
+    are not UTF-8, make the file unreadable."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -287,31 +302,63 @@ def load(path: Path, decode: Callable[[Any], T], notes: list[str]) -> T | None:
         notes.append(f"{path.name} ({exc.strerror or exc})")
         return None
     try:
+        end = raw.find(b"\n")  # JSON as ``dump`` writes it has no newline: it escapes them
         try:
-            doc = json.loads(raw)
+            doc = json.loads(raw if end < 0 else raw[:end])
         except (ValueError, RecursionError):
             raise Unreadable("not a JSON file qsite wrote: damaged, truncated or of an older format") from None
         if type(doc) is not dict or doc.get("format") != FORMAT or "data" not in doc:
             raise Unreadable("not a qsite cache file of this format")
         if doc.get("engine") != ENGINE:
             raise Unreadable("written by another version of qsite or its libraries")
-        return decode(doc["data"])
+        if not texts:
+            if end >= 0 or "texts" in doc:
+                raise Unreadable("not a qsite cache file of this kind")
+            return decode(doc["data"], [])
+        return decode(doc["data"], _texts(doc.get("texts"), memoryview(raw)[end + 1:] if end >= 0 else None))
     except Exception as exc:  # any surprise in a cache file is just a miss
         why = str(exc) if isinstance(exc, Unreadable) else f"unexpected content: {type(exc).__name__}"
         notes.append(f"{path.name} ({why})")
         return None
 
 
-def dump(path: Path, data: Any) -> None:
+def _texts(lengths: object, tail: memoryview | None) -> list[str]:
+    if tail is None or type(lengths) is not list:
+        raise Unreadable("its texts are missing")
+    found = []
+    start = 0
+    try:
+        for length in lengths:
+            if type(length) is not int or length < 0:
+                raise Unreadable("a text's length is not a number of bytes")
+            found.append(str(tail[start:start + length], "utf-8"))
+            start += length
+    except UnicodeDecodeError:
+        raise Unreadable("a text is not UTF-8") from None
+    if start != len(tail):
+        raise Unreadable("its texts are not the lengths it lists: damaged or truncated")
+    return found
+
+
+def dump(path: Path, data: Any, texts: list[str] | None = None) -> None:
     """Write ``data`` (plain JSON values only) to ``path`` atomically: a reader sees the old
-    file or the new one, never half of one."""
-    text = json.dumps(
-        {"format": FORMAT, "engine": ENGINE, "data": data}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    )
+    file or the new one, never half of one. ``texts``: kept after the JSON (``load_texts``)."""
+    header: dict[str, Any] = {"format": FORMAT, "engine": ENGINE, "data": data}
+    tail: list[bytes] = []
+    if texts is not None:
+        for text in texts:
+            if type(text) is not str:
+                raise TypeError("a kept text must be a str")
+            tail.append(text.encode())
+        header["texts"] = [len(b) for b in tail]
+    text = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode())
+            if texts is not None:
+                f.write(b"\n")
+                f.write(b"".join(tail))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
