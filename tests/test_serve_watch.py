@@ -46,7 +46,7 @@ def watching(root: Path) -> tuple[Rebuilder, SiteState, list[str]]:
     state = SiteState()
     memory = Engine.in_memory()
     lines: list[str] = []
-    rebuilder = Rebuilder(root, lambda: build_in_memory(root, "http://127.0.0.1:1", memory), state, lines.append, 0.1)
+    rebuilder = Rebuilder(root, lambda touched: build_in_memory(root, "http://127.0.0.1:1", memory, touched), state, lines.append, 0.1)
     rebuilder.rebuild()
     return rebuilder, state, lines
 
