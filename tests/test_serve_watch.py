@@ -117,3 +117,24 @@ def test_nothing_saved_means_no_second_build(tmp_path: Path) -> None:
     finally:
         rebuilder.stop()
         observer.stop()  # type: ignore[attr-defined]
+
+
+def test_a_post_renamed_over_another_is_gone_from_the_preview(tmp_path: Path) -> None:
+    """The rebuild walks content/ only if an event named a path that came or went (qsite serve's
+    shortcut, tests/test_serve_memory.py): a rename must name the file moved away too, though
+    the log shows only where it went."""
+    root = make(tmp_path)
+    write_files(root, {"content/posts/b.md": post("Boards", "2020-05-01", body="Board text.")})
+    rebuilder, state, _lines = watching(root)
+    observer = start_watching(root, rebuilder)
+    rebuilder.start()
+    try:
+        assert "Board text." in page(state, "posts/b/index.html")
+        save(root / "content/posts/b.md", post("Boards", "2020-05-01", body="Saved through a temporary file."))
+        wait_until(lambda: "temporary file" in page(state, "posts/b/index.html"), "the save shown")
+        (root / "content/posts/a.md").replace(root / "content/posts/b.md")
+        wait_until(lambda: page(state, "posts/a/index.html") == "", "the moved-away post gone")
+        assert "First text." in page(state, "posts/b/index.html")
+    finally:
+        rebuilder.stop()
+        observer.stop()  # type: ignore[attr-defined]
