@@ -551,25 +551,30 @@ class Engine:
             run.keyed = len(jobs)  # in the workers
             self.last_run = run
             return run
-        needles: list[str] | None = None  # ",N,": a changed file's number in trails
+        touched: re.Pattern[str] | None = None  # matches a trail holding a changed file's number
         if model is not None and last is not None and last.model == model and len(last.files) == len(jobs):
             changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
             changed.update(source for source in last.tags if source not in tags)
-            needles = [f",{last.numbers[source]}," for source in changed if source in last.numbers]
+            numbers = sorted(last.numbers[source] for source in changed if source in last.numbers)
+            # a trail is numbers joined by commas: one search of each, not one per changed file
+            touched = re.compile(f"(?:^|,)(?:{'|'.join(numbers)})(?:,|$)" if numbers else "(?!)")
         record = None
         if model is not None:  # numbered as last time while the trails carried over are
-            record = PlanRecord(model, tags, self._fronts, list(last.sources) if needles is not None and last else [])
+            record = PlanRecord(model, tags, self._fronts, list(last.sources) if touched is not None and last else [])
         run = PageRun(jobs, [], [], {}, 0, deps, record)
+        prefixes = deps.prefixes  # (template, context's names) → prefix: ``page_prefix`` fills it
         for i, job in enumerate(jobs):
-            job_file = job.file
+            path = job.path
+            job_file = f"{path}index.html" if path == "" or path.endswith("/") else path  # Job.file, inlined
             known = previous.get(job_file)
             key: str | None = None
             trail = context_hex = ""
-            if needles is not None and last.files[i] == job_file:  # type: ignore[union-attr]
+            shape = (job.template, tuple(job.context))
+            if touched is not None and last.files[i] == job_file:  # type: ignore[union-attr]
                 trail = last.trails[i]  # type: ignore[union-attr]
-                if not any(needle in f",{trail}," for needle in needles):  # its context is as last time
+                if touched.search(trail) is None:  # its context is as last time
                     context_hex = last.contexts[i]  # type: ignore[union-attr]
-                    prefix = page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                    prefix = prefixes.get(shape) or page_prefix(deps, fps, env, config_fp, *shape)
                     if prefix is None:
                         pass
                     elif (
@@ -578,10 +583,10 @@ class Engine:
                     ):
                         key = known[0]
                     else:  # a template, the config or a global changed: the same context, a new key
-                        key = keyed(prefix, job.path, bytes.fromhex(context_hex))
+                        key = keyed(prefix, path, bytes.fromhex(context_hex))
             if key is None:
                 key, context_fp, tags_held = traced_page_key(
-                    deps, fps, env, config_fp, job.template, job.path, job.context
+                    deps, fps, env, config_fp, job.template, path, job.context
                 )
                 run.keyed += 1
                 context_hex = context_fp.hex()
@@ -591,7 +596,7 @@ class Engine:
             if key is not None and record is not None:
                 record.files.append(job_file)
                 record.keys.append(key[:KEY_CHECK])
-                record.prefixes.append(deps.prefixes[(job.template, tuple(job.context))])
+                record.prefixes.append(prefixes[shape])
                 record.contexts.append(context_hex)
                 record.trails.append(trail)
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
