@@ -182,7 +182,9 @@ def build_in_memory(
 # Watching and rebuilding
 
 IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
-IGNORED_EVENTS = {"opened", "closed_no_write", "closed"}  # reading a file is not a change
+IGNORED_EVENTS = {"opened", "closed_no_write"}  # reading a file is not a change
+# ... but a file closed after writing ("closed") or renamed into place ends a save: the rebuild
+# need not wait out the debounce (``Rebuilder.changed``'s ``settled``)
 
 
 def watched(root: Path, path: str) -> str | None:
@@ -231,17 +233,22 @@ class Rebuilder:
         self._pending: dict[str, bool] = {}  # path → whether it was deleted
         self._touched: set[str] = set()  # every site path an event named since the last rebuild began
         self._last = 0.0
+        self._settled = False  # the latest event ended a save: rebuild without waiting out the debounce
         self.started_ns = time.time_ns()
         self._stopping = False
         self._warnings: set[Problem] = set()  # shown once, then again only when they change
         self._wake = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="qsite-rebuild", daemon=True)
 
-    def changed(self, rel: str, deleted: bool = False) -> None:
+    def changed(self, rel: str, deleted: bool = False, settled: bool = False) -> None:
+        """``rel`` changed. ``settled``: this event ends a save (the file was closed after
+        writing, or renamed into place), so unless another event follows at once the rebuild
+        starts now: the debounce is for bursts whose end no event marks (a tool writing many files)."""
         with self._wake:
             self._pending[rel] = self._pending.get(rel, False) or deleted
             self._touched.add(rel)
             self._last = time.monotonic()
+            self._settled = settled
             self._wake.notify_all()
 
     def touch(self, rel: str) -> None:
@@ -282,12 +289,13 @@ class Rebuilder:
                 self._wake.wait_for(lambda: self._stopping or bool(self._pending))
                 while not self._stopping:
                     quiet = time.monotonic() - self._last
-                    if quiet >= self.debounce:
+                    if quiet >= self.debounce or self._settled:
                         break
                     self._wake.wait(self.debounce - quiet)
                 if self._stopping:
                     return
                 pending, self._pending = self._pending, {}
+                self._settled = False
                 touched, self._touched = frozenset(self._touched), set()
             # a save through a temporary file leaves events for a file that no longer exists
             changed = [
@@ -392,14 +400,17 @@ def start_watching(root: Path, rebuilder: Rebuilder) -> Any:
             if event.is_directory and event.event_type == "modified":
                 return  # a folder "changes" whenever a file in it does: that file is reported
             # a rename reports where the file went: the old name is usually an editor's
-            # temporary file, and the rebuild notices a post that was renamed away anyway
+            # temporary file (the rebuild is told of it anyway: ``touch`` above)
             src = watched(root, _text(event.src_path))
             if event.event_type == "moved":
                 dest = watched(root, _text(event.dest_path))
                 if dest is not None:
-                    rebuilder.changed(dest)
+                    rebuilder.changed(dest, settled=True)  # renamed into place: a save's last step
                 elif src is not None:  # moved out of the site, e.g. to the bin
                     rebuilder.changed(src, deleted=True)
+            elif src is not None and event.event_type == "closed":
+                if not event.is_directory:
+                    rebuilder.changed(src, settled=True)  # closed after writing: the save is done
             elif src is not None:
                 rebuilder.changed(src, deleted=event.event_type == "deleted")
 

@@ -138,3 +138,25 @@ def test_a_post_renamed_over_another_is_gone_from_the_preview(tmp_path: Path) ->
     finally:
         rebuilder.stop()
         observer.stop()  # type: ignore[attr-defined]
+
+
+def test_a_finished_save_is_rebuilt_without_waiting_out_the_debounce(tmp_path: Path) -> None:
+    """The debounce waits for a burst of events to end; a file closed after writing, or renamed
+    into place, is the end of a save, so the rebuild starts at once (~50 ms sooner per save)."""
+    root = make(tmp_path)
+    state = SiteState()
+    memory = Engine.in_memory()
+    slow = 30.0  # a debounce no test waits out
+    rebuilder = Rebuilder(root, lambda touched: build_in_memory(root, "http://127.0.0.1:1", memory, touched),
+                          state, [].append, slow)
+    rebuilder.rebuild()
+    observer = start_watching(root, rebuilder)
+    rebuilder.start()
+    try:
+        (root / "content/posts/a.md").write_text(post("Huddles", "2020-04-01", body="Written."), encoding="utf-8")
+        wait_until(lambda: "Written." in page(state, "posts/a/index.html"), "a plain write shown")
+        save(root / "content/posts/a.md", post("Huddles", "2020-04-01", body="Renamed into place."))
+        wait_until(lambda: "Renamed into place." in page(state, "posts/a/index.html"), "an atomic save shown")
+    finally:
+        rebuilder.stop()
+        observer.stop()  # type: ignore[attr-defined]
