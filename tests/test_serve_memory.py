@@ -196,3 +196,34 @@ def test_links_in_content_turn_the_shortcut_off(serve: Callable[[], Serve], tmp_
     warm = s.rebuild()  # no event in content/ names it
     assert warm.files is not None and "Linked twice." in warm.files["posts/shared/index.html"].decode()
     same(warm, fresh(root))
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        {"tags": "[huddles]"},  # a tag in common with another post: its related posts change
+        {"themes": "[collaborative-improvement]"},
+        {"date": "2019-01-01"},
+    ],
+)
+def test_related_posts_follow_an_edit_of_tags_themes_or_date(
+    serve: Callable[[], Serve], front: dict[str, str]
+) -> None:
+    """Related posts are kept while no post's key, date, themes or tags changed (checked by
+    identity for the posts serve kept): an edit of any of them finds them again."""
+
+    def related_page(**fields: str) -> str:
+        values = {"title": "Huddles", "date": "2020-04-01", "themes": "[staff-wellbeing]", "tags": "[flow]", **fields}
+        body = "First text."
+        lines = [f"{k}: {v}" for k, v in values.items()]
+        return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
+
+    s = serve()
+    root = s.root
+    edit(root, "templates/post.html", "post|{{ post.url }}|\n{% for r in related %}related|{{ r.url }}|\n{% endfor %}")
+    edit(root, "content/posts/2020-08-01-d.md", post("Drills", "2020-08-01", tags="[huddles]",
+                                                     themes="[collaborative-improvement]"))
+    same(s.rebuild("templates/post.html", "content/posts/2020-08-01-d.md"), fresh(root))
+    edit(root, "content/posts/2020-04-01-a.md", related_page(**front))
+    warm = s.rebuild("content/posts/2020-04-01-a.md")
+    same(warm, fresh(root))

@@ -495,9 +495,16 @@ class Engine:
         themes or tags changed (None otherwise). ``make`` must make the groups from ``site``
         alone, and from no post's body or what is made from it (``summary``, ``toc``): the
         page keys rely on it (``planned``)."""
+        last = self._related_memo
+        if last is not None and _same_related_shape(last[0], site.posts):  # serve: no hashing of every post
+            return make(last[1])
         groups = make(self.cache.related_for(site))
         self.cache.remember_related(site, groups)
+        self._related_memo = (site.posts, self.cache.related[1] if self.cache.related is not None else None)
         return groups
+
+    # the last build's posts, and their related posts by key (as ``Cache.related_for`` gives them)
+    _related_memo: tuple[Sequence[Any], dict[str, tuple[str, ...]] | None] | None = None
 
     # -- render: page keys --
 
@@ -692,6 +699,18 @@ class Engine:
         )
         fastpath.record(config.root, record)
 
+
+
+def _same_related_shape(last: Sequence[Any], posts: Sequence[Any]) -> bool:
+    """Whether ``posts`` have the keys, dates, themes and tags of ``last``, in order (what
+    ``Cache.related_for`` hashes): the same objects but for the few an edit made again."""
+    return len(last) == len(posts) and all(
+        a is b or (
+            a.key == b.key and a.date.timestamp() == b.date.timestamp() and a.themes == b.themes
+            and [t.slug for t in a.tags] == [t.slug for t in b.tags]
+        )
+        for a, b in zip(last, posts, strict=True)
+    )
 
 
 def _walk_unchanged(root: Path, dirty: frozenset[str], files: frozenset[str], known: frozenset[str]) -> bool:
