@@ -5,7 +5,10 @@
   leave behind.
 * watchdog watches ``content/``, ``templates/`` and ``site.yaml``. Editors save through
   rename-and-replace, which is a burst of events; rebuilds wait until the burst has been quiet
-  for ``DEBOUNCE`` seconds, so one save is one rebuild (MkDocs debounces the same way).
+  for ``DEBOUNCE`` seconds, so one save is one rebuild (MkDocs debounces the same way), or
+  until an event ends the save (a file closed after writing, or renamed into place).
+* Each rebuild is told which paths the events named (``Engine.expect_changes``), so it walks
+  content/ and stats and hashes its files only when one of them could have come or gone.
 * Every rebuild, good or bad, bumps a generation number. Open pages hold a server-sent-events
   connection and reload when the number changes. The script doing this is added to HTML
   responses here, by the server, so nothing of it can leak into ``qsite build`` output.
