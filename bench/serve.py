@@ -88,6 +88,7 @@ def measure_serve(site: Path, edits: int = 7) -> dict[str, list[float]]:
             marker = f"Saved in the editor, edit {n} at {time.time_ns()}."
             text = post.read_text(encoding="utf-8")
             time.sleep(0.5)  # let the previous rebuild's events settle
+            logged = len(log)
             start = time.perf_counter()
             post.write_text(text + f"\n{marker}\n", encoding="utf-8")
             while True:
@@ -101,7 +102,10 @@ def measure_serve(site: Path, edits: int = 7) -> dict[str, list[float]]:
                 raise SystemExit(f"the reloaded page of {slug} does not show the edit")
             results["event"].append(when - start)
             results["shown"].append(shown - start)
-            said = log[-1].strip() if log else ""
+            deadline = time.monotonic() + 5  # this rebuild's log line is written just after its event
+            while len(log) == logged and time.monotonic() < deadline:
+                time.sleep(0.01)
+            said = log[-1].strip() if len(log) > logged else ""
             built = re.search(r"rebuilt in (\d+) ms", said)
             if built:
                 results["build"].append(int(built.group(1)) / 1000)
