@@ -203,7 +203,7 @@ def read_content(config: SiteConfig, options: Options, engine: Engine, workers: 
     """Content: find, parse and validate every file, then render the published ones' Markdown.
     Raises ContentError (exit 1) with every problem found."""
     now = now_for(options)
-    found = find_content(config.root)
+    found = engine.found(config.root, find_content)  # serve: walked again only if a file came or went
     problems = found.problems
     parse = functools.partial(_parse_and_markdown_chunk, (config.base_path, config.markdown_time_limit))
     docs = engine.documents(found.sources, parse, workers, problems)

@@ -157,10 +157,13 @@ def link_problem(root: Path, path: Path) -> Problem | None:
     return None
 
 
-def walk(root: Path, top: Path, problems: Problems, *, dotfiles: bool = False) -> list[Path]:
+def walk(
+    root: Path, top: Path, problems: Problems, *, dotfiles: bool = False, links: list[Path] | None = None
+) -> list[Path]:
     """Every file below ``top``, sorted; symlinks breaking ``link_problem``'s rule are refused
     by name. Names starting with a dot are skipped; with ``dotfiles`` (content/), the top
-    level's ``.well-known/`` is walked too and every other one skipped is named in a warning."""
+    level's ``.well-known/`` is walked too and every other one skipped is named in a warning.
+    ``links``: every symlink met (followed or refused) is added to it."""
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -187,6 +190,8 @@ def walk(root: Path, top: Path, problems: Problems, *, dotfiles: bool = False) -
                     )
                 continue
             if entry.is_symlink():
+                if links is not None:
+                    links.append(path)
                 problem = link_problem(root, path)
                 if problem is not None:
                     problems.items.append(problem)
@@ -197,6 +202,8 @@ def walk(root: Path, top: Path, problems: Problems, *, dotfiles: bool = False) -
                 found.append(path)
 
     if top.is_symlink():
+        if links is not None:
+            links.append(top)
         problem = link_problem(root, top)
         if problem is not None:
             problems.items.append(problem)
@@ -220,6 +227,9 @@ class Found:
     sources: list[tuple[Path, str, str]]
     assets: list[Asset]
     problems: Problems
+    # content/ reaches files through symlinks: a change to them shows in no event of content/'s
+    # watch, so ``qsite serve`` cannot trust its watcher alone (``Engine.found``)
+    linked: bool = False
 
 
 def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
@@ -231,8 +241,9 @@ def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
     sources: list[tuple[Path, str, str]] = []
     assets: list[Asset] = []
     content = root / "content"
+    links: list[Path] = []
     prefix = len(str(content)) + 1  # walk's paths are content's joined with names: cut as text,
-    for path in walk(root, content, problems, dotfiles=True):  # not with pathlib (5,000 files)
+    for path in walk(root, content, problems, dotfiles=True, links=links):  # not with pathlib (5,000 files)
         inner = str(path)[prefix:].replace(os.sep, "/")
         rel = f"content/{inner}"
         folder, sep, name = inner.partition("/")
@@ -253,7 +264,7 @@ def find_content(root: Path, kinds: dict[str, str] | None = None) -> Found:
         else:
             assets.append(Asset(path, inner))
     walk(root, root / "templates", problems)
-    return Found(sources, assets, problems)
+    return Found(sources, assets, problems, linked=bool(links))
 
 
 def load_file(path: Path, rel: str, kind: str) -> SourceDoc | Problem:

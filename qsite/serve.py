@@ -5,7 +5,10 @@
   leave behind.
 * watchdog watches ``content/``, ``templates/`` and ``site.yaml``. Editors save through
   rename-and-replace, which is a burst of events; rebuilds wait until the burst has been quiet
-  for ``DEBOUNCE`` seconds, so one save is one rebuild (MkDocs debounces the same way).
+  for ``DEBOUNCE`` seconds, so one save is one rebuild (MkDocs debounces the same way), or
+  until an event ends the save (a file closed after writing, or renamed into place).
+* Each rebuild is told which paths the events named (``Engine.expect_changes``), so it walks
+  content/ and stats and hashes its files only when one of them could have come or gone.
 * Every rebuild, good or bad, bumps a generation number. Open pages hold a server-sent-events
   connection and reload when the number changes. The script doing this is added to HTML
   responses here, by the server, so nothing of it can leak into ``qsite build`` output.
@@ -46,7 +49,7 @@ from qsite.config import check_base_url, with_base_url
 from qsite.incremental.engine import Engine
 from qsite.interrupt import STOP_SIGNALS, stop_on
 from qsite.problems import ConfigError, Problem, QsiteError
-from qsite.write import check_unique
+from qsite.write import check_paths
 
 RELOAD_SCRIPT_PATH = "/__qsite/reload.js"
 EVENTS_PATH = "/__qsite/events"
@@ -140,17 +143,26 @@ class Attempt:
     seconds: float = 0.0
 
 
-def build_in_memory(root: Path, origin: str, engine: Engine | None = None) -> Attempt:
+def build_in_memory(
+    root: Path, origin: str, engine: Engine | None = None, touched: Iterable[str] | None = None
+) -> Attempt:
     """Render the site as ``qsite serve`` shows it (drafts and scheduled posts included, links
     pointing at this server). Never raises for anything an editor could have done. ``engine``
     (``Engine.in_memory()``), kept across rebuilds, lets a rebuild reuse unchanged files,
-    Markdown and pages."""
+    Markdown and pages; ``touched``, the site paths the watcher saw change since the last
+    rebuild began (None: unknown), lets it skip the walk and the stats of the others."""
     start = time.perf_counter()
     try:
+        if engine is not None:
+            engine.expect_changes(touched)
         config = configure(root, SERVE_OPTIONS)
         config = with_base_url(config, origin + config.base_path, "qsite serve")  # site.yaml's base_url check
         result = render_site(config, SERVE_OPTIONS, engine)
-        check_unique(result.outputs)
+        paths = [o.path for o in result.outputs]
+        if engine is not None:
+            engine.check_paths(paths, check_paths)
+        else:
+            check_paths(paths)
     except QsiteError as exc:
         return Attempt(None, None, list(exc.problems), seconds=time.perf_counter() - start)
     except Exception as exc:
@@ -173,7 +185,9 @@ def build_in_memory(root: Path, origin: str, engine: Engine | None = None) -> At
 # Watching and rebuilding
 
 IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
-IGNORED_EVENTS = {"opened", "closed_no_write", "closed"}  # reading a file is not a change
+IGNORED_EVENTS = {"opened", "closed_no_write"}  # reading a file is not a change
+# ... but a file closed after writing ("closed") or renamed into place ends a save: the rebuild
+# need not wait out the debounce (``Rebuilder.changed``'s ``settled``)
 
 
 def watched(root: Path, path: str) -> str | None:
@@ -209,7 +223,7 @@ class Rebuilder:
     def __init__(
         self,
         root: Path,
-        build: Callable[[], Attempt],
+        build: Callable[[frozenset[str] | None], Attempt],
         state: SiteState,
         log: Callable[[str], None],
         debounce: float = DEBOUNCE,
@@ -220,22 +234,38 @@ class Rebuilder:
         self.log = log
         self.debounce = debounce
         self._pending: dict[str, bool] = {}  # path → whether it was deleted
+        self._touched: set[str] = set()  # every site path an event named since the last rebuild began
         self._last = 0.0
+        self._settled = False  # the latest event ended a save: rebuild without waiting out the debounce
         self.started_ns = time.time_ns()
         self._stopping = False
         self._warnings: set[Problem] = set()  # shown once, then again only when they change
         self._wake = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="qsite-rebuild", daemon=True)
 
-    def changed(self, rel: str, deleted: bool = False) -> None:
+    def changed(self, rel: str, deleted: bool = False, settled: bool = False) -> None:
+        """``rel`` changed. ``settled``: this event ends a save (the file was closed after
+        writing, or renamed into place), so unless another event follows at once the rebuild
+        starts now: the debounce is for bursts whose end no event marks (a tool writing many files)."""
         with self._wake:
             self._pending[rel] = self._pending.get(rel, False) or deleted
+            self._touched.add(rel)
             self._last = time.monotonic()
+            self._settled = settled
             self._wake.notify_all()
 
-    def rebuild(self, changed: Iterable[str] = ()) -> Attempt:
+    def touch(self, rel: str) -> None:
+        """A path an event named, whether or not it calls for a rebuild (a file renamed away,
+        an editor's swap file): handed to the next rebuild, which checks only what was named
+        (``Engine.expect_changes``)."""
+        with self._wake:
+            self._touched.add(rel)
+
+    def rebuild(self, changed: Iterable[str] = (), touched: frozenset[str] | None = None) -> Attempt:
+        """Build and publish. ``touched``: the site paths named by events since the last
+        rebuild began; None (the first build) checks every file."""
         self.started_ns = time.time_ns()  # a file saved from now on may be missing from this build
-        attempt = self.build()
+        attempt = self.build(touched)
         if self._stopping:  # finished while the server was stopping: nobody is left to show it to
             return attempt
         self.state.publish(attempt.files, attempt.base_path, attempt.problems)
@@ -262,17 +292,19 @@ class Rebuilder:
                 self._wake.wait_for(lambda: self._stopping or bool(self._pending))
                 while not self._stopping:
                     quiet = time.monotonic() - self._last
-                    if quiet >= self.debounce:
+                    if quiet >= self.debounce or self._settled:
                         break
                     self._wake.wait(self.debounce - quiet)
                 if self._stopping:
                     return
                 pending, self._pending = self._pending, {}
+                self._settled = False
+                touched, self._touched = frozenset(self._touched), set()
             # a save through a temporary file leaves events for a file that no longer exists
             changed = [
                 rel for rel, deleted in pending.items() if deleted or (self.root / rel).exists()
             ]
-            self.rebuild(changed or ["a file"])
+            self.rebuild(changed or ["a file"], touched)
 
 
 def describe(attempt: Attempt, changed: list[str], show_warnings: bool = True) -> str:
@@ -361,19 +393,27 @@ def start_watching(root: Path, rebuilder: Rebuilder) -> Any:
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in IGNORED_EVENTS:
                 return
+            if not (event.is_directory and event.event_type == "modified"):
+                for path in (event.src_path, getattr(event, "dest_path", "")):
+                    rel = site_path(root, _text(path)) if path else None
+                    if rel is not None:  # even a file ignored below: the next rebuild checks it
+                        rebuilder.touch(rel)
             if self._folder_event(event):
                 return
             if event.is_directory and event.event_type == "modified":
                 return  # a folder "changes" whenever a file in it does: that file is reported
             # a rename reports where the file went: the old name is usually an editor's
-            # temporary file, and the rebuild notices a post that was renamed away anyway
+            # temporary file (the rebuild is told of it anyway: ``touch`` above)
             src = watched(root, _text(event.src_path))
             if event.event_type == "moved":
                 dest = watched(root, _text(event.dest_path))
                 if dest is not None:
-                    rebuilder.changed(dest)
+                    rebuilder.changed(dest, settled=True)  # renamed into place: a save's last step
                 elif src is not None:  # moved out of the site, e.g. to the bin
                     rebuilder.changed(src, deleted=True)
+            elif src is not None and event.event_type == "closed":
+                if not event.is_directory:
+                    rebuilder.changed(src, settled=True)  # closed after writing: the save is done
             elif src is not None:
                 rebuilder.changed(src, deleted=event.event_type == "deleted")
 
@@ -421,6 +461,14 @@ def start_watching(root: Path, rebuilder: Rebuilder) -> Any:
 
 def _text(path: str | bytes) -> str:
     return path.decode() if isinstance(path, bytes) else str(path)
+
+
+def site_path(root: Path, path: str) -> str | None:
+    """``path`` relative to the site folder, as an event names it (links not followed)."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 class PreviewServer(ThreadingHTTPServer):
@@ -730,7 +778,9 @@ def _serve(
         origin = f"http://{url_host(host)}:{server.server_address[1]}"
         check_base_url(origin + "/", "--host")  # the address served at is checked as base_url is (exit 2)
         memory = Engine.in_memory()  # serve never writes .qsite-cache/
-        rebuilder = Rebuilder(root, lambda: build_in_memory(root, origin, memory), state, log, debounce)
+        rebuilder = Rebuilder(
+            root, lambda touched: build_in_memory(root, origin, memory, touched), state, log, debounce
+        )
         rebuilder.rebuild()
         ready(origin + state.snapshot().base_path)
         observer = start_watching(root, rebuilder)

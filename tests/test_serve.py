@@ -381,7 +381,7 @@ def test_a_burst_of_changes_is_one_rebuild(site: Path) -> None:
     built: list[Attempt] = []
     lines: queue.Queue[str] = queue.Queue()  # one line per rebuild, logged when it is done
 
-    def counted() -> Attempt:
+    def counted(touched: frozenset[str] | None = None) -> Attempt:
         attempt = build_in_memory(site, "http://127.0.0.1:1")
         built.append(attempt)
         return attempt

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Protocol
 
 import jinja2
@@ -215,8 +216,13 @@ class Engine:
         # each source per build
         taken = self.sources.stats if self.sources is not None else {}
         known_keys, self._doc_key_memo = self._doc_key_memo, {}  # serve: the last build's, by hash
+        # serve: a file the watcher saw no event for is as the last build read it (``expect_changes``)
+        dirty = self._dirty()
+        read = self._hashes if dirty is not None and self._hashes is not None else {}
+        hashes: dict[str, str] = {}
         for i, (path, rel, kind) in enumerate(sources):
-            file_hash = cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
+            unread = read.get(rel) if read and rel not in dirty else None  # type: ignore[operator]
+            file_hash = unread or cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
             if file_hash:
                 memo = (file_hash, rel, kind)
                 doc_keys[i] = known_keys.get(memo) or Cache.doc_key(file_hash, rel, kind)
@@ -226,6 +232,7 @@ class Engine:
                 to_parse.append(i)
             else:
                 docs[i] = doc
+                hashes[rel] = file_hash
         parsed = workers.map(parse, [sources[i] for i in to_parse])
         for i, (file_hash, stat, checked, result, *markdown) in zip(to_parse, parsed, strict=True):
             path, rel, kind = sources[i]
@@ -238,9 +245,12 @@ class Engine:
             doc_keys[i] = Cache.doc_key(file_hash, rel, kind)
             cache.docs.put(doc_keys[i], result)
             docs[i] = result
+            hashes[rel] = file_hash
         for doc, key in zip(docs, doc_keys, strict=True):
             if doc is not None:
                 self._doc_keys[id(doc)] = key
+        self._hashes = hashes
+        self._read_again()
         return docs
 
     def checked(self, docs: Sequence[Any], *checks: Callable[[Any], Iterable[Problem]]) -> list[Problem]:
@@ -260,6 +270,65 @@ class Engine:
             for results, problems in zip(found, known, strict=True):
                 results.extend(problems)
         return [problem for results in found for problem in results]
+
+    # -- qsite serve: only what the watcher saw change --
+    # ``qsite serve``'s watcher knows which files changed since the last rebuild began; told so
+    # (``expect_changes``), the next build walks content/ and stats and hashes its files only
+    # if one of them may have changed, instead of every one of 5,000 files on every save.
+
+    _since: frozenset[str] | None = None  # site paths touched since the last build read its files
+    _told = False  # ``expect_changes`` was called for the build in progress
+    _found: tuple[Path, Any, frozenset[str], frozenset[str]] | None = None  # (root, Found, files, known)
+    _hashes: dict[str, str] | None = None  # source file → its hash as the last build read it
+
+    def expect_changes(self, paths: Iterable[str] | None) -> None:
+        """The site paths (``content/posts/a.md``, ``site.yaml``) touched since the last build
+        began, every event's, moved-away and ignored ones too; None: unknown (check everything).
+        Kept, growing, until a build has read the files again: a build that fails first
+        (a broken site.yaml) leaves them for the next one."""
+        self._told = True
+        if paths is None:
+            self._since = None
+        elif self._since is not None:
+            self._since = self._since | frozenset(paths)
+
+    def _dirty(self) -> frozenset[str] | None:
+        """The paths that may have changed since the last build read its files, or None if
+        any may have: this build was not told, or content/ reaches files through links."""
+        if not self._told or self._found is None or self._found[1].linked:
+            return None
+        return self._since
+
+    def found(self, root: Path, find: Callable[[Path], Any]) -> Any:
+        """``find(root)`` (``content.find_content``), or the last build's walk again if no
+        path touched since could change it: the files touched were Markdown or assets it found,
+        still plain files, or files it never saw that are gone again (an editor's temporary
+        file). A new, deleted or renamed file, a folder, a link or templates/ walks again."""
+        dirty = self._dirty()
+        last = self._found
+        if dirty is None or last is None or last[0] != root or not _walk_unchanged(root, dirty, last[2], last[3]):
+            found = find(root)
+            files = frozenset([rel for _path, rel, _kind in found.sources] + [f"content/{a.out}" for a in found.assets])
+            folders = {rel.rsplit("/", n)[0] for rel in files for n in range(1, rel.count("/") + 1)}
+            known = files | folders | {p.path for p in found.problems.items}
+            self._found = (root, found, files, known)
+            return _copy_found(found)
+        return _copy_found(last[1])
+
+    def _read_again(self) -> None:
+        """The files have been read (``documents``): what changes from now on is news."""
+        self._since = frozenset()
+        self._told = False
+
+    _passed: list[str] | None = None  # the output paths the last ``check_paths`` call passed
+
+    def check_paths(self, paths: list[str], check: Callable[[list[str]], None]) -> None:
+        """``check(paths)`` (``write.check_paths``: no two outputs on one path), unless it passed
+        these very paths last time: a rebuild after an edit has the same 20,000 outputs."""
+        if paths != self._passed:
+            self._passed = None
+            check(paths)
+            self._passed = paths
 
     # -- model: validated front matter, rendered Markdown, posts --
 
@@ -426,9 +495,16 @@ class Engine:
         themes or tags changed (None otherwise). ``make`` must make the groups from ``site``
         alone, and from no post's body or what is made from it (``summary``, ``toc``): the
         page keys rely on it (``planned``)."""
+        last = self._related_memo
+        if last is not None and _same_related_shape(last[0], site.posts):  # serve: no hashing of every post
+            return make(last[1])
         groups = make(self.cache.related_for(site))
         self.cache.remember_related(site, groups)
+        self._related_memo = (site.posts, self.cache.related[1] if self.cache.related is not None else None)
         return groups
+
+    # the last build's posts, and their related posts by key (as ``Cache.related_for`` gives them)
+    _related_memo: tuple[Sequence[Any], dict[str, tuple[str, ...]] | None] | None = None
 
     # -- render: page keys --
 
@@ -482,25 +558,30 @@ class Engine:
             run.keyed = len(jobs)  # in the workers
             self.last_run = run
             return run
-        needles: list[str] | None = None  # ",N,": a changed file's number in trails
+        touched: re.Pattern[str] | None = None  # matches a trail holding a changed file's number
         if model is not None and last is not None and last.model == model and len(last.files) == len(jobs):
             changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
             changed.update(source for source in last.tags if source not in tags)
-            needles = [f",{last.numbers[source]}," for source in changed if source in last.numbers]
+            numbers = sorted(last.numbers[source] for source in changed if source in last.numbers)
+            # a trail is numbers joined by commas: one search of each, not one per changed file
+            touched = re.compile(f"(?:^|,)(?:{'|'.join(numbers)})(?:,|$)" if numbers else "(?!)")
         record = None
         if model is not None:  # numbered as last time while the trails carried over are
-            record = PlanRecord(model, tags, self._fronts, list(last.sources) if needles is not None and last else [])
+            record = PlanRecord(model, tags, self._fronts, list(last.sources) if touched is not None and last else [])
         run = PageRun(jobs, [], [], {}, 0, deps, record)
+        prefixes = deps.prefixes  # (template, context's names) → prefix: ``page_prefix`` fills it
         for i, job in enumerate(jobs):
-            job_file = job.file
+            path = job.path
+            job_file = f"{path}index.html" if path == "" or path.endswith("/") else path  # Job.file, inlined
             known = previous.get(job_file)
             key: str | None = None
             trail = context_hex = ""
-            if needles is not None and last.files[i] == job_file:  # type: ignore[union-attr]
+            shape = (job.template, tuple(job.context))
+            if touched is not None and last.files[i] == job_file:  # type: ignore[union-attr]
                 trail = last.trails[i]  # type: ignore[union-attr]
-                if not any(needle in f",{trail}," for needle in needles):  # its context is as last time
+                if touched.search(trail) is None:  # its context is as last time
                     context_hex = last.contexts[i]  # type: ignore[union-attr]
-                    prefix = page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context))
+                    prefix = prefixes.get(shape) or page_prefix(deps, fps, env, config_fp, *shape)
                     if prefix is None:
                         pass
                     elif (
@@ -509,10 +590,10 @@ class Engine:
                     ):
                         key = known[0]
                     else:  # a template, the config or a global changed: the same context, a new key
-                        key = keyed(prefix, job.path, bytes.fromhex(context_hex))
+                        key = keyed(prefix, path, bytes.fromhex(context_hex))
             if key is None:
                 key, context_fp, tags_held = traced_page_key(
-                    deps, fps, env, config_fp, job.template, job.path, job.context
+                    deps, fps, env, config_fp, job.template, path, job.context
                 )
                 run.keyed += 1
                 context_hex = context_fp.hex()
@@ -522,7 +603,7 @@ class Engine:
             if key is not None and record is not None:
                 record.files.append(job_file)
                 record.keys.append(key[:KEY_CHECK])
-                record.prefixes.append(deps.prefixes[(job.template, tuple(job.context))])
+                record.prefixes.append(prefixes[shape])
                 record.contexts.append(context_hex)
                 record.trails.append(trail)
             if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
@@ -617,6 +698,47 @@ class Engine:
             self.sources.stats, self.sources.racy, output, posts, pages, planned, tuple(warnings), files,
         )
         fastpath.record(config.root, record)
+
+
+
+def _same_related_shape(last: Sequence[Any], posts: Sequence[Any]) -> bool:
+    """Whether ``posts`` have the keys, dates, themes and tags of ``last``, in order (what
+    ``Cache.related_for`` hashes): the same objects but for the few an edit made again."""
+    return len(last) == len(posts) and all(
+        a is b or (
+            a.key == b.key and a.date.timestamp() == b.date.timestamp() and a.themes == b.themes
+            and [t.slug for t in a.tags] == [t.slug for t in b.tags]
+        )
+        for a, b in zip(last, posts, strict=True)
+    )
+
+
+def _walk_unchanged(root: Path, dirty: frozenset[str], files: frozenset[str], known: frozenset[str]) -> bool:
+    """Whether walking content/ again would find what the last walk found, given that only the
+    ``dirty`` paths were touched since (``Engine.found``)."""
+    for rel in dirty:
+        if rel == "site.yaml":
+            continue  # read by every build; no part of the walk
+        if rel == "templates" or rel.startswith("templates/"):
+            return False  # walked for its links
+        if not (rel == "content" or rel.startswith("content/")):
+            continue  # beside the sources (output/, .qsite-cache/): never walked
+        try:
+            mode = os.lstat(root / rel).st_mode
+        except OSError:
+            mode = None
+        if rel in files and mode is not None and S_ISREG(mode):
+            continue  # a file it found, changed in place
+        if rel not in known and mode is None:
+            continue  # a file it never saw, gone again
+        return False
+    return True
+
+
+def _copy_found(found: Any) -> Any:
+    """A copy the build may add problems to."""
+    problems = type(found.problems)(list(found.problems.items))
+    return type(found)(list(found.sources), list(found.assets), problems, found.linked)
 
 
 def _hash_names(names: Iterable[str]) -> str:
