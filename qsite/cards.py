@@ -11,7 +11,8 @@ Fonts: DejaVu Sans, from Debian's ``fonts-dejavu-core`` (installed with the syst
 downloaded). Without it the cards are drawn in Pillow's own built-in font and the build says
 so once, as a warning with the fix.
 
-Drawing and compressing a card takes tens of milliseconds, so a card is kept in
+Drawing and compressing a card takes a couple of milliseconds (~870 of them in a cold 1,000-post
+build), so a card is kept in
 ``.qsite-cache/cards/<key>.png``, the key hashing everything drawn (title, colour, site name,
 font, ``VERSION``): a rebuild draws only the cards whose title, theme colour or site name
 changed. ``Deck.drawn`` counts the cards drawn by this build.
@@ -23,7 +24,9 @@ import functools
 import hashlib
 import io
 import json
+import struct
 import weakref
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from qsite.parallel import Workers
 from qsite.problems import Problem
 
 WIDTH, HEIGHT = 1200, 630
-VERSION = "cards-2"  # bump when the drawing changes: every card is drawn again
+VERSION = "cards-3"  # bump when the drawing changes: every card is drawn again
 DEFAULT_COLOUR = "#005eb8"  # the header blue (site.css --link), for a post without a theme
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 TITLE_FONT, NAME_FONT = "DejaVuSans-Bold.ttf", "DejaVuSans.ttf"
@@ -88,14 +91,29 @@ def _font(path: str, size: int) -> Any:
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
 
 
-def _wrap(draw: Any, text: str, font: Any, width: int) -> list[str]:
+def _wrap(draw: Any, text: str, font: Any, width: int) -> tuple[list[str], bool]:
+    """The title's words in lines no wider than ``width`` where a line of several words can
+    be, and whether every line fits in ``MAX_LINES`` lines. Stops at the line after
+    ``MAX_LINES`` (the first ones are then final), and measures a line of several words once:
+    its width is that of the last word added to it."""
     lines: list[str] = []
+    fits = True
+    single = False  # whether the last line is one word, not yet measured
     for word in text.split():
-        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
+        if lines:
+            longer = f"{lines[-1]} {word}"
+            if draw.textlength(longer, font=font) <= width:
+                lines[-1], single = longer, False
+                continue
+            if single and draw.textlength(lines[-1], font=font) > width:
+                fits = False
+            if len(lines) == MAX_LINES:
+                return lines, False
+        lines.append(word)
+        single = True
+    if single and draw.textlength(lines[-1], font=font) > width:
+        fits = False
+    return lines, fits
 
 
 def _fit(draw: Any, title: str, font_file: str) -> tuple[Any, list[str]]:
@@ -103,8 +121,8 @@ def _fit(draw: Any, title: str, font_file: str) -> tuple[Any, list[str]]:
     width = WIDTH - 2 * MARGIN
     for size in TITLE_SIZES:
         font = _font(font_file, size)
-        lines = _wrap(draw, title, font, width)
-        if len(lines) <= MAX_LINES and all(draw.textlength(line, font=font) <= width for line in lines):
+        lines, fits = _wrap(draw, title, font, width)
+        if fits:
             return font, lines
     lines = lines[:MAX_LINES]
     last = lines[-1]
@@ -114,36 +132,149 @@ def _fit(draw: Any, title: str, font_file: str) -> tuple[Any, list[str]]:
     return font, lines
 
 
+# What is drawn on a card: ("text", x, y, text, font) or ("rectangle", x0, y0, x1, y1), white.
+_Shape = tuple[Any, ...]
+
+
 def draw(card: Card) -> bytes:
     """The card as PNG bytes: the theme colour as background, the title in white, the site's
     name under a rule (the theme colours are chosen for AA contrast with white text).
 
     Drawn as an 8-bit coverage mask whose palette runs from the theme colour to white: only
     two colours and their anti-aliasing shades are ever on a card, so a paletted PNG holds it
-    exactly, at a third of the size and a fraction of the compression time of an RGB one.
+    exactly, at a third of the size of an RGB one.
 
-    Compressed at zlib's level 1: a cold build draws every post's card, and at level 6 the
-    compression alone took 4.3 ms of a card's 7 ms (bench/PROFILE.md §8), against 1.8 ms at
-    level 1, for 27 KB instead of 20 KB: a card is fetched once by a social site, never by a
-    reader, so a build's time matters more than those 7 KB."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("L", (WIDTH, HEIGHT), 0)
-    pen = ImageDraw.Draw(image)
-    font, lines = _fit(pen, card.title, card.font)
+    Most of a card is bare background, and compressing those rows was most of a card's cost
+    (zlib takes ~1 ms for 756 KB of zeros, even at level 1): so only the bands of rows where
+    something is drawn are drawn and compressed (``_band``), and the blank rows between them
+    are put in already compressed (``_png``). The band with the rule and the site's name is the
+    same on every card of a site, so it is drawn once. The picture is, pixel for pixel, the one
+    of drawing the whole card and letting Pillow save it (``VERSION`` cards-2; tests/test_cards.py)."""
+    font, lines = _fit(_measuring_pen(), card.title, card.font)
     line_height = round(font.size * 1.2)
     top = MARGIN + 10
-    for n, line in enumerate(lines):
-        pen.text((MARGIN, top + n * line_height), line, font=font, fill=255)
+    shapes: list[_Shape] = [("text", MARGIN, top + n * line_height, line, font) for n, line in enumerate(lines)]
+    shapes.append(("rectangle", MARGIN, HEIGHT - MARGIN - 70, MARGIN + 120, HEIGHT - MARGIN - 62))
     name_font = _font(card.font.replace(TITLE_FONT, NAME_FONT) if card.font else "", 34)
-    pen.rectangle((MARGIN, HEIGHT - MARGIN - 70, MARGIN + 120, HEIGHT - MARGIN - 62), fill=255)
-    pen.text((MARGIN, HEIGHT - MARGIN - 40), card.site, font=name_font, fill=255)
-    r, g, b = (int(card.colour[i : i + 2], 16) for i in (1, 3, 5))
-    image = image.convert("P")
-    image.putpalette([round(c + (255 - c) * level / 255) for level in range(256) for c in (r, g, b)])
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=1)
-    return buffer.getvalue()
+    shapes.append(("text", MARGIN, HEIGHT - MARGIN - 40, card.site, name_font))
+    return _png([_band(first, end, tuple(group)) for first, end, group in _bands(shapes)], card.colour)
+
+
+@functools.lru_cache(maxsize=1)
+def _measuring_pen() -> Any:
+    """A pen for measuring text (``textlength``, ``textbbox``), which needs no canvas."""
+    from PIL import Image, ImageDraw
+
+    return ImageDraw.Draw(Image.new("L", (1, 1), 0))
+
+
+def _rows(shape: _Shape) -> tuple[int, int]:
+    """The rows a shape draws on (first, after the last): a text's bounding box, which is where
+    Pillow pastes its glyphs, or the rectangle's rows."""
+    if shape[0] == "text":
+        _kind, x, y, text, font = shape
+        box = _measuring_pen().textbbox((x, y), text, font=font)
+        return box[1], box[3]
+    return shape[2], shape[4] + 1
+
+
+def _bands(shapes: list[_Shape]) -> list[tuple[int, int, list[_Shape]]]:
+    """The shapes grouped by the rows they draw on, overlapping bands merged, top to bottom:
+    (first row, row after the last, its shapes in drawing order). Every other row is background."""
+    spans = sorted(
+        (max(0, first), min(HEIGHT, end), n) for n, (first, end) in enumerate(map(_rows, shapes)) if end > first
+    )
+    merged: list[tuple[int, int, list[int]]] = []
+    for first, end, n in spans:
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end), [*merged[-1][2], n])
+        elif first < end:
+            merged.append((first, end, [n]))
+    return [(first, end, [shapes[n] for n in sorted(members)]) for first, end, members in merged]
+
+
+_ROW = WIDTH + 1  # a PNG row: its filter byte (0: none), then one byte a pixel
+
+
+@functools.lru_cache(maxsize=4)  # the band of the rule and the site's name recurs on every card
+def _band(first: int, end: int, shapes: tuple[_Shape, ...]) -> tuple[int, bytes, bytes]:
+    """(first row, its rows as PNG rows, those deflated and sync-flushed) of the rows ``first``
+    to ``end`` with ``shapes`` drawn on them. Drawn one column to the right, on a canvas one
+    column wider: column 0 is then each row's filter byte, 0, and ``tobytes`` gives PNG rows."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (_ROW, end - first), 0)
+    pen = ImageDraw.Draw(image)
+    for shape in shapes:
+        if shape[0] == "text":
+            _kind, x, y, text, font = shape
+            pen.text((x + 1, y - first), text, font=font, fill=255)
+        else:
+            _kind, x0, y0, x1, y1 = shape
+            pen.rectangle((x0 + 1, y0 - first, x1 + 1, y1 - first), fill=255)
+    rows = image.tobytes()
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return first, rows, packer.compress(rows) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+_FINAL_BLOCK = b"\x03\x00"  # an empty last deflate block: ends the stream after sync-flushed parts
+_blank_rows: dict[int, bytes] = {}  # k → 2**k blank rows, deflated and sync-flushed (made once)
+
+
+def _deflated_blank(rows: int) -> bytes:
+    """``rows`` blank rows as deflate data that more can follow: made of runs of a power of
+    two rows, each compressed once per process."""
+    parts = []
+    k = 0
+    while rows:
+        if rows & 1:
+            if k not in _blank_rows:
+                packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+                _blank_rows[k] = packer.compress(bytes(_ROW << k)) + packer.flush(zlib.Z_SYNC_FLUSH)
+            parts.append(_blank_rows[k])
+        rows >>= 1
+        k += 1
+    return b"".join(parts)
+
+
+@functools.lru_cache(maxsize=64)
+def _palette(colour: str) -> bytes:
+    """Index ``level`` is ``level``/255 of the way from the theme colour to white."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return bytes(round(c + (255 - c) * level / 255) for level in range(256) for c in rgb)
+
+
+def _png(bands: list[tuple[int, bytes, bytes]], colour: str) -> bytes:
+    """A paletted 8-bit PNG of WIDTH × HEIGHT from its drawn bands (``_band``), every other
+    row being palette index 0.
+
+    The image data is one zlib stream made of deflate parts that each end on a byte boundary
+    (a sync flush), so blank runs come from ``_deflated_blank``; the stream's Adler-32 is carried
+    over a blank run arithmetically (a zero byte adds the running sum ``a`` to ``b``)."""
+    parts = [b"\x78\x01"]  # zlib header: deflate, 32 KB window, fastest
+    a, b = 1, 0  # Adler-32
+    row = 0
+    for first, rows, deflated in [*bands, (HEIGHT, b"", b"")]:
+        if first > row:
+            parts.append(_deflated_blank(first - row))
+            b = (b + (first - row) * _ROW * a) % 65521
+        if rows:
+            checksum = zlib.adler32(rows, (b << 16) | a)
+            a, b = checksum & 0xFFFF, checksum >> 16
+            parts.append(deflated)
+        row = first + len(rows) // _ROW
+    parts += [_FINAL_BLOCK, struct.pack(">I", (b << 16) | a)]
+    return b"".join((
+        b"\x89PNG\r\n\x1a\n",
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0)),  # 8-bit, paletted
+        _chunk(b"PLTE", _palette(colour)),
+        _chunk(b"IDAT", b"".join(parts)),
+        _chunk(b"IEND", b""),
+    ))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 def _draw_chunk(_state: None, chunk: list[Card]) -> list[bytes]:

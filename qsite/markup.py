@@ -27,13 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from html import unescape
+from typing import Any
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.admonition import AdmonitionProcessor
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 MORE = "<!-- more -->"
 WORDS_PER_MINUTE = 200
@@ -380,25 +381,110 @@ class _ImageLinksExtension(Extension):
         md.treeprocessors.register(_ImageLinks(md), "qsite_image_links", 1)
 
 
+# Python-Markdown's own inline patterns, by the name they are registered under: the exact
+# regular expression each has in the version qsite was measured with, and the characters one
+# of which any match of it contains (each expression starts with, or requires, a literal one).
+_INLINE_NEEDS = {
+    "backtick": (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", "`"),
+    "escape": (r"\\(.)", "\\"),
+    "footnote": (r"\[\^([^\]]*)\]", "["),
+    "reference": (r"(?<!\!)\[", "["),
+    "link": (r"(?<!\!)\[", "["),
+    "image_link": (r"\!\[", "["),
+    "image_reference": (r"\!\[", "["),
+    "short_reference": (r"(?<!\!)\[", "["),
+    "short_image_ref": (r"\!\[", "["),
+    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", "<"),
+    "automail": (r"<([^<> !]+@[^@<> ]+)>", "<"),
+    "linebreak": (r"  \n", "\n"),
+    "html": (
+        r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+"""
+        r"""\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""",
+        "<",
+    ),
+    "entity": (r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)", "&"),
+    "em_strong": (r"\*|_", "*_"),
+}
+
+
+class _QuickInline(InlineProcessor):
+    """Python-Markdown's inline step, skipping the patterns that cannot match a text.
+
+    The inline step tries each of its ~15 patterns on each run of text, one Python call per
+    pattern and text even when the text holds none of the characters the pattern starts with;
+    that was about a quarter of converting a post (bench/PROFILE.md). A pattern of
+    ``_INLINE_NEEDS`` whose expression is exactly the one recorded there is skipped for a text
+    without any of its characters: it would have found no match, and a pattern that finds none
+    changes nothing, so the HTML is the same. Any other pattern (an extension's, or one a newer
+    Python-Markdown changed) is always tried, as before."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self._seen: tuple[int, ...] = ()  # the patterns ``_needs`` was made for
+        self._needs: list[re.Pattern[str] | None] = []  # by pattern index
+
+    def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
+        registry = self.md.inlinePatterns
+        patterns = list(registry)  # indexed ~600 times a post: a list, not the registry
+        if tuple(map(id, patterns)) != self._seen:
+            self._seen = tuple(map(id, patterns))
+            self._needs = [None] * len(patterns)
+            for name in _INLINE_NEEDS:
+                if name in registry:
+                    self._needs[registry.get_index_for_name(name)] = _needs(name, registry[name])
+        self.inlinePatterns = patterns  # type: ignore[assignment]
+        try:
+            return super().run(tree, ancestors)
+        finally:
+            self.inlinePatterns = registry
+
+    def _InlineProcessor__applyPattern(  # overrides InlineProcessor.__applyPattern
+        self, pattern: Any, data: str, patternIndex: int, startIndex: int = 0
+    ) -> tuple[str, bool, int]:
+        needed = self._needs[patternIndex]
+        if needed is not None and needed.search(data) is None:
+            return data, False, 0  # what the pattern returns when it finds no match
+        return super()._InlineProcessor__applyPattern(pattern, data, patternIndex, startIndex)  # type: ignore[misc]
+
+
+def _needs(name: str, pattern: Any) -> re.Pattern[str] | None:
+    """A search for the characters one of which a match of ``pattern`` holds, or None if unknown."""
+    known = _INLINE_NEEDS.get(name)
+    regex = getattr(pattern, "compiled_re", None)
+    if known is None or regex is None or regex.pattern != known[0]:
+        return None
+    return re.compile("[" + re.escape(known[1]) + "]")
+
+
+class _QuickInlineExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_QuickInline(md), "inline", 20)  # in place of Python-Markdown's own
+
+
 _instances: dict[str, markdown.Markdown] = {}
 
 
 def _converter(base_path: str) -> markdown.Markdown:
     md = _instances.get(base_path)
     if md is None:
-        # Python-Markdown's own extensions, made from their modules: given by name, Markdown first
-        # looks each name up among every installed package's entry points, which imports
-        # importlib.metadata and reads them all (~20 ms of each process that converts Markdown).
-        builtin = [
-            importlib.import_module(f"markdown.extensions.{name}").makeExtension(**_EXTENSION_CONFIGS.get(name, {}))
-            for name in _EXTENSIONS
-        ]
-        md = markdown.Markdown(
-            extensions=[*builtin, _CalloutExtension(), _ImageLinksExtension(), _BasePathExtension(base_path)],
-            output_format="html",
-        )
-        _instances[base_path] = md
+        md = _instances[base_path] = make_converter(base_path)
     return md
+
+
+def make_converter(base_path: str, quick_inline: bool = True) -> markdown.Markdown:
+    """A converter with qsite's settings (``SETTINGS``); ``quick_inline=False`` leaves
+    Python-Markdown's own inline step in place, which tests compare ``_QuickInline`` with."""
+    # Python-Markdown's own extensions, made from their modules: given by name, Markdown first
+    # looks each name up among every installed package's entry points, which imports
+    # importlib.metadata and reads them all (~20 ms of each process that converts Markdown).
+    builtin = [
+        importlib.import_module(f"markdown.extensions.{name}").makeExtension(**_EXTENSION_CONFIGS.get(name, {}))
+        for name in _EXTENSIONS
+    ]
+    ours: list[Extension] = [_CalloutExtension(), _ImageLinksExtension(), _BasePathExtension(base_path)]
+    return markdown.Markdown(
+        extensions=[*builtin, *ours, *([_QuickInlineExtension()] if quick_inline else [])], output_format="html"
+    )
 
 
 _HIGHLIGHT = '<div class="highlight">'  # codehilite's wrapper (css_class above)

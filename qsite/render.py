@@ -117,6 +117,9 @@ def make_env(templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None
     env = jinja2.Environment(
         loader=SiteLoader(templates),
         bytecode_cache=bytecode_cache,  # compiled templates, checked against their source by Jinja
+        # one environment renders one build (a Renderer each), so a template is read once: Jinja's
+        # default would stat its file again at every page that uses it (~5 stats a post page)
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

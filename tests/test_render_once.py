@@ -122,3 +122,30 @@ def test_a_sites_own_feed_entry_partial_wins(build_site) -> None:
     })
     assert "<entry><title>ours: A</title></entry>" in site.read("feed.xml")
     assert "<entry><title>ours: A</title></entry>" in site.read("themes/staff-wellbeing/feed.xml")
+
+
+def test_a_template_is_read_once_per_build_not_checked_again_at_each_page(build_site, monkeypatch) -> None:
+    # issue 10: Jinja's auto_reload stat-ed each template's file again at every page using it
+    # (~5 a post page: the page, its base and partials); a Renderer lives for one build only
+    from qsite.plan import plan
+    from qsite.render import Renderer
+
+    site = build_site({"site.yaml": SITE_YAML, **{f"content/posts/p{n}.md": post(f"P{n}", f"2020-04-0{n}") for n in range(1, 6)}})
+    result = site.result
+    assert result is not None and result.site is not None and result.groups is not None
+    renderer = Renderer(result.site, result.groups, site.root / "templates")
+    jobs = [job for job in plan(result.site, result.groups, result.digest) if job.template == "post.html"]
+    assert len(jobs) == 5
+    renderer.render(jobs[0])  # reads and compiles the templates
+    checked: list[str] = []
+    real = os.path.getmtime
+    monkeypatch.setattr(os.path, "getmtime", lambda path: checked.append(path) or real(path))
+    for job in jobs:
+        renderer.render(job)
+    assert checked == []
+    # a template edited since is read by the next build's Renderer (qsite serve makes one a rebuild)
+    (site.root / "templates").mkdir(exist_ok=True)
+    (site.root / "templates" / "post.html").write_text("edited {{ post.title }}\n", encoding="utf-8")
+    monkeypatch.undo()
+    edited = Renderer(result.site, result.groups, site.root / "templates").render(jobs[0]).data
+    assert edited == f"edited {jobs[0].context['post'].title}\n".encode()
