@@ -35,6 +35,7 @@ import fcntl
 import functools
 import json
 import os
+import secrets
 import shutil
 import stat
 import sys
@@ -183,31 +184,42 @@ class Stage:
         self._journaled = False
         self._done = True  # until the staging folder exists: nothing to clean up
         self._seed: str | None = None  # where ``write`` links each file it writes, for the next spare
+        self.in_place = False
+        self._made: set[str] = set()
+
+    def __enter__(self) -> Stage:
+        """Make this build's staging folder (``with Stage(out) as stage``).
+
+        Here and not in ``__init__``: Ctrl-C or SIGTERM (``qsite/interrupt.py``) can land at any
+        bytecode, and between the constructor's return and the start of the ``with`` block
+        nothing would remove a folder the constructor made (the occasional leftover
+        ``.output.staging-*`` of tests/test_cli.py's interrupted build). A signal landing in
+        here is cleaned up here; after the last statement of the ``try`` below, Python checks
+        for signals again only inside the ``with`` block, whose ``__exit__`` cleans up."""
+        out = self.out
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _cannot_create(out, exc) from None
         self.in_place = _is_mount(out)
-        home: Path | None = None
-        if not self.in_place:
-            try:
-                home = Path(tempfile.mkdtemp(prefix=f".{out.name}{STAGING}", dir=out.parent))
-            except OSError as exc:
-                if exc.errno not in _NO_SWAP or not _is_real_dir(out):
-                    raise _cannot_create(out, exc) from None
-                self.in_place = True  # a writable output folder in a read-only parent: no swap
         self._done = False
         try:
-            with self._errors():
-                if home is None:
-                    home = Path(tempfile.mkdtemp(prefix=INNER, dir=out))
-                self.home = home  # the folder this build owns: removed by commit or on failure
+            if not self.in_place:
                 try:
-                    self._lock = _claim_new(home)
+                    self._new_home(out.parent, f".{out.name}{STAGING}")
+                except OSError as exc:
+                    if exc.errno not in _NO_SWAP or not _is_real_dir(out):
+                        raise _cannot_create(out, exc) from None
+                    self.in_place = True  # a writable output folder in a read-only parent: no swap
+            with self._errors():
+                if self.in_place:
+                    self._new_home(out, INNER)
+                try:
+                    self._lock = _claim_new(self.home)
                 except FileNotFoundError:  # another build's recover took it for a killed build's
-                    prefix = INNER if self.in_place else f".{out.name}{STAGING}"
-                    self.home = home = Path(tempfile.mkdtemp(prefix=prefix, dir=home.parent))
-                    self._lock = _claim_new(home)
+                    self._new_home(self.home.parent, INNER if self.in_place else f".{out.name}{STAGING}")
+                    self._lock = _claim_new(self.home)
+                home = self.home
                 self.path = home / "new"  # this build's written files; the rest is linked at commit
                 os.mkdir(self.path)
                 os.chmod(home, DIR_MODE)
@@ -215,17 +227,32 @@ class Stage:
                     self._seed = str(home / "spare")
                     os.mkdir(self._seed, DIR_MODE)
                     os.chmod(self._seed, DIR_MODE)
-        except BaseException:  # Ctrl-C or SIGTERM before the caller's ``with`` could clean up
+                self._made = {str(self.path)} | ({self._seed} if self._seed else set())
+        except BaseException:  # Ctrl-C or SIGTERM too: the caller's ``with`` has not begun
             if not self._done:
                 self._done = True
-                if home is not None:
-                    _remove_tree(home)
+                if hasattr(self, "home"):
+                    _remove_tree(self.home)
                 self._release()
             raise
-        self._made: set[str] = {str(self.path)} | ({self._seed} if self._seed else set())
-
-    def __enter__(self) -> Stage:
         return self
+
+    def _new_home(self, parent: Path, prefix: str) -> None:
+        """Make this build's own folder, as ``tempfile.mkdtemp`` would (a random name, mode
+        0o700), but named in ``self.home`` before it is made: a signal landing just after the
+        ``mkdir`` (inside ``mkdtemp``, or before its result is stored) would leave it behind."""
+        for _ in range(100):
+            folder = parent / f"{prefix}{secrets.token_hex(5)}"
+            if os.path.lexists(folder):
+                continue
+            self.home = folder  # removed on failure (``_remove_tree``: nothing there is no error)
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:  # made a moment ago by someone else: not ours to remove
+                del self.home
+                continue
+            return
+        raise FileExistsError(errno.EEXIST, "no free name for a staging folder", str(parent))
 
     def __exit__(self, *exc: object) -> None:
         if not self._done:
