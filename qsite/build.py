@@ -333,9 +333,9 @@ class StageSink:
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
 
-    def keep_file(self, path: str, stamp: Any) -> bool:
-        """A copied file the engine vouches for (``Engine.copies``): kept unread if still as stamped."""
-        return self.stage.keep(path, stamp)
+    def keep_files(self, files: list[tuple[str, Any]]) -> list[bool]:
+        """Copied files the engine vouches for (``Engine.copies``): each kept unread if still as stamped."""
+        return self.stage.keep_each(files)
 
 
 class MemorySink:
@@ -396,7 +396,7 @@ def render(
     run = engine.pages(jobs, renderer, sink)
     files = files or []
     origins = [_origin(f) for f in files]
-    copy = engine.copies([f.path for f in files], origins, sink.keep_file) if files else []  # type: ignore[union-attr]
+    copy = engine.copies([f.path for f in files], origins, sink.keep_files) if files else []  # type: ignore[union-attr]
     items = run.todo + [~n for n in copy]
     if workers.jobs > 1 and len(items) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
         renderer.compile(run.templates({jobs[i].template for i in run.todo}))

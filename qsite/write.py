@@ -409,6 +409,33 @@ class Stage:
         self.unchanged += 1
         return True
 
+    def keep_each(self, files: Iterable[tuple[str, Stamp]]) -> list[bool]:
+        """``keep`` for each of many files, one by one (the copied files: ``Engine.copies``),
+        without a method call per file: one ``lstat`` per file, one folder check per folder."""
+        top = os.path.join(self.out, "")
+        real, claimed, stamps = self._real, self.files, self.stamps
+        kept: list[bool] = []
+        for rel, expected in files:
+            if rel in claimed:
+                self._claim_path(rel)
+            folder = rel.rpartition("/")[0]
+            ok = real.get(folder)
+            if ok is None:
+                ok = self._real_folder(folder)
+            if ok:
+                try:
+                    st = os.lstat(top + rel)
+                except OSError:
+                    ok = False
+                else:
+                    ok = stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == expected
+            if ok:
+                stamps[rel] = expected
+                claimed[rel] = False
+            kept.append(ok)
+        self.unchanged += kept.count(True)
+        return kept
+
     def keep_all(self, files: dict[str, Stamp]) -> bool:
         """``keep`` for a group of files that only make sense together (a search index shard):
         all of them, if every one is still as stamped, or none (and False). One ``lstat`` per

@@ -115,9 +115,19 @@ def test_a_copied_file_changed_or_removed_in_the_output_is_written_again(site, t
     (out / webp).unlink()
     (out / "static/site.css").unlink()
     (out / "static/site.css").symlink_to(tmp_path / "elsewhere.css")  # never written through
+    # a folder moved away and linked back: its files are the very ones stamped, but reached
+    # through a symlink, so none is kept (the new output gets a real folder)
+    images = out / webp.rpartition("/")[0]
+    moved = tmp_path / "moved-images"
+    images.rename(moved)
+    images.symlink_to(moved, target_is_directory=True)
+    inside = tree(moved)
     build(site, Options(now=NOW, search=False))
     assert tree(out) == cold(tmp_path, site)
     assert not (tmp_path / "elsewhere.css").exists()
+    assert not images.is_symlink() and tree(moved) == inside
+    # … and no file of the output is one outside it (a hard link shares whatever is done to it)
+    assert inside and all((images / name).stat().st_ino != (moved / name).stat().st_ino for name in inside)
 
 
 def test_a_card_whose_cache_file_is_gone_is_drawn_again_when_the_output_needs_it(site, tmp_path):

@@ -608,23 +608,31 @@ class Engine:
         return self._copies_last
 
     def copies(
-        self, paths: Sequence[str], origins: Sequence[str | None], keep: Callable[[str, Stamp], bool]
+        self, paths: Sequence[str], origins: Sequence[str | None],
+        keep: Callable[[list[tuple[str, Stamp]]], list[bool]],
     ) -> list[int]:
         """Which copied files to write (their indexes): those made from something else than last
         time (``origins``: a hash of their bytes, or a preview card's key; None: unknown, always
-        written), or whose output ``keep`` finds gone or changed since it was stamped. The others
-        are kept by ``keep``, unread, and not sent to a render worker: a one-post edit of a
-        5,000-post site compared 5,000 preview cards with the output on every build."""
+        written), or whose output ``keep`` (given (path, stamp) pairs, it says which it kept)
+        finds gone or changed since it was stamped. The others are kept, unread, and not sent
+        to a render worker: a one-post edit of a 5,000-post site compared 5,000 preview cards
+        with the output on every build."""
         known = self.copies_known()
-        made = self._copies_made
         todo: list[int] = []
+        vouched: list[int] = []
         for n, (path, origin) in enumerate(zip(paths, origins, strict=True)):
             last = known.get(path)
-            if last is not None and last[0] == origin and keep(path, last[1]):
-                made[path] = last
+            if last is not None and last[0] == origin:
+                vouched.append(n)
             else:
                 todo.append(n)
-        return todo
+        kept = keep([(paths[n], known[paths[n]][1]) for n in vouched])
+        for n, ok in zip(vouched, kept, strict=True):
+            if ok:
+                self._copies_made[paths[n]] = known[paths[n]]
+            else:
+                todo.append(n)
+        return sorted(todo)
 
     def copied(self, path: str, origin: str | None, stamp: Stamp | None) -> None:
         """A copied file this build wrote (or found the same as the output's), for the next one."""
