@@ -179,6 +179,7 @@ class Stage:
         self.files: dict[str, bool] = {}  # path → True if staged, False if the previous file stays
         self.stamps: dict[str, Stamp | None] = {}  # path → its stamp once committed (renames and links keep it)
         self._real: dict[str, bool] = {"": True}  # folder of out → a real folder, no symlink on the way
+        self._listed: set[str] = set()  # folders of out whose entries are in ``_real``
         self._scratch: list[Path] = []
         self._lock: int | None = None
         self._journaled = False
@@ -186,6 +187,7 @@ class Stage:
         self._seed: str | None = None  # where ``write`` links each file it writes, for the next spare
         self.in_place = False
         self._made: set[str] = set()
+        self._top = os.path.join(out, "")  # ``out`` and a slash: + a relative path is its file
 
     def __enter__(self) -> Stage:
         """Make this build's staging folder (``with Stage(out) as stage``).
@@ -310,13 +312,22 @@ class Stage:
         return st if stat.S_ISREG(st.st_mode) else None
 
     def _real_folder(self, folder: str) -> bool:
+        """Whether ``out/folder`` is a real folder, with no symlink on the way. Told by one
+        ``scandir`` of its parent, which tells it for every folder there (the directory entry's
+        type, as ``lstat`` would: ``DirEntry.is_dir`` falls back to ``lstat`` where the file
+        system does not give it), not by one ``lstat`` per folder: a 5,000-post site keeps
+        pages in 5,000 folders of ``posts/``."""
         known = self._real.get(folder)
         if known is None:
             parent, _, _ = folder.rpartition("/")
             known = False
-            if self._real_folder(parent):
-                with contextlib.suppress(OSError):
-                    known = stat.S_ISDIR(os.lstat(os.path.join(self.out, folder)).st_mode)
+            if self._real_folder(parent) and parent not in self._listed:
+                self._listed.add(parent)
+                prefix = parent + "/" if parent else ""
+                with contextlib.suppress(OSError), os.scandir(os.path.join(self.out, parent)) as entries:
+                    for entry in entries:
+                        self._real.setdefault(prefix + entry.name, entry.is_dir(follow_symlinks=False))
+                known = self._real.get(folder, False)
             self._real[folder] = known
         return known
 
@@ -400,9 +411,18 @@ class Stage:
     def keep(self, rel: str, expected: Stamp) -> bool:
         """Keep the previous output's file unread if it is still the one stamped ``expected``;
         False (and nothing recorded) if it is gone or has changed since."""
-        self._claim_path(rel)
-        st = self._previous(rel)
-        if st is None or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+        if rel in self.files:
+            self._claim_path(rel)
+        # ``_previous``, inline: called for every unchanged page (7,800 at 5,000 posts)
+        folder = rel.rpartition("/")[0]
+        real = self._real.get(folder)
+        if not (real if real is not None else self._real_folder(folder)):
+            return False
+        try:
+            st = os.lstat(self._top + rel)
+        except OSError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
             return False
         self.stamps[rel] = expected
         self.files[rel] = False
@@ -412,7 +432,7 @@ class Stage:
     def keep_each(self, files: Iterable[tuple[str, Stamp]]) -> list[bool]:
         """``keep`` for each of many files, one by one (the copied files: ``Engine.copies``),
         without a method call per file: one ``lstat`` per file, one folder check per folder."""
-        top = os.path.join(self.out, "")
+        top = self._top
         real, claimed, stamps = self._real, self.files, self.stamps
         kept: list[bool] = []
         for rel, expected in files:

@@ -122,12 +122,19 @@ def test_a_copied_file_changed_or_removed_in_the_output_is_written_again(site, t
     images.rename(moved)
     images.symlink_to(moved, target_is_directory=True)
     inside = tree(moved)
+    post_c, moved_c = out / "posts/c", tmp_path / "moved-c"  # the same, one level down
+    post_c.rename(moved_c)
+    post_c.symlink_to(moved_c, target_is_directory=True)
+    inside_c = tree(moved_c)
     build(site, Options(now=NOW, search=False))
     assert tree(out) == cold(tmp_path, site)
     assert not (tmp_path / "elsewhere.css").exists()
     assert not images.is_symlink() and tree(moved) == inside
+    assert not post_c.is_symlink() and tree(moved_c) == inside_c
     # … and no file of the output is one outside it (a hard link shares whatever is done to it)
     assert inside and all((images / name).stat().st_ino != (moved / name).stat().st_ino for name in inside)
+    assert "card.png" in inside_c and "index.html" in inside_c
+    assert all((post_c / name).stat().st_ino != (moved_c / name).stat().st_ino for name in inside_c)
 
 
 def test_a_card_whose_cache_file_is_gone_is_drawn_again_when_the_output_needs_it(site, tmp_path):
