@@ -173,6 +173,7 @@ class Engine:
         self.last_run: PageRun | None = None  # this build's render step (tests, bench: how many pages were keyed)
         self._copies_made: dict[str, tuple[str, Stamp]] = {}  # this build's copied files (``copies``)
         self._copies_last: dict[str, tuple[str, Stamp]] | None = None  # the last build's, once read
+        self._copies_ran = False  # whether this build's copied files went through ``copies``
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -618,6 +619,7 @@ class Engine:
         to a render worker: a one-post edit of a 5,000-post site compared 5,000 preview cards
         with the output on every build."""
         known = self.copies_known()
+        self._copies_ran = True
         todo: list[int] = []
         vouched: list[int] = []
         for n, (path, origin) in enumerate(zip(paths, origins, strict=True)):
@@ -641,8 +643,9 @@ class Engine:
 
     def _save_copies(self) -> None:
         """Keep the record of copied files of this build, now committed (unless it is the last
-        one's). A record that cannot be saved costs the next build time, never correctness."""
-        if self.cache.folder is None or not self.keys or self._copies_last == self._copies_made:
+        one's, or this build copied none: ``render_site``). A record that cannot be saved costs
+        the next build time, never correctness."""
+        if not self._copies_ran or self.cache.folder is None or self._copies_last == self._copies_made:
             return
         with contextlib.suppress(OSError, ValueError, TypeError):
             if not self.cache.folder.is_symlink():  # never write through a link (as ``Cache.save``)
