@@ -265,8 +265,21 @@ class Stage:
         a half-applied commit (the next build does that)."""
         self._done = True
         if not self._journaled:
+            self._spare_back()
             _remove_tree(self.home)
         self._release()
+
+    def _spare_back(self) -> None:
+        """A commit stopped (Ctrl-C, a failure) once the spare had become this build's tree
+        (``_assemble``), or once the swap had left the old site there: that tree goes back
+        beside the output as the spare, as ``_keep_spare`` would have put it, instead of being
+        deleted (the next build would make every folder again). Whatever it holds, the next
+        ``_assemble`` sets it right; one without its marker is not qsite's spare, and goes."""
+        tree = self.home / "tree"
+        if self.in_place or _marker_inode(tree) is None or not _is_real_dir(tree):
+            return
+        with contextlib.suppress(OSError):  # a spare there already (a concurrent build's): this one goes
+            os.rename(tree, self.out.parent / f".{self.out.name}{SPARE}")
 
     def _release(self) -> None:
         if self._lock is not None:

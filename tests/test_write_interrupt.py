@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from qsite import write
+from qsite.build import Options, build
+
+from conftest import NOW, TINY_BASE, post, tree, write_files
 
 
 def test_a_stage_not_yet_entered_has_made_nothing(tmp_path: Path) -> None:
@@ -57,3 +60,39 @@ def test_an_interrupt_as_the_with_block_begins_leaves_nothing(tmp_path: Path) ->
     with pytest.raises(KeyboardInterrupt), write.Stage(tmp_path / "output"):
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("at", ["before the swap", "after the swap"])
+def test_a_commit_stopped_once_the_spare_is_the_new_tree_leaves_the_spare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """The spare (the site before last) becomes the next tree at commit; a Ctrl-C from then on
+    must not delete it with the staging folder (tests/test_cli.py's interrupted build expects
+    it still there), nor leave anything else."""
+    root = tmp_path / "site"
+    write_files(root, {**TINY_BASE, "content/posts/a.md": post("A", "2020-04-01")})
+    build(root, Options(now=NOW, search=False))
+    out, spare = root / "output", root / ".output.spare"
+    assert (spare / write.MARKER).is_file()
+    old = tree(out)
+    write_files(root, {"content/posts/a.md": post("A", "2020-04-01", body="Edited.")})
+    real_swap = write._swap
+
+    def interrupted(stage: Path, target: Path) -> Path | None:
+        if at == "after the swap":
+            real_swap(stage, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_swap", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(root, Options(now=NOW, search=False))
+    monkeypatch.undo()
+    assert (spare / write.MARKER).read_bytes() == write.MARKER_TEXT
+    assert sorted(p.name for p in root.iterdir()) == [
+        ".output.spare", ".qsite-cache", "content", "output", "site.yaml", "templates"
+    ]
+    assert (tree(out) == old) == (at == "before the swap")
+    build(root, Options(now=NOW, search=False))
+    reference = tmp_path / "reference"
+    build(root, Options(output=reference, now=NOW, search=False, cache=False))
+    assert tree(out) == tree(reference)
