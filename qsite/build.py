@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -329,13 +330,17 @@ class StageSink:
         except OSError as exc:
             return exc
 
-    def take_file(self, path: str, written: tuple[bool, Any] | OSError) -> None:
+    def take_file(self, path: str, written: tuple[bool, Any] | OSError) -> Any:
         if isinstance(written, OSError):
             self.stage.failed(written)
-        self.stage.record(path, *written)
+        return self.stage.record(path, *written)
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
+
+    def keep_files(self, files: list[tuple[str, Any]]) -> list[bool]:
+        """Copied files the engine vouches for (``Engine.copies``): each kept unread if still as stamped."""
+        return self.stage.keep_each(files)
 
 
 class MemorySink:
@@ -395,7 +400,9 @@ def render(
     ``files`` (``StageSink`` only) are staged along with the pages, by the same workers."""
     run = engine.pages(jobs, renderer, sink)
     files = files or []
-    items = run.todo + [~n for n in range(len(files))]
+    origins = [_origin(f) for f in files]
+    copy = engine.copies([f.path for f in files], origins, sink.keep_files) if files else []  # type: ignore[union-attr]
+    items = run.todo + [~n for n in copy]
     if workers.jobs > 1 and len(items) >= parallel.MIN_PARALLEL:  # compiled once here, inherited by the workers
         renderer.compile(run.templates({jobs[i].template for i in run.todo}))
     problems: list[Problem] = []
@@ -405,7 +412,7 @@ def render(
     with contextlib.closing(workers.map(_render_chunk, items, state=state)) as results:
         for i, (key, written) in zip(items, results, strict=True):
             if i < 0:
-                sink.take_file(files[~i].path, written)
+                engine.copied(files[~i].path, origins[~i], sink.take_file(files[~i].path, written))  # type: ignore[union-attr]
             elif isinstance(written, _Failed):
                 if jobs[i].template not in failed:
                     failed.add(jobs[i].template)
@@ -419,12 +426,48 @@ def render(
 
 
 def media_outputs(config: SiteConfig, site: Site, content: Content, engine: Engine, workers: Workers) -> list[Output]:
-    """The resized and WebP copies of the images posts show, and each post's preview card."""
-    made = content.gallery.outputs() if content.gallery is not None else []
-    content.deck = cards.deck(engine, config, CACHE_FOLDER)
-    made += cards.outputs(site, content.deck, workers)
-    content.warnings.extend(content.deck.warnings)
-    return [Output(path, data) if isinstance(data, bytes) else Output(path, b"", copy_of=data) for path, data in made]
+    """The resized and WebP copies of the images posts show, and each post's preview card. A
+    card the output holds already (by the engine's record) is not even looked up in the cache
+    (``cards.outputs``): most often it is kept unread (``render``)."""
+    images = content.gallery.outputs() if content.gallery is not None else []
+    content.deck = deck = cards.deck(engine, config, CACHE_FOLDER)
+    known = engine.copies_known()
+    kept = {path: origin[len(_CARD):] for path, (origin, _) in known.items() if origin.startswith(_CARD)}
+    made = cards.outputs(site, deck, workers, kept)
+    content.warnings.extend(deck.warnings)
+    return [Output(path, data) for path, data in images] + [
+        CardOutput(path, data, card=deck.cards[path]) if isinstance(data, bytes)
+        else CardOutput(path, b"", copy_of=data, card=deck.cards[path])
+        for path, data in made
+    ]
+
+
+_CARD = "card "  # a copied file's origin (``_origin``): a preview card, by its key
+
+
+@dataclass(frozen=True)
+class CardOutput(Output):
+    """A post's preview card: what it is made from is its card's key (``_origin``), and its
+    bytes are read from the cards' cache only when it is written, or drawn again if that file
+    is gone by then (``cards.contents``)."""
+
+    card: cards.Card | None = None
+
+    def contents(self) -> bytes:
+        if self.card is None:
+            return super().contents()
+        return cards.contents(self.card, self.data if self.copy_of is None else self.copy_of)
+
+
+def _origin(output: Output) -> str | None:
+    """What a copied file is made from, for the engine's record (``Engine.copies``): a card's
+    key, or a hash of the bytes (theme and site files, image copies: small, and read already);
+    None (written every time) for a file given by another file that is not a card."""
+    if isinstance(output, CardOutput) and output.card is not None:
+        return _CARD + output.card.key
+    if output.copy_of is not None:
+        return None
+    return "bytes " + hashlib.blake2b(output.data, digest_size=20).hexdigest()
 
 
 def index(

@@ -27,6 +27,7 @@ import json
 import struct
 import weakref
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ TITLE_FONT, NAME_FONT = "DejaVuSans-Bold.ttf", "DejaVuSans.ttf"
 MARGIN = 80
 TITLE_SIZES = (72, 64, 56, 50, 44)  # px, largest that fits in MAX_LINES
 MAX_LINES = 5
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # a PNG file's first bytes
 
 
 def missing_font() -> Problem:
@@ -78,7 +80,7 @@ class Card:
     site: str
     font: str  # the title font's file, or "" for Pillow's built-in one
 
-    @property
+    @functools.cached_property  # computed once: a build asks each card's key several times (5,000 cards)
     def key(self) -> str:
         drawn = json.dumps([VERSION, self.title, self.colour, self.site, self.font])
         return hashlib.sha256(drawn.encode()).hexdigest()[:32]
@@ -289,6 +291,7 @@ class Deck:
     memory: dict[str, bytes] = field(default_factory=dict)
     colours: dict[str, str] = field(default_factory=dict)
     drawn: int = 0  # cards drawn by this build; the rest came from the cache
+    cards: dict[str, Card] = field(default_factory=dict)  # output path → its card (set by ``outputs``)
     warnings: list[Problem] = field(default_factory=list)
 
     def find(self, key: str) -> bytes | Path | None:
@@ -304,7 +307,7 @@ class Deck:
                 head = f.read(8)
         except OSError:
             return None
-        return path if head == b"\x89PNG\r\n\x1a\n" else None
+        return path if head == PNG_SIGNATURE else None
 
     def put(self, key: str, data: bytes) -> None:
         self.drawn += 1
@@ -326,23 +329,54 @@ def deck(engine: Any, config: Any, cache_folder: str) -> Deck:
     return made
 
 
-def outputs(site: Any, deck: Deck, workers: Workers) -> list[tuple[str, bytes | Path]]:
+def outputs(
+    site: Any, deck: Deck, workers: Workers, kept: Mapping[str, str] | None = None
+) -> list[tuple[str, bytes | Path]]:
     """(path, PNG) of every post's card, drawing (in parallel) only those not cached; a card
-    kept on disk is given as its cache file (``Deck.find``), read when it is written."""
+    kept on disk is given as its cache file (``Deck.find``), read when it is written. Each
+    post's ``Card`` is left in ``deck.cards`` (path → card).
+
+    ``kept``: path → the key of the card the output already holds there (the engine's record
+    of copied files). Such a card is most likely kept unread, so it is given as the cache file
+    its key names without opening it (5,000 opens at 5,000 posts); ``contents`` draws it
+    again should that file turn out to be gone or damaged when it is read after all."""
     title_font = font_path(TITLE_FONT)
     if title_font is None or font_path(NAME_FONT) is None:
         title_font = None
         deck.warnings.append(missing_font())
+    kept = kept if kept is not None and deck.folder is not None else {}
     wanted = []
     for post in site.posts:
         colour = next((deck.colours[s] for s in post.themes if s in deck.colours), DEFAULT_COLOUR)
         wanted.append((card_path(post), Card(post.title, colour, site.config.title, str(title_font or ""))))
-    found = {card.key: deck.find(card.key) for _path, card in wanted}
+    found: dict[str, bytes | Path | None] = {}
+    checked: set[str] = set()  # keys looked up with ``Deck.find``
+    for path, card in wanted:
+        key = card.key
+        if kept.get(path) == key and deck.folder is not None:
+            found.setdefault(key, deck.folder / f"{key}.png")
+        elif key not in checked:
+            checked.add(key)
+            found[key] = deck.find(key)
     todo = list({card.key: card for _path, card in wanted if found[card.key] is None}.values())
     for card, data in zip(todo, workers.map(_draw_chunk, todo), strict=True):
         deck.put(card.key, data)
         found[card.key] = deck.find(card.key) or data  # its cache file, if it could be kept
+    deck.cards = dict(wanted)
     return [(path, found[card.key]) for path, card in wanted]  # type: ignore[misc]
+
+
+def contents(card: Card, given: bytes | Path) -> bytes:
+    """The PNG of ``card`` as ``outputs`` gave it: its bytes, or read from its cache file, or
+    drawn again if that file is gone or is no PNG (given unread, ``kept``, and removed or
+    damaged since: an editor may delete ``.qsite-cache/`` at any time)."""
+    if isinstance(given, bytes):
+        return given
+    try:
+        data = given.read_bytes()
+    except OSError:
+        data = b""
+    return data if data.startswith(PNG_SIGNATURE) else draw(card)
 
 
 LOGO_SIZE = 512  # px; schema.org's publisher logo (Google asks for at least 112)

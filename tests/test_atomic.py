@@ -321,8 +321,8 @@ def test_an_interrupt_while_the_staging_folder_is_being_set_up_leaves_nothing(tm
         real(path, *args)
 
     monkeypatch.setattr(os, step, interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write.Stage(out)
+    with pytest.raises(KeyboardInterrupt), write.Stage(out):
+        pass
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 

@@ -48,13 +48,14 @@ from qsite.incremental.cache import (
     page_prefix,
     traced_page_key,
 )
-from qsite.incremental.cachefiles import Stamp, Unreadable, as_list, as_str
+from qsite.incremental.cachefiles import Stamp, Unreadable, as_dict, as_list, as_stamp, as_str, dump, load
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
 
 _HEX64 = re.compile("[0-9a-f]{64}")  # a key of the cache's stores
 SEARCH_MANIFEST = "search-index.json"  # in the cache's folder: see qsite/search.py
+COPIES = "copies.json"  # in the cache's folder: the copied files' record (``Engine.copies``)
 Meta = Any  # qsite.model.Meta: the engine keeps it, never looks inside
 
 
@@ -171,6 +172,9 @@ class Engine:
         self._fronts: dict[str, tuple[str, str]] = {}  # post's file → (its meta's key, its front key)
         self._plan_inputs: tuple[Any, ...] | None = None
         self.last_run: PageRun | None = None  # this build's render step (tests, bench: how many pages were keyed)
+        self._copies_made: dict[str, tuple[str, Stamp]] = {}  # this build's copied files (``copies``)
+        self._copies_last: dict[str, tuple[str, Stamp]] | None = None  # the last build's, once read
+        self._copies_ran = False  # whether this build's copied files went through ``copies``
 
     # -- the start of a build, and the no-change shortcut --
 
@@ -673,12 +677,70 @@ class Engine:
             tmp.write_text(json.dumps(indexed.manifest, separators=(",", ":"), sort_keys=True), encoding="utf-8")
             os.replace(tmp, path)
 
+    # -- write: files copied as they are (theme and site static files, image variants, preview cards) --
+
+    def copies_known(self) -> dict[str, tuple[str, Stamp]]:
+        """The last build's copied files: output path → (what it was made from, the stamp it
+        had once committed). Empty for an engine that keeps nothing on disk."""
+        folder = self.cache.folder
+        if not self.keys or folder is None:
+            return {}
+        if self._copies_last is None:  # never read through a link (as ``Cache.open``)
+            self._copies_last = {} if folder.is_symlink() else load(folder / COPIES, _decode_copies, self.notes) or {}
+        return self._copies_last
+
+    def copies(
+        self, paths: Sequence[str], origins: Sequence[str | None],
+        keep: Callable[[list[tuple[str, Stamp]]], list[bool]],
+    ) -> list[int]:
+        """Which copied files to write (their indexes): those made from something else than last
+        time (``origins``: a hash of their bytes, or a preview card's key; None: unknown, always
+        written), or whose output ``keep`` (given (path, stamp) pairs, it says which it kept)
+        finds gone or changed since it was stamped. The others are kept, unread, and not sent
+        to a render worker: a one-post edit of a 5,000-post site compared 5,000 preview cards
+        with the output on every build."""
+        known = self.copies_known()
+        self._copies_ran = True
+        todo: list[int] = []
+        vouched: list[int] = []
+        for n, (path, origin) in enumerate(zip(paths, origins, strict=True)):
+            last = known.get(path)
+            if last is not None and last[0] == origin:
+                vouched.append(n)
+            else:
+                todo.append(n)
+        kept = keep([(paths[n], known[paths[n]][1]) for n in vouched])
+        for n, ok in zip(vouched, kept, strict=True):
+            if ok:
+                self._copies_made[paths[n]] = known[paths[n]]
+            else:
+                todo.append(n)
+        return sorted(todo)
+
+    def copied(self, path: str, origin: str | None, stamp: Stamp | None) -> None:
+        """A copied file this build wrote (or found the same as the output's), for the next one."""
+        if origin is not None and stamp is not None and self.keys and self.cache.folder is not None:
+            self._copies_made[path] = (origin, stamp)
+
+    def _save_copies(self) -> None:
+        """Keep the record of copied files of this build, now committed (unless it is the last
+        one's, or this build copied none: ``render_site``). A record that cannot be saved costs
+        the next build time, never correctness."""
+        if not self._copies_ran or self.cache.folder is None or self._copies_last == self._copies_made:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            if not self.cache.folder.is_symlink():  # never write through a link (as ``Cache.save``)
+                self.cache.folder.mkdir(exist_ok=True)
+                dump(self.cache.folder / COPIES, {p: [o, list(s)] for p, (o, s) in self._copies_made.items()})
+                self._copies_last = dict(self._copies_made)
+
     # -- the end of a build --
 
     def finish(self, seen: Iterable[str], indexed: search.Indexed | None = None) -> None:
         """Keep what this build made (for files still in the site), in memory or on disk, and
         the manifest of its search index, now committed."""
         self._save_manifest(indexed)
+        self._save_copies()
         if self.keys:
             self.cache.save(seen)
 
@@ -739,6 +801,12 @@ def _copy_found(found: Any) -> Any:
     """A copy the build may add problems to."""
     problems = type(found.problems)(list(found.problems.items))
     return type(found)(list(found.sources), list(found.assets), problems, found.linked)
+def _decode_copies(value: object) -> dict[str, tuple[str, Stamp]]:
+    copies: dict[str, tuple[str, Stamp]] = {}
+    for path, entry in as_dict(value).items():
+        origin, stamp = as_list(entry, 2)
+        copies[path] = (as_str(origin), as_stamp(stamp))
+    return copies
 
 
 def _hash_names(names: Iterable[str]) -> str:
