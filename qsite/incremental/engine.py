@@ -801,6 +801,8 @@ def _copy_found(found: Any) -> Any:
     """A copy the build may add problems to."""
     problems = type(found.problems)(list(found.problems.items))
     return type(found)(list(found.sources), list(found.assets), problems, found.linked)
+
+
 def _decode_copies(value: object) -> dict[str, tuple[str, Stamp]]:
     copies: dict[str, tuple[str, Stamp]] = {}
     for path, entry in as_dict(value).items():
