@@ -85,7 +85,10 @@ class PageRun:
 
     key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
 
-    traces: list[tuple[str, frozenset[str]] | None] | None = None  # a cold build's, from ``key``
+    # a cold build's (context fingerprint, trail), from ``key``: the trail is made as each
+    # page comes back, so the files its context held (new texts in each page's pickle, ~80
+    # MiB at 20,000 posts) are not all held until the render step ends
+    traces: list[tuple[str, str] | None] | None = None
 
     def key(self, index: int) -> tuple[str | None, str, frozenset[str]] | None:
         """The key of ``jobs[index]`` if it is still to be made (a cold build's, made in the
@@ -102,7 +105,8 @@ class PageRun:
         if traced is not None:
             self.keys[index] = traced[0]
             if self.traces is not None:
-                self.traces[index] = (traced[1], traced[2]) if traced[0] is not None else None
+                trail = self.record.trail(traced[2]) if self.record is not None and traced[0] is not None else ""
+                self.traces[index] = (traced[1], trail) if traced[0] is not None else None
         key = self.keys[index]
         if key is not None and token is not None:
             self.tokens[self.jobs[index].file] = (key, token)
@@ -561,12 +565,12 @@ class Engine:
             if key is None or trace is None:
                 run.record = None  # a page with no key: matched by position next time, so keep no record
                 return
-            context_hex, tags_held = trace
+            context_hex, trail = trace
             record.files.append(job.file)
             record.keys.append(key[:KEY_CHECK])
             record.prefixes.append(page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context)) or "")
             record.contexts.append(context_hex)
-            record.trails.append(record.trail(tags_held))
+            record.trails.append(trail)
 
     # -- index: the search shards' manifest --
 

@@ -1,0 +1,43 @@
+"""What a build holds in memory while it renders (issue 10: peak memory at 20,000 posts).
+
+A build's peak is its parent process or one of the render step's forked workers, which count
+every page of the parent they share: whatever the parent still holds when the render step
+forks is paid for twice. ``python -m bench.memory`` measures it step by step; these tests pin
+the changes that made it smaller, each with the build's output unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qsite import build as pipeline
+from qsite.build import Options, build
+from qsite.incremental.engine import Engine
+
+from conftest import NOW, TINY_BASE, post, write_files
+
+
+def _site(root: Path, count: int = 6) -> None:
+    posts = {f"content/posts/p{i}.md": post(f"P{i}", f"2021-01-{1 + i:02}", body=f"Body {i}.") for i in range(count)}
+    write_files(root, {**TINY_BASE, **posts})
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cold_builds_page_record_keeps_trails_not_the_files_each_page_held(tmp_path, monkeypatch, jobs) -> None:
+    # A cold build keys its pages in the render workers, and each key came back with the set
+    # of content files its page held: new texts in every page's pickle, held until the
+    # render step ended (~80 MiB at 20,000 posts). Each is now made into its trail (numbers)
+    # as it arrives; the record is the one the next build needs (test_cache_keys.py).
+    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
+    root = tmp_path / "site"
+    _site(root, 12)
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False, jobs=jobs), engine)
+    run = engine.last_run
+    assert run is not None and run.traces is not None and run.record is not None
+    assert all(isinstance(trace, tuple) and all(isinstance(part, str) for part in trace) for trace in run.traces)
+    assert run.record.trails == [trace[1] for trace in run.traces if trace is not None]
+    numbered = {n for trail in run.record.trails for n in trail.split(",") if n}
+    assert {run.record.sources[int(n)] for n in numbered} >= {f"content/posts/p{i}.md" for i in range(12)}
