@@ -9,19 +9,62 @@ the changes that made it smaller, each with the build's output unchanged.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qsite import build as pipeline
 from qsite.build import Options, build
+from qsite.incremental.cache import Cache
 from qsite.incremental.engine import Engine
 
-from conftest import NOW, TINY_BASE, post, write_files
+from conftest import NOW, TINY_BASE, post, tree, write_files
 
 
 def _site(root: Path, count: int = 6) -> None:
     posts = {f"content/posts/p{i}.md": post(f"P{i}", f"2021-01-{1 + i:02}", body=f"Body {i}.") for i in range(count)}
     write_files(root, {**TINY_BASE, **posts})
+
+
+def test_the_content_steps_cache_is_on_disk_and_out_of_memory_before_rendering(tmp_path, monkeypatch) -> None:
+    # Parsed files (each with its whole text), validated front matter and rendered Markdown
+    # were held by the cache until the build's end: the render step's workers inherited them
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.on_disk(root)
+    seen: dict[str, Any] = {}
+    real_render = pipeline.render
+
+    def render(*args: Any, **kwargs: Any) -> int:
+        stores = (engine.cache.docs, engine.cache.validated, engine.cache.checks, engine.cache.markdown)
+        seen["held"] = sum(len(s.objects) + sum(len(shard) for shard in s.shards) for s in stores)
+        seen["on disk"] = sorted(p.name.split("-")[0] for p in (root / ".qsite-cache").glob("*-*.json"))
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "render", render)
+    build(root, Options(now=NOW, search=False), engine)
+    assert seen["held"] == 0
+    assert {"sources", "metas", "markdown"} <= set(seen["on disk"])
+    # … and the next build finds all of it there
+    reopened = Cache.open(root)
+    assert sum(len(shard) for shard in reopened.docs.shards) == len(list((root / "content").rglob("*.md")))
+    cold = tree(root / "output")
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False), engine)
+    assert tree(root / "output") == cold
+    assert engine.last_run is not None and engine.last_run.keyed == 0
+
+
+def test_an_in_memory_engine_keeps_its_cache(tmp_path) -> None:
+    # qsite serve's engine has no other copy: nothing is let go
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.in_memory()
+    config = pipeline.configure(root)
+    pipeline.render_site(config, Options(now=NOW, search=False), engine)
+    held = len(engine.cache.docs.objects)
+    engine.content_read()
+    assert held > 0 and len(engine.cache.docs.objects) == held
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

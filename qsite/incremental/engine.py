@@ -265,6 +265,12 @@ class Engine:
                 results.extend(problems)
         return [problem for results in found for problem in results]
 
+    def content_read(self) -> None:
+        """The content step is over: what it keeps on disk is written now, not held in
+        memory until ``finish`` (``Cache.save_content``)."""
+        if self.root is not None and self.keys:
+            self.cache.save_content()
+
     # -- model: validated front matter, rendered Markdown, posts --
 
     def metas(
