@@ -22,7 +22,8 @@ doubles the memory and slows the build down about three times: the resident size
 traced run are not the build's; run without ``--trace`` for those.
 
 Modes: cold (``qsite clean`` first), or ``--edit``: a cold build in a separate process
-first (not measured), then one sentence appended to one post and that build measured.
+first (not measured; ``--keep`` starts from the site's last build instead), then one sentence
+appended to one post and that build measured.
 Sites are generated once into ``--work`` and reused.
 """
 
@@ -51,6 +52,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("qsite.build:Engine", "on_disk"),  # Cache.open
     ("qsite.build:Engine", "begin"),
     ("qsite.build", "read_content"),
+    ("qsite.build:Engine", "content_read"),
     ("qsite.build", "make_site"),
     ("qsite.build", "group_site"),
     ("qsite.build", "plan"),
@@ -208,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help="also trace Python's allocations (slow)")
     parser.add_argument("--top", type=int, default=25, help="allocation sites printed with --trace")
     parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--keep", action="store_true", help="--edit: start from the site's last build if it has one")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the measured process
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "qsite-memory")
     args = parser.parse_args(argv)
@@ -224,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["--no-search"] if args.no_search else []
     if args.jobs:
         extra += ["--jobs", str(args.jobs)]
-    clean(site)
-    if args.edit:  # the warm state an editor has, made in a process of its own
+    if not args.keep:
+        clean(site)
+    if args.edit and not (args.keep and (site / "output").is_dir()):  # an editor's warm state, in its own process
         cmd = [sys.executable, "-m", "qsite", "build", "--quiet", "--source", str(site), *extra]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         post = sorted((site / "content" / "posts").glob("*.md"))[args.size // 2]
