@@ -38,12 +38,14 @@ def test_the_content_steps_cache_is_on_disk_and_out_of_memory_before_rendering(t
     def render(*args: Any, **kwargs: Any) -> int:
         stores = (engine.cache.docs, engine.cache.validated, engine.cache.checks, engine.cache.markdown)
         seen["held"] = sum(len(s.objects) + sum(len(shard) for shard in s.shards) for s in stores)
+        seen["texts"] = [meta.body for meta, _ in engine.cache.metas.values() if meta is not None]
         seen["on disk"] = sorted(p.name.split("-")[0] for p in (root / ".qsite-cache").glob("*-*.json"))
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "render", render)
     build(root, Options(now=NOW, search=False), engine)
     assert seen["held"] == 0
+    assert len(seen["texts"]) >= 6 and set(seen["texts"]) == {""}  # every file's Markdown text let go
     assert {"sources", "metas", "markdown"} <= set(seen["on disk"])
     # … and the next build finds all of it there
     reopened = Cache.open(root)
