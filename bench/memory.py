@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.edit and not (args.keep and (site / "output").is_dir()):  # an editor's warm state, in its own process
         cmd = [sys.executable, "-m", "qsite", "build", "--quiet", "--source", str(site), *extra]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    if args.edit:
         post = sorted((site / "content" / "posts").glob("*.md"))[args.size // 2]
         with post.open("a", encoding="utf-8") as f:
             f.write(f"\nOne more sentence, added by bench.memory ({time.time_ns()}).\n")
