@@ -537,6 +537,7 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
     workers = Workers(options.jobs)
 
     content = read_content(config, options, engine, workers, clock)
+    engine.content_read()  # its cache kept on disk now, not in memory until the end
     site = make_site(config, options, content, engine)
     groups, editions = group_site(site, content, options, engine)
     jobs = plan(site, groups, editions)

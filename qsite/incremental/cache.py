@@ -32,6 +32,7 @@ unpickled. Jinja's compiled templates (marshalled code) are kept in memory only,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -820,6 +821,24 @@ class Cache:
             cache.templates_size = len(cache.templates)
             cache.templates_dirty = not cache.templates and (folder / "templates.json").exists()
         return cache
+
+    def save_content(self) -> None:
+        """Write now the stores the content step fills (parsed files, validated front matter,
+        their checks, rendered Markdown: none changes after it) and let their entries go: the
+        rest of the build never reads them, and holding them (with every file's text) until
+        ``save`` made the render step's forked workers inherit them too (~110 MiB at 20,000
+        posts). On disk only: an in-memory cache (``qsite serve``) is the only copy."""
+        if self.folder is None:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError):  # as ``save``: never correctness
+            if self.folder.is_symlink():
+                return
+            self.folder.mkdir(exist_ok=True)
+            for store in (self.docs, self.validated, self.checks, self.markdown):
+                store.save(self.folder)
+        for store in (self.docs, self.validated, self.checks, self.markdown):
+            store.shards = [{} for _ in range(SHARDS)]
+            store.objects = {}
 
     def save(self, seen_files: Iterable[str]) -> None:
         """Forget files no longer in the site; write what changed (if this cache has a folder)."""

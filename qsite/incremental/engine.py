@@ -87,7 +87,10 @@ class PageRun:
 
     key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
 
-    traces: list[tuple[str, frozenset[str]] | None] | None = None  # a cold build's, from ``key``
+    # a cold build's (context fingerprint, trail), from ``key``: the trail is made as each
+    # page comes back, so the files its context held (new texts in each page's pickle, ~80
+    # MiB at 20,000 posts) are not all held until the render step ends
+    traces: list[tuple[str, str] | None] | None = None
 
     def key(self, index: int) -> tuple[str | None, str, frozenset[str]] | None:
         """The key of ``jobs[index]`` if it is still to be made (a cold build's, made in the
@@ -104,7 +107,8 @@ class PageRun:
         if traced is not None:
             self.keys[index] = traced[0]
             if self.traces is not None:
-                self.traces[index] = (traced[1], traced[2]) if traced[0] is not None else None
+                trail = self.record.trail(traced[2]) if self.record is not None and traced[0] is not None else ""
+                self.traces[index] = (traced[1], trail) if traced[0] is not None else None
         key = self.keys[index]
         if key is not None and token is not None:
             self.tokens[self.jobs[index].file] = (key, token)
@@ -333,6 +337,22 @@ class Engine:
             self._passed = None
             check(paths)
             self._passed = paths
+
+    # -- the end of the content step (on disk) --
+
+    def content_read(self) -> None:
+        """The content step is over: what it keeps on disk is written now, not held in
+        memory until ``finish`` (``Cache.save_content``), and each meta lets go of its
+        Markdown text, which only the content step reads (``bodies`` renders it; a post holds
+        its ``Rendered`` body, and the codec keeps a meta without it): every file's text was
+        held to the end of a build and inherited by the render step's workers (~110 MiB at
+        20,000 posts). On disk only: ``qsite serve`` keeps its metas for the next rebuild."""
+        if self.root is None or not self.keys:
+            return
+        self.cache.save_content()
+        for meta, _problems in self.cache.metas.values():
+            if meta is not None:
+                object.__setattr__(meta, "body", "")  # frozen for the model's sake; dead text here
 
     # -- model: validated front matter, rendered Markdown, posts --
 
@@ -646,12 +666,12 @@ class Engine:
             if key is None or trace is None:
                 run.record = None  # a page with no key: matched by position next time, so keep no record
                 return
-            context_hex, tags_held = trace
+            context_hex, trail = trace
             record.files.append(job.file)
             record.keys.append(key[:KEY_CHECK])
             record.prefixes.append(page_prefix(deps, fps, env, config_fp, job.template, tuple(job.context)) or "")
             record.contexts.append(context_hex)
-            record.trails.append(record.trail(tags_held))
+            record.trails.append(trail)
 
     # -- index: the search shards' manifest --
 

@@ -1,0 +1,88 @@
+"""What a build holds in memory while it renders (issue 10: peak memory at 20,000 posts).
+
+A build's peak is its parent process or one of the render step's forked workers, which count
+every page of the parent they share: whatever the parent still holds when the render step
+forks is paid for twice. ``python -m bench.memory`` measures it step by step; these tests pin
+the changes that made it smaller, each with the build's output unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qsite import build as pipeline
+from qsite.build import Options, build
+from qsite.incremental.cache import Cache
+from qsite.incremental.engine import Engine
+
+from conftest import NOW, TINY_BASE, post, tree, write_files
+
+
+def _site(root: Path, count: int = 6) -> None:
+    posts = {f"content/posts/p{i}.md": post(f"P{i}", f"2021-01-{1 + i:02}", body=f"Body {i}.") for i in range(count)}
+    write_files(root, {**TINY_BASE, **posts})
+
+
+def test_the_content_steps_cache_is_on_disk_and_out_of_memory_before_rendering(tmp_path, monkeypatch) -> None:
+    # Parsed files (each with its whole text), validated front matter and rendered Markdown
+    # were held by the cache until the build's end: the render step's workers inherited them
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.on_disk(root)
+    seen: dict[str, Any] = {}
+    real_render = pipeline.render
+
+    def render(*args: Any, **kwargs: Any) -> int:
+        stores = (engine.cache.docs, engine.cache.validated, engine.cache.checks, engine.cache.markdown)
+        seen["held"] = sum(len(s.objects) + sum(len(shard) for shard in s.shards) for s in stores)
+        seen["texts"] = [meta.body for meta, _ in engine.cache.metas.values() if meta is not None]
+        seen["on disk"] = sorted(p.name.split("-")[0] for p in (root / ".qsite-cache").glob("*-*.json"))
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "render", render)
+    build(root, Options(now=NOW, search=False), engine)
+    assert seen["held"] == 0
+    assert len(seen["texts"]) >= 6 and set(seen["texts"]) == {""}  # every file's Markdown text let go
+    assert {"sources", "metas", "markdown"} <= set(seen["on disk"])
+    # … and the next build finds all of it there
+    reopened = Cache.open(root)
+    assert sum(len(shard) for shard in reopened.docs.shards) == len(list((root / "content").rglob("*.md")))
+    cold = tree(root / "output")
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False), engine)
+    assert tree(root / "output") == cold
+    assert engine.last_run is not None and engine.last_run.keyed == 0
+
+
+def test_an_in_memory_engine_keeps_its_cache(tmp_path) -> None:
+    # qsite serve's engine has no other copy: nothing is let go
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.in_memory()
+    config = pipeline.configure(root)
+    pipeline.render_site(config, Options(now=NOW, search=False), engine)
+    held = len(engine.cache.docs.objects)
+    engine.content_read()
+    assert held > 0 and len(engine.cache.docs.objects) == held
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cold_builds_page_record_keeps_trails_not_the_files_each_page_held(tmp_path, monkeypatch, jobs) -> None:
+    # A cold build keys its pages in the render workers, and each key came back with the set
+    # of content files its page held: new texts in every page's pickle, held until the
+    # render step ended (~80 MiB at 20,000 posts). Each is now made into its trail (numbers)
+    # as it arrives; the record is the one the next build needs (test_cache_keys.py).
+    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
+    root = tmp_path / "site"
+    _site(root, 12)
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False, jobs=jobs), engine)
+    run = engine.last_run
+    assert run is not None and run.traces is not None and run.record is not None
+    assert all(isinstance(trace, tuple) and all(isinstance(part, str) for part in trace) for trace in run.traces)
+    assert run.record.trails == [trace[1] for trace in run.traces if trace is not None]
+    numbered = {n for trail in run.record.trails for n in trail.split(",") if n}
+    assert {run.record.sources[int(n)] for n in numbered} >= {f"content/posts/p{i}.md" for i in range(12)}
