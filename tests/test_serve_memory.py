@@ -83,12 +83,7 @@ def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Serve
 
 
 def edit(root: Path, rel: str, text: str | bytes) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    write_files(root, {rel: text})
 
 
 def test_an_edit_in_place_takes_the_shortcut_and_shows_as_a_fresh_serve_does(serve: Callable[[], Serve]) -> None:
