@@ -293,6 +293,9 @@ class Deck:
     drawn: int = 0  # cards drawn by this build; the rest came from the cache
     cards: dict[str, Card] = field(default_factory=dict)  # output path → its card (set by ``outputs``)
     warnings: list[Problem] = field(default_factory=list)
+    # (title, colour, site title, font) → its Card, key computed: kept while a serve lives, so
+    # a rebuild does not make and hash 5,000 unchanged cards again (``outputs``)
+    known: dict[tuple[str, str, str, str], Card] = field(default_factory=dict)
 
     def find(self, key: str) -> bytes | Path | None:
         """A kept card without holding it: on disk, the cache file (checked to be a PNG by its
@@ -319,12 +322,15 @@ class Deck:
 
 
 _kept: weakref.WeakKeyDictionary[Any, dict[str, bytes]] = weakref.WeakKeyDictionary()
+_kept_cards: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str, str], Card]] = weakref.WeakKeyDictionary()
 
 
 def deck(engine: Any, config: Any, cache_folder: str) -> Deck:
     """On disk in ``.qsite-cache/cards/`` for ``qsite build``; in memory while a ``serve`` lives."""
     root = getattr(engine, "root", None)
     made = Deck(Path(root) / cache_folder / "cards") if root is not None else Deck(None, _kept.setdefault(engine, {}))
+    if root is None:
+        made.known = _kept_cards.setdefault(engine, {})
     made.colours = theme_colours(config)
     return made
 
@@ -346,9 +352,15 @@ def outputs(
         deck.warnings.append(missing_font())
     kept = kept if kept is not None and deck.folder is not None else {}
     wanted = []
+    last, known = dict(deck.known), deck.known
+    known.clear()  # holds this build's cards only
+    site_title, font = site.config.title, str(title_font or "")
     for post in site.posts:
         colour = next((deck.colours[s] for s in post.themes if s in deck.colours), DEFAULT_COLOUR)
-        wanted.append((card_path(post), Card(post.title, colour, site.config.title, str(title_font or ""))))
+        shape = (post.title, colour, site_title, font)
+        card = known.get(shape) or last.get(shape) or Card(*shape)
+        known[shape] = card
+        wanted.append((card_path(post), card))
     found: dict[str, bytes | Path | None] = {}
     checked: set[str] = set()  # keys looked up with ``Deck.find``
     for path, card in wanted:

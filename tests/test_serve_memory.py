@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 
 import qsite.build
+import qsite.cards
+from qsite.incremental.cache import Cache
 from qsite.incremental.engine import Engine
 from qsite.serve import Attempt, build_in_memory
 
@@ -222,3 +224,42 @@ def test_related_posts_follow_an_edit_of_tags_themes_or_date(
     edit(root, "content/posts/2020-04-01-a.md", related_page(**front))
     warm = s.rebuild("content/posts/2020-04-01-a.md")
     same(warm, fresh(root))
+
+
+def test_preview_cards_follow_an_edit_of_title_or_theme(serve: Callable[[], Serve]) -> None:
+    """Serve keeps each post's Card (and its key) across rebuilds by what it draws
+    (``Deck.known``): a new title or theme colour draws a new card, an unchanged post keeps its."""
+    s = serve()
+    before = s.rebuild()
+    assert before.files is not None
+    cards = [name for name in before.files if name.endswith(".png") and "posts/" in name]
+    assert cards
+    kept = dict(qsite.cards._kept_cards[s.engine])
+    for text in (post("Huddles at dawn", "2020-04-01", body="First text.", tags="[flow]"),
+                 post("Huddles at dawn", "2020-04-01", themes="[collaborative-improvement]", body="First text.")):
+        edit(s.root, "content/posts/2020-04-01-a.md", text)
+        warm = s.rebuild("content/posts/2020-04-01-a.md")
+        same(warm, fresh(s.root))
+        assert warm.files is not None
+        assert [n for n in cards if warm.files[n] != before.files[n]], "the edited post's card is drawn again"
+        before = warm
+    now = qsite.cards._kept_cards[s.engine]
+    assert len(now) == len(kept)  # the last build's cards only
+    assert [card for shape, card in now.items() if kept.get(shape) is card]  # the others were reused
+
+
+def test_derived_keys_are_remembered_for_one_rebuild_and_follow_their_texts(serve: Callable[[], Serve]) -> None:
+    """``Engine._derive`` looks a key up by all its texts: an edit of a post's front matter or
+    body makes new meta, post and shape keys, and a fresh serve agrees with what is shown."""
+    s = serve()
+    s.rebuild()
+    last = dict(s.engine._derived_now)
+    assert last
+    edit(s.root, "content/posts/2020-05-01-b.md", post("Boards again", "2020-05-01", body="New board.", tags="[flow]"))
+    warm = s.rebuild("content/posts/2020-05-01-b.md")
+    same(warm, fresh(s.root))
+    assert warm.files is not None and "Boards again" in warm.files["posts/b/index.html"].decode()
+    now = s.engine._derived_now
+    assert all(s.engine._derived_last.get(parts) == key for parts, key in last.items())
+    assert set(now) - set(last) and set(last) - set(now)  # new keys for the edited post, old ones dropped
+    assert all(Cache.derived_key(*parts) == key for parts, key in now.items())
