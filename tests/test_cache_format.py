@@ -328,3 +328,26 @@ def test_a_cache_in_memory_keeps_values_as_they_are() -> None:
     memory.docs.put("ab" * 32, doc)
     assert memory.docs.get("ab" * 32) is doc
     assert all(shard == {} for shard in memory.docs.shards)
+
+
+def test_dump_writes_a_large_record_without_holding_its_whole_text(tmp_path: Path) -> None:
+    """The end of a build, when the process is at its largest, dumps records of ~70,000
+    entries (every output file's stamp): ``dump`` writes them in pieces, never the whole JSON
+    text and its bytes at once, and the file reads back the same as ``json.dumps`` would have
+    written it."""
+    import tracemalloc
+
+    data = {"output": {f"posts/{i:06d}/index.html": [i, i * 7, "x" * 40] for i in range(60_000)},
+            "folders": [[f"posts/{i:06d}", i] for i in range(20_000)], "n": 1}
+    whole = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")))  # ~5 MB
+    path = tmp_path / "big.json"
+    tracemalloc.start()
+    try:
+        cachefiles.dump(path, data)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < whole / 4  # the text and its bytes at once were 2 × whole
+    assert cachefiles.load(path, lambda value: value, []) == data
+    header = {"format": cachefiles.FORMAT, "engine": cachefiles.ENGINE, "data": data}
+    assert path.read_bytes() == json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()

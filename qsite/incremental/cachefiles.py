@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -351,11 +352,11 @@ def dump(path: Path, data: Any, texts: list[str] | None = None) -> None:
                 raise TypeError("a kept text must be a str")
             tail.append(text.encode())
         header["texts"] = [len(b) for b in tail]
-    text = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode())
+            for piece in _pieces(header):
+                f.write(piece.encode())
             if texts is not None:
                 f.write(b"\n")
                 f.write(b"".join(tail))
@@ -364,6 +365,66 @@ def dump(path: Path, data: Any, texts: list[str] | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_CHUNK = 512  # items of a large dict or list encoded at once by ``_pieces``
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _pieces(value: Any) -> Iterator[str]:
+    """``_json(value)``, in pieces that join to the same text: a large dict or list (the
+    record of every output file and folder, every input's stamp: ~70,000 entries at 20,000
+    posts) is encoded a few hundred items at a time, so the whole JSON text and its UTF-8
+    bytes never exist at once at the end of a build, when the process is at its largest."""
+    if type(value) is dict:
+        if len(value) <= _CHUNK and not any(_large(v) for v in value.values()):
+            yield _json(value)
+            return
+        yield "{"
+        items = iter(value.items())
+        for start in range(0, len(value), _CHUNK):
+            if start:
+                yield ","
+            chunk = list(itertools.islice(items, _CHUNK))
+            if not any(_large(v) for _k, v in chunk):
+                yield _json(dict(chunk))[1:-1]
+                continue
+            for i, (key, item) in enumerate(chunk):
+                yield (',' if i else '') + _json({key: 0})[1:-2]  # '"key":', as the encoder writes keys
+                yield from _pieces(item)
+        yield "}"
+    elif type(value) is list:
+        if len(value) <= _CHUNK and not any(_large(v) for v in value):
+            yield _json(value)
+            return
+        yield "["
+        for start in range(0, len(value), _CHUNK):
+            if start:
+                yield ","
+            chunk = value[start:start + _CHUNK]
+            if not any(_large(v) for v in chunk):
+                yield _json(chunk)[1:-1]
+                continue
+            for i, item in enumerate(chunk):
+                if i:
+                    yield ","
+                yield from _pieces(item)
+        yield "]"
+    else:
+        yield _json(value)
+
+
+def _large(value: Any, depth: int = 3) -> bool:
+    """Whether ``value`` is a dict or list worth encoding in pieces: a long one, or one that
+    holds a long one (a record's few fields around its list of every output file)."""
+    if type(value) not in (dict, list):
+        return False
+    if len(value) > _CHUNK // 8:
+        return True
+    return depth > 0 and any(_large(v, depth - 1) for v in (value.values() if type(value) is dict else value))
 
 
 def remove_old(folder: Path) -> None:
