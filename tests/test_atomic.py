@@ -101,12 +101,14 @@ def in_place(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def fail_on_call(monkeypatch: pytest.MonkeyPatch, name: str, n: int, code: int = errno.EIO) -> None:
-    """Make the ``n``-th call of ``os.<name>`` fail with ``code`` (the plan's own write aside)."""
+    """Make the ``n``-th call of ``os.<name>`` fail with ``code`` (the plan's and the cache's writes aside)."""
     real = getattr(os, name)
     calls = [0]
 
     def failing(*args: object, **kwargs: object) -> object:
-        if "plan.json" not in str(args[-1]):
+        # the plan's own write and the build cache's files (saved when the content step ends,
+        # Engine.content_read) are no part of the output's commit
+        if "plan.json" not in str(args[-1]) and ".qsite-cache" not in str(args[-1]):
             calls[0] += 1
             if calls[0] == n:
                 raise OSError(code, os.strerror(code), str(args[-1]))
@@ -351,6 +353,8 @@ def after(n, real):
     calls = [0]
     def wrapped(*args, **kwargs):
         result = real(*args, **kwargs)
+        if ".qsite-cache" in str(args[-1]):  # the build cache's own files: no part of the output's commit
+            return result
         calls[0] += 1
         if calls[0] == n:
             stop()
@@ -395,6 +399,8 @@ elif point == "in-place-undoing":
     real_replace = os.replace
     calls = [0]
     def replace(a, b):
+        if ".qsite-cache" in str(b):  # the build cache's own files: no part of the output's commit
+            return real_replace(a, b)
         calls[0] += 1
         if calls[0] == 4:  # the plan, two files moved in, then a failure: undo
             raise OSError(errno.EIO, "I/O error")
