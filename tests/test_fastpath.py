@@ -299,3 +299,56 @@ def test_a_recorded_output_folder_refused_now_is_left_to_the_build(site: Path, t
     (site / "site.yaml").write_text(text + "output_dir: public\n")
     assert not _cli_build(site, took_shortcut)
     assert (site / "public/posts/a/index.html").is_file()
+
+
+def test_the_record_of_the_search_index_comes_from_the_build_not_a_walk(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output holds exactly the files the stage assembled, the search index's among them
+    (adopted or kept): the record lists them from their stamps, without walking pagefind/
+    again (21,856 files at 20,000 posts), and the check still sees any change in there."""
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def walk(top, *args, **kwargs):  # type: ignore[no-untyped-def]
+        walked.append(str(top))
+        return real_walk(top, *args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", walk)
+    assert not build(site, Options(now=NOW, quick=True)).quick
+    out = site / "output"
+    assert not [top for top in walked if top.startswith(str(out / "pagefind"))]
+    folders = _recorded(site)["data"]["output"]["folders"]
+    recorded = {f"{folder}/{name}" if folder else name for folder, flat in folders.items() for name in flat[4::4]}
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if not p.is_dir()}
+    assert any(rel.startswith("pagefind/") for rel in on_disk)
+    assert recorded == on_disk
+    assert build(site, Options(now=NOW, quick=True)).quick
+    deep = sorted((out / "pagefind/posts-2020/fragment").iterdir())[0]
+    deep.write_bytes(deep.read_bytes() + b" ")
+    assert not build(site, Options(now=NOW, quick=True)).quick
+    assert build(site, Options(now=NOW, quick=True)).quick
+
+
+def test_dumping_a_record_looks_into_each_folder_once_not_at_each_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record of a 20,000-post output holds 30,000 folders of 72,000 file stamps; deciding
+    which parts to write in pieces (``cachefiles._large``) costs one call per folder, not one
+    per name and number in it (~75 ms at that size), and the file is the same."""
+    import json
+
+    folders = {f"posts/{i:05d}": [1, 2, 3, 4, "index.html", 10, 11, 12, "card.png", 20, 21, 22] for i in range(2000)}
+    data = {"output": {"taken_ns": 1, "folders": folders}}
+    calls = [0]
+    real = cachefiles._large
+
+    def counted(value, depth=3):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return real(value, depth)
+
+    monkeypatch.setattr(cachefiles, "_large", counted)
+    cachefiles.dump(tmp_path / "r.json", data)
+    assert calls[0] <= 2 * len(folders)
+    header = {"format": cachefiles.FORMAT, "engine": cachefiles.ENGINE, "data": data}
+    assert (tmp_path / "r.json").read_bytes() == json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()

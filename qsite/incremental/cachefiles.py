@@ -424,7 +424,14 @@ def _large(value: Any, depth: int = 3) -> bool:
         return False
     if len(value) > _CHUNK // 8:
         return True
-    return depth > 0 and any(_large(v, depth - 1) for v in (value.values() if type(value) is dict else value))
+    items = value.values() if type(value) is dict else value
+    # most hold only numbers and strings (a folder's file stamps): told in C, without a call per item
+    if depth <= 0 or _CONTAINERS.isdisjoint(map(type, items)):
+        return False
+    return any(_large(v, depth - 1) for v in items)
+
+
+_CONTAINERS = frozenset((dict, list))
 
 
 def remove_old(folder: Path) -> None:

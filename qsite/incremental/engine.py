@@ -787,7 +787,7 @@ class Engine:
         """Record the no-change shortcut (on disk only) for a build that succeeded."""
         if self.root is None or self.sources is None:
             return
-        output = fastpath.output_after(out, committed, search.BUNDLE if options.search else None)
+        output = fastpath.output_after(out, committed)
         if output is None:
             return
         posts, pages, planned = counts

@@ -92,8 +92,8 @@ class Output:
     exceptions are read after all: a folder changed within ``RACY_NS`` of ``taken_ns`` (a later
     change within the clock's granularity could keep its stamp), and one whose link count
     does not prove it has no other subfolders (an empty folder; a file system that counts
-    no links). What each folder holds is the build's own list of what it wrote
-    (``qsite/write.py`` assembles exactly those files), plus the search index as read from disk."""
+    no links). What each folder holds is the build's own list of what it wrote and kept, the
+    search index's files among them (``qsite/write.py`` assembles exactly those files)."""
 
     taken_ns: int
     folders: Folders
@@ -290,26 +290,14 @@ def _walk(path: str, rel: str, found: Folders) -> bool:
     return True
 
 
-def snapshot_output(out: Path) -> dict[str, Stamp] | None:
-    """Every file in ``out`` with its stamp, read from disk (the search index's folder)."""
-    found: dict[str, Stamp] = {}
-    prefix = len(str(out)) + 1
-    try:
-        for folder, _dirs, names in os.walk(out):
-            for name in names:
-                path = os.path.join(folder, name)
-                found[path[prefix:]] = stamp(os.lstat(path))
-    except OSError:
-        return None
-    return found
-
-
-def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | None) -> Output | None:
+def output_after(out: Path, stamps: dict[str, Stamp | None]) -> Output | None:
     """The ``Output`` of the folder the build just put in place, from what it wrote and kept
     (their stamps survive the renames and hard links that put them in place), without reading
-    every folder again; only the marker and ``generated/`` (the search index) are read from
-    disk, and each folder is stat'ed. Should a stamp be wrong after all, the next check finds a
-    mismatch and builds: never a wrong skip."""
+    any folder again: the output holds exactly those files and the marker (``qsite/write.py``
+    assembles the tree from that list and nothing else, the search index included, which
+    ``Stage.adopt`` and ``Stage.keep_all`` took in), so only the marker and each folder are
+    stat'ed. Should a stamp be wrong after all, the next check finds a mismatch and builds:
+    never a wrong skip."""
     if any(stamp is None for stamp in stamps.values()):
         return None
     found = dict(stamps)
@@ -318,11 +306,6 @@ def output_after(out: Path, stamps: dict[str, Stamp | None], generated: str | No
         found[MARKER] = stamp(os.lstat(out / MARKER))
     except OSError:
         return None
-    if generated and (out / generated).is_dir():
-        inner = snapshot_output(out / generated)
-        if inner is None:
-            return None
-        found.update({f"{generated}/{rel}": stamp for rel, stamp in inner.items()})
     files: Folders = {}  # in any order: the check stats each folder's files in the order kept here
     for rel, seen in found.items():
         folder, _, name = rel.rpartition("/")
