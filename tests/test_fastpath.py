@@ -352,3 +352,46 @@ def test_dumping_a_record_looks_into_each_folder_once_not_at_each_stamp(
     assert calls[0] <= 2 * len(folders)
     header = {"format": cachefiles.FORMAT, "engine": cachefiles.ENGINE, "data": data}
     assert (tmp_path / "r.json").read_bytes() == json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_an_edit_built_from_the_cli_stats_its_sources_once(
+    site: Path, took_shortcut: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``quick`` walks every source to find the change; the build that follows takes that walk
+    as its snapshot instead of walking again (20,000 stats at 20,000 posts), and the record
+    it leaves still vouches for the sources."""
+    assert not _cli_build(site, took_shortcut)
+    (site / "content/posts/a.md").write_text(post("A", "2020-04-01", body="New words."))
+    walks: list[Path] = []
+    real = fastpath.source_folders
+    monkeypatch.setattr(fastpath, "source_folders", lambda root: walks.append(root) or real(root))
+    assert not _cli_build(site, took_shortcut)
+    assert len(walks) == 1
+    assert "New words." in (site / "output/posts/a/index.html").read_text()
+    assert _cli_build(site, took_shortcut)
+
+
+def test_a_source_changed_between_the_check_and_the_build_is_built_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build takes ``quick``'s walk as its snapshot: a source changed after that walk was
+    read by the build but recorded with its older stamp, so the next check sees the change
+    and builds (never a wrong skip)."""
+    answers: list[bool] = []
+    real = fastpath.quick
+    source = site / "content/posts/a.md"
+
+    def edit_after_the_walk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real(*args, **kwargs)
+        answers.append(found is not None)
+        if found is None and len(answers) == 2:
+            source.write_text(post("A", "2020-04-01", body="Later words, saved meanwhile."))
+        return found
+
+    monkeypatch.setattr(fastpath, "quick", edit_after_the_walk)
+    assert not _cli_build(site, answers)
+    source.write_text(post("A", "2020-04-01", body="New words."))
+    assert not _cli_build(site, answers)
+    assert "Later words" in (site / "output/posts/a/index.html").read_text()
+    assert not _cli_build(site, answers)  # the record holds the stamp of "New words."
+    assert _cli_build(site, answers)

@@ -237,9 +237,14 @@ class Sources:
 
 def snapshot_sources(root: Path) -> Sources | None:
     """The stat of every input file (and the hash of those too recent to trust their stat), or
-    None if the sources cannot be vouched for."""
-    started = time.time_ns()
-    folders = source_folders(root)
+    None if the sources cannot be vouched for. Right after ``quick`` found a change, its walk
+    is taken as this one (``_walked``): an edit's build need not stat every source twice."""
+    walked, _walked[:] = _walked[:], []
+    if walked and walked[0] == str(root.resolve()) and time.time_ns() - walked[1] < _REUSE_NS:
+        started, folders = walked[1], walked[2]
+    else:
+        started = time.time_ns()
+        folders = source_folders(root)
     if folders is None:
         return None
     found = _stamps(folders, 4, tuple)
@@ -248,6 +253,14 @@ def snapshot_sources(root: Path) -> Sources | None:
     except OSError:
         return None
     return Sources(started, found, racy)
+
+
+# ``quick``'s walk of the sources, when it found a change: (site folder, when the walk began,
+# its ``Folders``), for the build that follows in the same process (``snapshot_sources``).
+# Taking it there is taking the snapshot a moment earlier, still before any source is read:
+# a file changed since has another stamp than the one recorded, and the next check builds.
+_walked: list[Any] = []
+_REUSE_NS = 1_000_000_000  # older than this, it is not the build that follows: walk again
 
 
 def _sha(path: Path) -> str:
@@ -510,7 +523,10 @@ def quick(
         return None  # site.yaml may name another folder now: the build checks the one it names
     recover(out)  # what a killed build left goes even when nothing changed
     key = options_key(drafts, future, base_url, search, out, output is not None)
-    last = unchanged(root, out, key, now_for(None), notes, loaded)
+    walked: list[Any] = []
+    last = unchanged(root, out, key, now_for(None), notes, loaded, walked)
+    if last is None:
+        _walked[:] = walked  # for the build that follows (``snapshot_sources``)
     return (last, out) if last is not None else None
 
 
@@ -553,11 +569,12 @@ def _load(root: Path, notes: list[str] | None) -> tuple[Record, dict[str, Any]] 
 
 def unchanged(
     root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None,
-    loaded: tuple[Record, dict[str, Any]] | None = None,
+    loaded: tuple[Record, dict[str, Any]] | None = None, walked: list[Any] | None = None,
 ) -> Record | None:
     """The last build's record (without its stamps, compared as they are kept) if a build
     with ``options`` (``options_key``) at ``now`` would change nothing, else None. ``loaded``:
-    the record, if read already (``_load``)."""
+    the record, if read already (``_load``); ``walked`` gets the sources' walk, if one was
+    made: (site folder, when it began, its ``Folders``)."""
     found = loaded or _load(root, notes)
     if found is None:
         return None
@@ -566,7 +583,11 @@ def unchanged(
         return None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
         return None
-    if source_folders(root) != data["sources"]:
+    started = time.time_ns()
+    folders = source_folders(root)
+    if walked is not None and folders is not None:
+        walked[:] = [str(root), started, folders]
+    if folders != data["sources"]:
         return None
     try:
         if any(_sha(root / rel) != digest for rel, digest in last.racy.items()):
