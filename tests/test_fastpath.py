@@ -395,3 +395,31 @@ def test_a_source_changed_between_the_check_and_the_build_is_built_again(
     assert "Later words" in (site / "output/posts/a/index.html").read_text()
     assert not _cli_build(site, answers)  # the record holds the stamp of "New words."
     assert _cli_build(site, answers)
+
+
+def test_the_sources_are_walked_while_the_record_is_read(
+    site: Path, took_shortcut: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the record holds the interpreter (its JSON); walking the sources is mostly the
+    kernel's: ``quick`` does both at once, and still takes the shortcut only when nothing
+    changed."""
+    import threading
+
+    assert not _cli_build(site, took_shortcut)
+    walking = threading.Event()
+    real_walk, real_load = fastpath.source_folders, fastpath._load
+
+    def walk(root):  # type: ignore[no-untyped-def]
+        walking.set()
+        return real_walk(root)
+
+    def load(*args):  # type: ignore[no-untyped-def]
+        assert walking.wait(timeout=10), "the sources were not being walked while the record was read"
+        return real_load(*args)
+
+    monkeypatch.setattr(fastpath, "source_folders", walk)
+    monkeypatch.setattr(fastpath, "_load", load)
+    assert _cli_build(site, took_shortcut)
+    (site / "templates/extra.html").write_text("new")
+    assert not _cli_build(site, took_shortcut)
+    assert _cli_build(site, took_shortcut)
