@@ -631,13 +631,18 @@ def rejected_posts(sources: list[tuple[Any, str, str]], docs: list[SourceDoc | N
     """The slugs of posts whose own front matter (or YAML) was rejected: the slug of the file
     name and any ``slug:`` it gives. A comment or digest pick naming one of them is not told
     again that the post does not exist: the post's own error says what to fix (one error, at
-    its cause)."""
+    its cause).
+
+    A post whose front matter was accepted gave its ``slug:`` (if any) to its meta, whose slug
+    is taken away at the end anyway: only the rejected posts' front matter is read (a rebuild
+    reads an unchanged file's document only if asked: ``SourceDoc.later``)."""
     names: set[str] = set()
+    accepted = {m.source for m in metas if m.kind == "post"}
     for (_path, rel, kind), doc in zip(sources, docs, strict=True):
         if kind != "post":
             continue
         names.add(_file_slug(rel))
-        if doc is not None and isinstance(doc.meta.get("slug"), str):
+        if doc is not None and rel not in accepted and isinstance(doc.meta.get("slug"), str):
             names.add(doc.meta["slug"])
     return names - {m.slug for m in metas if m.kind == "post"}
 
