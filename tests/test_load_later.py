@@ -5,6 +5,7 @@ Markdown) is read a shard at a time, on demand. Every case ends as a cold build 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from qsite.build import Options, build
 from qsite.content import SourceDoc
 from qsite.incremental import cache as cache_module
 from qsite.incremental import cachefiles
+from qsite.problems import Problem
 
 from conftest import NOW, SITE_YAML, TINY, post, tree, write_files
 
@@ -178,6 +180,19 @@ def test_a_document_read_later_is_the_document_read_now() -> None:
         later.nothing  # noqa: B018
 
 
+def test_make_post_makes_the_post_its_init_would(tmp_path: Path) -> None:
+    # make_post fills the post's fields without Post's __init__ (each field a frozen
+    # __setattr__): the same value, fields in the same order, as Post(...) gives
+    root = site(tmp_path / "site")
+    result = build(root, OPTIONS)
+    assert result.site is not None and result.site.posts
+    names = [f.name for f in dataclasses.fields(model.Post)]
+    for made in result.site.posts:
+        again = model.Post(**{name: getattr(made, name) for name in names})
+        assert made == again and list(vars(made)) == list(vars(again)) == names
+        assert hash(made.tags) == hash(again.tags) and repr(made) == repr(again)
+
+
 @pytest.mark.parametrize("how", ["truncated", "garbage", "other-qsite"])
 def test_a_damaged_shard_of_parsed_files_is_noted_and_rebuilt_once_it_is_read(tmp_path: Path, how: str) -> None:
     # A shard of parsed files no build asks for is not read, so its damage costs nothing and
@@ -207,3 +222,12 @@ def test_a_damaged_shard_of_parsed_files_is_noted_and_rebuilt_once_it_is_read(tm
     assert cachefiles.load_texts(shard, lambda data, texts: data, []) is not None  # written again
     touch(root / "content/posts/c.md", post("C", "2021-06-03", body="Edited once more."))
     assert build(root, OPTIONS).cache_notes == []
+
+
+def test_the_checks_of_a_file_with_no_warning_decode_in_one_step_and_others_as_before() -> None:
+    warning = Problem("content/posts/a.md", 3, "a control character", None, "warning")
+    for kept in (((), ()), ((warning,), ()), ((), (warning, warning)), ()):
+        assert cache_module.decode_problems(json.loads(json.dumps(cache_module.encode_problems(kept)))) == kept
+    for bad in ([[], 5], [[], {}], [[1]], [[], [[]]]):
+        with pytest.raises((cachefiles.Unreadable, TypeError, ValueError)):
+            cache_module.decode_problems(bad)
