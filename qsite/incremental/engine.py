@@ -171,6 +171,8 @@ class Engine:
         self._doc_keys: dict[int, str] = {}  # id(doc) → its key
         self._meta_keys: dict[int, str] = {}  # id(meta) → its key: a meta is read from its file and site.yaml only
         self._body_keys: dict[int, str] = {}  # id(meta) → the key of its rendered body
+        self._later: set[int] = set()  # id(doc) of the documents read only if asked for (``documents``)
+        self._unread_bodies: dict[int, tuple[Meta, Any]] = {}  # id(meta) → (it, its document): body not read yet
         # body → its Markdown, rendered with this build's settings while its file was parsed
         self._ready: dict[str, Rendered | MarkdownError] = {}
         # the plan's inputs fingerprinted with each post and body standing for its file only
@@ -231,6 +233,7 @@ class Engine:
         dirty = self._dirty()
         read = self._hashes if dirty is not None and self._hashes is not None else {}
         hashes: dict[str, str] = {}
+        later = cache.docs.persist and cache.validated.persist  # on disk: see ``later_doc``
         for i, (path, rel, kind) in enumerate(sources):
             unread = read.get(rel) if read and rel not in dirty else None  # type: ignore[operator]
             file_hash = unread or cache.known_digest(path, taken.get(rel)) or cache.hash_file(path)
@@ -238,6 +241,13 @@ class Engine:
                 memo = (file_hash, rel, kind)
                 doc_keys[i] = known_keys.get(memo) or Cache.doc_key(file_hash, rel, kind)
                 self._doc_key_memo[memo] = doc_keys[i]
+            if file_hash and later and kind in ("post", "page") and cache.validated.has(
+                self._derive("meta", doc_keys[i], self.config_key)
+            ):  # its front matter is kept validated (``metas``): its document is read only if asked for
+                docs[i] = cache.later_doc(doc_keys[i], path, rel, kind)
+                self._later.add(id(docs[i]))
+                hashes[rel] = file_hash
+                continue
             doc = cache.docs.get(doc_keys[i]) if file_hash else None
             if doc is None:
                 to_parse.append(i)
@@ -408,14 +418,24 @@ class Engine:
             return None
         try:
             *fields, base_path, markdown = as_list(plain)
-            meta = self.meta_codec.decode(fields, body=doc.body)
+            later = id(doc) in self._later  # its body is read only if its Markdown must be rendered again
+            meta = self.meta_codec.decode(fields, body="" if later else doc.body)
             if not _HEX64.fullmatch(as_str(markdown)):
                 raise Unreadable("expected the key of a rendered body")
         except (Unreadable, TypeError, ValueError) as exc:  # a damaged or forged entry is a miss
             self.cache.validated.drop(key, str(exc))
             return None
         self._markdown_keys[id(meta)] = (meta, as_str(base_path), markdown)
+        if later:
+            self._unread_bodies[id(meta)] = (meta, doc)
         return meta, ()
+
+    def _body_text(self, meta: Meta) -> str:
+        """``meta.body``, read from its document first if ``_stored_meta`` left it unread."""
+        unread = self._unread_bodies.pop(id(meta), None)
+        if unread is not None and unread[0] is meta:
+            object.__setattr__(meta, "body", unread[1].body)  # frozen for the model's sake
+        return meta.body
 
     def bodies(
         self, metas: Sequence[Meta], base_path: str, limit: float, render: Callable[[Any, Any], list[Any]],
@@ -427,11 +447,13 @@ class Engine:
         for m in metas:
             known = self._markdown_keys.get(id(m))
             if known is None or known[0] is not m or known[1] != base_path:
-                known = (m, base_path, Cache.markdown_key(m.body, base_path))
+                known = (m, base_path, Cache.markdown_key(self._body_text(m), base_path))
                 self._markdown_keys[id(m)] = known
             keys.append(known[2])
         bodies: list[Rendered | None] = [self.cache.markdown.get(k) for k in keys]
         missing = [i for i, b in enumerate(bodies) if b is None]
+        for i in missing:
+            self._body_text(metas[i])
         ready, self._ready = self._ready, {}
         todo = [i for i in missing if metas[i].body not in ready]
         made = dict(zip(todo, workers.map(render, [(metas[i].body, base_path, limit) for i in todo]), strict=True))
