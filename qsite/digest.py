@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from qsite import markup
 from qsite.editions import Curation
@@ -129,12 +130,18 @@ class Digest:
 
     period_kind: str
     editions: tuple[Edition, ...]  # newest first
-    by_post: dict[str, Edition]  # Post.key → the edition it appears in
     featured: tuple[Post, ...]  # newest featured posts, for "Editor's picks" on the home page
     takeaways: dict[str, tuple[Post, ...]]  # theme slug → its newest posts with takeaways
     path: str
     url: str
     feed_url: str
+
+    @cached_property
+    def by_post(self) -> dict[str, Edition]:
+        """Post.key → the edition it appears in. Made from ``editions``, so no field: a page
+        key hashes the digest's fields (``Fingerprints``), and 5,000 entries more, each naming
+        an edition again, cost every rebuild that keys a page holding the digest."""
+        return {post.key: e for e in self.editions for post in e.posts}
 
     @property
     def latest(self) -> Edition | None:
@@ -214,12 +221,10 @@ def assemble(site: Site, groups: Groups, curations: Sequence[Curation], now: dat
         _edition(period, tuple(by_period[period]), curated.get(period), site, groups, now)
         for period in sorted(by_period, reverse=True)
     )
-    by_post = {post.key: e for e in editions for post in e.posts}
     takeaways = {t.slug: tuple(p for p in t.posts if p.takeaways)[:TAKEAWAY_POSTS] for t in groups.themes}
     return Digest(
         period_kind=kind,
         editions=editions,
-        by_post=by_post,
         featured=tuple(p for p in site.posts if p.featured)[:FEATURED_COUNT],
         takeaways=takeaways,
         path=DIGEST_PATH,

@@ -306,6 +306,8 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
             index[(theme.slug, post.key)] = i
     by_slug = {t.slug: t for t in themes}
     links = {t.slug: t.link for t in themes}
+    # one link per post, however many neighbour links show it (~4 each): equal values either way
+    post_links: dict[int, PostLink] = {}
     result: dict[str, tuple[Neighbours, ...]] = {}
     for post in posts:
         entries = []
@@ -314,9 +316,19 @@ def _neighbours(posts: Sequence[Post], themes: Sequence[Theme]) -> dict[str, tup
             i = index[(slug, post.key)]
             newer = theme.posts[i - 1] if i > 0 else None
             older = theme.posts[i + 1] if i + 1 < len(theme.posts) else None
-            entries.append(Neighbours(links[slug], _link(older), _link(newer)))
+            entries.append(Neighbours(links[slug], _shared_link(older, post_links), _shared_link(newer, post_links)))
         result[post.key] = tuple(entries)
     return result
+
+
+def _shared_link(post: Post | None, made: dict[int, PostLink]) -> PostLink | None:
+    """``_link(post)``, made once per post (``made``: by ``id``, while the posts are alive)."""
+    if post is None:
+        return None
+    link = made.get(id(post))
+    if link is None:
+        link = made[id(post)] = PostLink(post.title, post.url, post.path)
+    return link
 
 
 def _link(post: Post | None) -> PostLink | None:

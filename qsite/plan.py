@@ -53,15 +53,20 @@ def plan(site: Site, groups: Groups, digest: Digest) -> list[Job]:
     for pager in paginate(site.posts, per_page, ""):
         context: dict[str, Any] = {"pager": pager, "title": None, "digest": views.home(pager.number == 1)}
         jobs.append(Job("index.html", pager.path, context))
+    labels: dict[int, str] = {}  # id(edition) → its label (a property: worked out once per edition)
     for post in site.posts:
         edition = digest.by_post.get(post.key)
+        if edition is not None:
+            label = labels.get(id(edition))
+            if label is None:
+                label = labels[id(edition)] = edition.label
         context = {
             "post": post,
             "title": post.title,
             "neighbours": groups.neighbours[post.key],
             "related": groups.related[post.key],
             "comments": site.comments.get(post.slug, ()),
-            "post_edition": EditionLink(edition.label, edition.url, edition.shown_at[post.key]) if edition else None,
+            "post_edition": EditionLink(label, edition.url, edition.shown_at[post.key]) if edition else None,
             "series": groups.series.places.get(post.key),
         }
         jobs.append(Job("post.html", post.path, context, source=post.source))
@@ -156,6 +161,8 @@ def plan_redirects(site: Site) -> list[Job]:
     jobs: list[Job] = []
     things: list[Post | Page] = [*site.posts, *site.pages]
     for thing in things:
+        if not thing.aliases:  # most posts: no target to make
+            continue
         target = RedirectTarget(thing.title, thing.url, thing.permalink)
         for alias in thing.aliases:
             context = {"target": target, "alias": alias, "title": thing.title}
@@ -166,6 +173,8 @@ def plan_redirects(site: Site) -> list[Job]:
 def check_addresses(jobs: Sequence[Job]) -> None:
     """An alias must not take the address of a page or of another alias: one of the two
     would silently be lost. Raises ContentError naming both files."""
+    if not any(job.template == REDIRECT_TEMPLATE for job in jobs):  # no alias: nothing to check
+        return
     owners: dict[str, Job] = {job.file: job for job in jobs if job.template != REDIRECT_TEMPLATE}
     problems: list[Problem] = []
     for job in jobs:

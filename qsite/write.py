@@ -121,14 +121,18 @@ def check_paths(paths: Iterable[str], origins: Mapping[str, str] | None = None) 
     seen: set[str] = set()
     problems: list[Problem] = []
     for path in paths:
-        parts = PurePosixPath(path).parts
-        if path.startswith("/") or ".." in parts or not parts:
-            raise AssertionError(f"output path escapes the output folder: {path!r}")
+        if not path or path[0] in "./" or path[-1] == "/" or "/." in path or "//" in path:
+            parts = PurePosixPath(path).parts  # the rare path a split could misread
+            if path.startswith("/") or ".." in parts or not parts:
+                raise AssertionError(f"output path escapes the output folder: {path!r}")
+            first = parts[0]
+        else:  # "posts/a/index.html": its parts are what split finds (one call, not a PurePosixPath)
+            first = path.partition("/")[0]
         name = origins.get(path, path)
-        if parts[0] in RESERVED_FOLDERS or path == MARKER:
-            why = RESERVED_FOLDERS.get(parts[0], "qsite marks its output folder with this file")
+        if first in RESERVED_FOLDERS or path == MARKER:
+            why = RESERVED_FOLDERS.get(first, "qsite marks its output folder with this file")
             problems.append(
-                Problem(name, None, f"{parts[0]}/ in the output is qsite's own: {why}" if parts[0] != MARKER
+                Problem(name, None, f"{first}/ in the output is qsite's own: {why}" if first != MARKER
                         else f"{MARKER} in the output is qsite's own: {why}",
                         f"move or rename it (its output path would be {path})")
             )

@@ -80,10 +80,18 @@ def test_a_body_edit_keys_only_the_pages_that_show_the_post(site: Path, tmp_path
     run = engine.last_run
     assert run is not None and run.record is not None
     assert 0 < run.keyed < len(run.jobs) // 3, (run.keyed, len(run.jobs))
+    assert run.carried  # decided in bulk: the same jobs as last time, file for file
     # an unchanged rebuild (no quick shortcut) keys nothing at all
     engine = Engine.on_disk(site)
     build(site, Options(now=NOW, output=tmp_path / "warm", search=False), engine)
-    assert engine.last_run is not None and engine.last_run.keyed == 0
+    assert engine.last_run is not None and engine.last_run.keyed == 0 and engine.last_run.carried
+
+
+def test_a_new_page_is_decided_page_by_page(site: Path, tmp_path: Path) -> None:
+    """Jobs that are not the last build's, file for file, are not carried over in bulk."""
+    write_files(site, {"content/pages/more.md": "---\ntitle: More\n---\nMore.\n"})
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.last_run is not None and not engine.last_run.carried
 
 
 def test_the_record_survives_the_cache_files(site: Path, tmp_path: Path) -> None:
@@ -232,4 +240,4 @@ def test_a_template_edit_hashes_no_context_again(site: Path, tmp_path: Path) -> 
     rewrite(site, "templates/base.html", '<footer class="site-footer">', '<footer class="site-footer"><!-- edited -->')
     engine = warm_and_cold(site, tmp_path)
     assert "<!-- edited -->" in (tmp_path / "warm/index.html").read_text()
-    assert engine.last_run is not None and engine.last_run.keyed == 0
+    assert engine.last_run is not None and engine.last_run.keyed == 0 and engine.last_run.carried

@@ -77,3 +77,27 @@ def test_a_post_with_thousands_of_tags_finds_its_related_posts_in_linear_time() 
     assert time.perf_counter() - start < 5.0
     assert found[many.slug] == brute_force(many, posts, 3)
     assert found[others[0].slug] == brute_force(others[0], posts, 3)
+
+
+def test_neighbour_links_to_one_post_are_one_link_of_its_title_and_address() -> None:
+    """``_neighbours`` makes one ``PostLink`` per post, however many neighbour links show it
+    (a page key hashes it by value, so sharing changes no key): the link is the post's."""
+    from qsite.grouping import _neighbours, _themes
+    from qsite.model import Site
+
+    rng = random.Random(7)
+    posts = sorted((make(n, rng) for n in range(40)), key=_neg)
+    config = type("Config", (), {"themes": [type("T", (), {"slug": s, "title": s, "description": ""})() for s in THEMES]})
+    site = Site(config, tuple(posts), (), type("Urls", (), {"url": staticmethod(lambda p: "/" + p)})(), {}, {}, {})
+    themes = _themes(site)  # type: ignore[arg-type]
+    links: dict[str, list[object]] = {}
+    for entries in _neighbours(posts, themes).values():
+        for entry in entries:
+            for link in (entry.older, entry.newer):
+                if link is not None:
+                    links.setdefault(link.path, []).append(link)
+    by_path = {p.path: p for p in posts}
+    assert sum(len(shown) for shown in links.values()) > len(links)  # some post is shown by several
+    for path, shown in links.items():
+        assert all(link is shown[0] for link in shown), path
+        assert (shown[0].title, shown[0].url) == (by_path[path].title, by_path[path].url)  # type: ignore[attr-defined]

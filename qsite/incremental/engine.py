@@ -84,6 +84,7 @@ class PageRun:
     deps: TemplateDeps | None
     record: PlanRecord | None = None  # how these pages were keyed, for the next build
     keyed: int = 0  # pages whose key was computed (the others' came from ``record``)
+    carried: bool = False  # decided in bulk from the last record (``Engine._carried``)
 
     key_inputs: tuple[Any, ...] | None = None  # set: keys are made as pages render (``key``)
 
@@ -607,7 +608,7 @@ class Engine:
         previous = self.cache.memory_pages if sink.in_memory else self.cache.pages
         last = self.cache.memory_plan if sink.in_memory else self.cache.plan
         model = self._model_key()
-        tags = {file: ",".join(f"{k}:{v[:32]}" for k, v in sorted(keys.items())) for file, keys in self._tags.items()}
+        tags = {file: _tag_text(keys) for file, keys in self._tags.items()}
         if not previous:  # a cold build renders every page: each is keyed where it is rendered,
             # in the workers, not all here before the first page can start (bench/PROFILE.md C7)
             for name in sorted({job.template for job in jobs}):  # their analysis is kept (cache.templates)
@@ -625,6 +626,10 @@ class Engine:
             changed = {source for source, digest in tags.items() if last.tags.get(source) != digest}
             changed.update(source for source in last.tags if source not in tags)
             numbers = sorted(last.numbers[source] for source in changed if source in last.numbers)
+            carried = self._carried(jobs, numbers, last, previous, sink, (deps, fps, env, config_fp), model, tags)
+            if carried is not None:
+                self.last_run = carried
+                return carried
             # a trail is numbers joined by commas: one search of each, not one per changed file
             touched = re.compile(f"(?:^|,)(?:{'|'.join(numbers)})(?:,|$)" if numbers else "(?!)")
         record = None
@@ -676,6 +681,67 @@ class Engine:
         if record is not None and len(record.files) != len(jobs):
             run.record = None  # a page with no key: matched by position next time, so keep no record
         self.last_run = run
+        return run
+
+    def _carried(
+        self, jobs: Sequence[Job], numbers: list[str], last: PlanRecord, previous: dict[str, tuple[str, Any]],
+        sink: Sink, key_inputs: tuple[Any, ...], model: str, tags: dict[str, str],
+    ) -> PageRun | None:
+        """``pages`` when the jobs are the last build's, file for file, and the plan's inputs
+        too but for the files numbered ``numbers``: the same answer as its loop, decided in
+        bulk. The pages whose trail names one of those files are found by one search of all
+        the trails, and the record is the last one with only those pages' entries (and any
+        page whose prefix changed) made again; every other page keeps its key if its output
+        is the one that key made. None (``pages`` then decides page by page) if the files
+        differ or a page has no prefix (a missing or broken template)."""
+        from bisect import bisect_right  # here: the import block is shared by several branches
+        from itertools import accumulate
+
+        files = [f"{p}index.html" if p == "" or p.endswith("/") else p for p in [job.path for job in jobs]]
+        if files != last.files:  # Job.file, inlined
+            return None
+        deps, fps, env, config_fp = key_inputs
+        shapes = [(job.template, tuple(job.context)) for job in jobs]
+        for shape in set(shapes):
+            page_prefix(deps, fps, env, config_fp, *shape)  # fills deps.prefixes
+        prefixes = [deps.prefixes.get(shape) for shape in shapes]
+        if None in prefixes:
+            return None
+        touched: set[int] = set()
+        if numbers:  # one search of the trails joined by lines; a number matches whole, between commas
+            pattern = re.compile(f"(?<![^,\n])(?:{'|'.join(numbers)})(?![^,\n])")
+            ends = list(accumulate(len(trail) + 1 for trail in last.trails))
+            touched = {bisect_right(ends, m.start()) for m in pattern.finditer("\n".join(last.trails))}
+        knowns = [previous.get(file) for file in files]
+        record = PlanRecord(model, tags, self._fronts, list(last.sources))
+        record.files, record.prefixes = files, prefixes  # type: ignore[assignment]
+        record.keys, record.contexts, record.trails = list(last.keys), list(last.contexts), list(last.trails)
+        run = PageRun(jobs, [known[0] if known is not None else None for known in knowns], [], {}, 0, deps, record)
+        run.carried = True
+        checks = [known[0][:KEY_CHECK] if known is not None else None for known in knowns]
+        columns = zip(checks, last.keys, prefixes, last.prefixes, strict=True)
+        # the pages whose key is not their output's as it stands
+        again = [i for i, (check, before, prefix, was) in enumerate(columns) if check != before or prefix != was]
+        for i in sorted(touched.union(again)):
+            job = jobs[i]
+            if i in touched:  # its context held a changed file's post or body
+                key, context_fp, held = traced_page_key(deps, fps, env, config_fp, job.template, job.path, job.context)
+                run.keyed += 1
+                if key is None:
+                    run.record = None  # a page with no key: matched by position next time, so keep no record
+                else:
+                    record.contexts[i], record.trails[i] = context_fp.hex(), record.trail(held)
+            else:  # a template, the config or a global changed: the same context, a new key
+                key = keyed(prefixes[i], job.path, bytes.fromhex(last.contexts[i]))  # type: ignore[arg-type]
+            run.keys[i] = key
+            if key is not None:
+                record.keys[i] = key[:KEY_CHECK]
+        for i, (job, known, key) in enumerate(zip(jobs, knowns, run.keys, strict=True)):
+            if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
+                run.tokens[files[i]] = known
+                run.hits += 1
+            else:
+                run.todo.append(i)
         return run
 
     def rendered(self, run: PageRun, sink: Sink) -> None:
@@ -819,6 +885,13 @@ class Engine:
         )
         fastpath.record(config.root, record)
 
+
+
+def _tag_text(keys: dict[str, str]) -> str:
+    """A content file's entry in the plan record's ``tags``: its post's and body's keys."""
+    if len(keys) == 2 and "body" in keys and "post" in keys:  # most files: the same text, made directly
+        return f"body:{keys['body'][:32]},post:{keys['post'][:32]}"
+    return ",".join(f"{k}:{v[:32]}" for k, v in sorted(keys.items()))
 
 
 def _same_related_shape(last: Sequence[Any], posts: Sequence[Any]) -> bool:
