@@ -9,6 +9,7 @@ finished here as an email edition (qsite/email.py): nothing looks outputs up aft
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,9 +63,12 @@ class Job:
     source: str | None = None  # the post, page or edition file the page shows; None for lists
     mail: str | None = None  # an email edition: finished for mail against this web address
 
-    @property
+    @functools.cached_property
     def file(self) -> str:
-        """The file in the output folder: ``posts/a/`` → ``posts/a/index.html``."""
+        """The file in the output folder: ``posts/a/`` → ``posts/a/index.html``. Made once: the
+        build asks it of each page about eight times, and keeps it in several records (the
+        stage's, the engine's, the search digests'), which then share one text, not one each
+        (30,000 pages at 20,000 posts)."""
         return urls.output_file(self.path)
 
 
