@@ -557,19 +557,35 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
         if indexed is not None:
             clock.lap("search")
         written = stage.commit()
+    # Rendered and committed: the jobs (each page's context), the renderer and the sink's
+    # digests are not needed to finish, the moment the parent is at its largest at 20,000
+    # posts (bench/memory.py). The engine keeps only the count of the pages its run rendered.
+    planned = len(jobs)
+    del jobs, renderer, sink, statics
+    _done_with_jobs(engine.last_run)
     engine.finish(content.seen, indexed)
     engine.record(
         config, options, out, stage.stamps,
         valid_until(options.now, content.metas, editions.editions, content.curations, config.tz),
-        (len(site.posts), len(site.pages), len(jobs)), content.warnings, written.written + written.unchanged,
+        (len(site.posts), len(site.pages), planned), content.warnings, written.written + written.unchanged,
     )
     clock.lap("write")
     return BuildResult(
-        config, site, groups, [], content.warnings, clock.timings, written=written, out=out, pages=len(jobs),
+        config, site, groups, [], content.warnings, clock.timings, written=written, out=out, pages=planned,
         cache_hits=hits, parallel_batches=workers.parallel_batches, assets=content.assets, digest=editions,
         post_count=len(site.posts), page_count=len(site.pages), cache_notes=engine.all_notes,
         **_search_result(indexed), **_media(content),
     )
+
+
+def _done_with_jobs(run: PageRun | None) -> None:
+    """Let the engine's record of the render step (``Engine.last_run``: how many pages it
+    planned, rendered and keyed, for tests and bench) let go of the jobs, and with them every
+    page's context, and of what keyed them (the Jinja environment): ``Engine.rendered`` took
+    what the next build needs (the pages' keys and their record) already."""
+    if run is not None:
+        run.jobs = [None] * len(run.jobs)  # type: ignore[list-item]  # only counted from now on
+        run.key_inputs = None
 
 
 def _origins(config: SiteConfig, assets: list[Asset]) -> dict[str, str]:

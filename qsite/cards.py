@@ -174,10 +174,14 @@ def _rows(shape: _Shape) -> tuple[int, int]:
     """The rows a shape draws on (first, after the last): a text's bounding box, which is where
     Pillow pastes its glyphs, or the rectangle's rows."""
     if shape[0] == "text":
-        _kind, x, y, text, font = shape
-        box = _measuring_pen().textbbox((x, y), text, font=font)
-        return box[1], box[3]
+        return _text_rows(*shape[1:])
     return shape[2], shape[4] + 1
+
+
+@functools.lru_cache(maxsize=8)  # the site's name: the same text at the same place on every card
+def _text_rows(x: int, y: int, text: str, font: Any) -> tuple[int, int]:
+    box = _measuring_pen().textbbox((x, y), text, font=font)
+    return box[1], box[3]
 
 
 def _bands(shapes: list[_Shape]) -> list[tuple[int, int, list[_Shape]]]:
@@ -198,7 +202,11 @@ def _bands(shapes: list[_Shape]) -> list[tuple[int, int, list[_Shape]]]:
 _ROW = WIDTH + 1  # a PNG row: its filter byte (0: none), then one byte a pixel
 
 
-@functools.lru_cache(maxsize=4)  # the band of the rule and the site's name recurs on every card
+# The bands of the rule and of the site's name recur on every card. Each card's title lines
+# (up to MAX_LINES bands, never seen again) pass through this cache too, so it holds more than
+# them: with 4 places, a title of three lines or more pushed the rule's and the name's bands
+# out, and every card drew and compressed them again.
+@functools.lru_cache(maxsize=2 * MAX_LINES + 4)
 def _band(first: int, end: int, shapes: tuple[_Shape, ...]) -> tuple[int, bytes, bytes]:
     """(first row, its rows as PNG rows, those deflated and sync-flushed) of the rows ``first``
     to ``end`` with ``shapes`` drawn on them. Drawn one column to the right, on a canvas one

@@ -9,6 +9,7 @@ finished here as an email edition (qsite/email.py): nothing looks outputs up aft
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,9 +63,12 @@ class Job:
     source: str | None = None  # the post, page or edition file the page shows; None for lists
     mail: str | None = None  # an email edition: finished for mail against this web address
 
-    @property
+    @functools.cached_property
     def file(self) -> str:
-        """The file in the output folder: ``posts/a/`` → ``posts/a/index.html``."""
+        """The file in the output folder: ``posts/a/`` → ``posts/a/index.html``. Made once: the
+        build asks it of each page about eight times, and keeps it in several records (the
+        stage's, the engine's, the search digests'), which then share one text, not one each
+        (30,000 pages at 20,000 posts)."""
         return urls.output_file(self.path)
 
 
@@ -175,6 +179,14 @@ def absolute_links(html: str, origin: str) -> str:
     return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{origin}/', html)
 
 
+# What one ``Once`` keeps at most, in characters of rendered output (~1 KB a post's card, ~9 KB
+# a feed entry with the post's whole HTML). A build's forked render workers each filled their
+# own, unbounded: at 20,000 posts each worker held every card and feed entry it had rendered,
+# a third of its private memory, for the whole render step (bench/memory.py). A 1,000-post
+# site's cards and feed entries (~7 M characters) all fit, so nothing is rendered twice there.
+ONCE_LIMIT = 12_000_000
+
+
 class Once:
     """``once(macro, item, *args)`` in a template: the macro's output for these arguments,
     rendered the first time and then reused. A post's card is the same on each of the ~10 list
@@ -184,11 +196,18 @@ class Once:
     Reuse is safe because one ``Once`` lives only as long as its Renderer, i.e. one build,
     whose posts are frozen and whose template globals (``theme_index``…) are fixed: the output
     of a macro imported without context depends on its arguments and those alone. Items are
-    looked up by identity and kept alive, so a key is never another object's reused ``id``.
-    Which pages hold which values is unchanged, so page keys (qsite/incremental/cache.py) are too."""
+    looked up by identity and kept alive while their output is kept, so a key is never another
+    object's reused ``id``. Which pages hold which values is unchanged, so page keys
+    (qsite/incremental/cache.py) are too.
 
-    def __init__(self) -> None:
+    At most ``limit`` characters of output are kept: past it, the outputs used least recently
+    are let go (and rendered again if asked for again, the same text), so memory stays
+    bounded on a big site while a small one keeps everything."""
+
+    def __init__(self, limit: int | None = None) -> None:
         self._done: dict[tuple[int, int, tuple[Any, ...]], tuple[object, object, Any]] = {}
+        self.limit = ONCE_LIMIT if limit is None else limit
+        self.held = 0  # characters of output kept
 
     def __reduce__(self) -> tuple[type, tuple[()]]:
         # Page keys fingerprint the globals a template uses by pickling them: what has been
@@ -197,11 +216,19 @@ class Once:
 
     def __call__(self, macro: Callable[..., Any], item: object, *args: Any) -> Any:
         key = (id(macro), id(item), args)
-        hit = self._done.get(key)
+        done = self._done
+        hit = done.pop(key, None)  # put back last: the most recently used come last
         if hit is not None and hit[0] is macro and hit[1] is item:
+            done[key] = hit
             return hit[2]
+        if hit is not None:
+            self.held -= len(hit[2])
         result = macro(item, *args)
-        self._done[key] = (macro, item, result)
+        done[key] = (macro, item, result)
+        self.held += len(result)
+        while self.held > self.limit and done:
+            oldest = next(iter(done))
+            self.held -= len(done.pop(oldest)[2])
         return result
 
 

@@ -161,3 +161,22 @@ def test_only_the_rows_something_is_drawn_on_are_compressed_for_each_card(monkey
         card.load()
     drawn_rows = sum(fed) // 1201
     assert 0 < drawn_rows < 630 // 2, fed
+
+
+def test_the_bands_every_card_shares_are_drawn_once_however_many_lines_titles_have() -> None:
+    # the rule's and the site name's bands recur on every card; a title of three lines or more
+    # pushed them out of the bands' cache, so every card drew and compressed them again
+    titles = [
+        "Improving patient flow through daily huddles on every ward of the hospital, one at a time",
+        "Reducing harm from falls with a learning community of nurses, porters and pharmacists",
+    ]
+    pen = cards._measuring_pen()
+    assert all(len(cards._fit(pen, title, DEJAVU)[1]) >= 3 for title in titles)
+    cards.draw(cards.Card(titles[0], "#005eb8", "Shared Site", DEJAVU))
+    bands, rows = cards._band.cache_info().hits, cards._text_rows.cache_info().hits
+    second = cards.draw(cards.Card(titles[1], "#005eb8", "Shared Site", DEJAVU))
+    assert cards._band.cache_info().hits - bands == 2  # the rule's band and the name's
+    assert cards._text_rows.cache_info().hits - rows == 1  # the name's rows, measured once
+    cards._band.cache_clear()
+    cards._text_rows.cache_clear()
+    assert cards.draw(cards.Card(titles[1], "#005eb8", "Shared Site", DEJAVU)) == second  # the same bytes

@@ -86,3 +86,55 @@ def test_a_cold_builds_page_record_keeps_trails_not_the_files_each_page_held(tmp
     assert run.record.trails == [trace[1] for trace in run.traces if trace is not None]
     numbered = {n for trail in run.record.trails for n in trail.split(",") if n}
     assert {run.record.sources[int(n)] for n in numbered} >= {f"content/posts/p{i}.md" for i in range(12)}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_pages_jobs_and_contexts_are_let_go_before_the_build_finishes(tmp_path, monkeypatch, jobs) -> None:
+    # Engine.finish and Engine.record (the cache and the no-change record written) are the
+    # parent's largest moment at 20,000 posts; the jobs, with every page's context, were
+    # still held then (by build() and by the engine's record of the render step)
+    import gc
+
+    from qsite.render import Job, Renderer
+
+    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
+    root = tmp_path / "site"
+    _site(root, 12)
+    engine = Engine.on_disk(root)
+    alive: dict[str, int] = {}
+    real_finish = Engine.finish
+
+    def finish(self: Engine, *args: Any, **kwargs: Any) -> None:
+        objects = gc.get_objects()
+        alive["jobs"] = sum(isinstance(o, Job) for o in objects)
+        alive["renderers"] = sum(isinstance(o, Renderer) for o in objects)
+        real_finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "finish", finish)
+    result = build(root, Options(now=NOW, search=False, jobs=jobs), engine)
+    assert alive == {"jobs": 0, "renderers": 0}
+    run = engine.last_run
+    assert run is not None and result.pages > 12 and len(run.jobs) == run.keyed == result.pages
+    # the next build keys no page again: the record the engine took is whole
+    cold = tree(root / "output")
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False, jobs=jobs), engine)
+    assert tree(root / "output") == cold
+    assert engine.last_run is not None and engine.last_run.keyed == 0
+
+
+def test_a_jobs_output_file_is_made_once_and_shared_by_the_records_keeping_it(tmp_path) -> None:
+    # the stage's, the engine's and the search digests' records each kept a text of their own
+    # for every page's file (Job.file was made again at each use: ~8 a page)
+    from qsite.render import Job
+
+    job = Job("post.html", "posts/a/", {})
+    assert job.file == "posts/a/index.html" and job.file is job.file
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False, jobs=1), engine)
+    tokens = engine.cache.pages
+    record = engine.last_run.record if engine.last_run is not None else None
+    assert record is not None and len(record.files) > 6
+    assert all(any(f is t for t in tokens) for f in record.files)  # one text, kept by both

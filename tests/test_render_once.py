@@ -149,3 +149,79 @@ def test_a_template_is_read_once_per_build_not_checked_again_at_each_page(build_
     monkeypatch.undo()
     edited = Renderer(result.site, result.groups, site.root / "templates").render(jobs[0]).data
     assert edited == f"edited {jobs[0].context['post'].title}\n".encode()
+
+
+def test_once_keeps_at_most_its_limit_and_lets_go_of_the_least_recently_used() -> None:
+    """A forked render worker's Once held every card and feed entry it rendered (a third of a
+    worker's own memory at 20,000 posts, bench/memory.py): it keeps at most ``limit``
+    characters now, the most recently used, and renders anything else again, the same."""
+    calls: list[str] = []
+
+    def card(item: Item) -> str:
+        calls.append(item.title)
+        return item.title * 10
+
+    once = Once(limit=30)
+    a, b, c, d = Item("A"), Item("B"), Item("C"), Item("D")
+    for item in (a, b, c):
+        once(card, item)
+    assert once.held == 30 and calls == ["A", "B", "C"]
+    once(card, a)  # used again: now the most recent, so B goes first
+    once(card, d)
+    assert once.held <= 30 and len(once._done) == 3
+    assert once(card, a) == "A" * 10 and once(card, c) == "C" * 10 and once(card, d) == "D" * 10
+    assert calls == ["A", "B", "C", "D"]
+    assert once(card, b) == "B" * 10  # let go of: rendered again, the same text
+    assert calls == ["A", "B", "C", "D", "B"] and once.held <= 30
+
+
+def test_once_lets_go_of_the_items_whose_output_it_no_longer_keeps() -> None:
+    import gc
+    import weakref
+
+    once = Once(limit=5)
+    item = Item("A")
+    gone = weakref.ref(item)
+    once(lambda i: "x" * 5, item)
+    del item
+    once(lambda i: "y" * 5, Item("B"))
+    gc.collect()
+    assert gone() is None  # held only while its output is
+
+
+def test_a_build_whose_once_keeps_little_makes_the_same_site(tmp_path, monkeypatch) -> None:
+    # the production templates, cards and feed entries let go of almost at once and rendered again
+    from qsite import render
+    from qsite.build import Options, build
+
+    from conftest import NOW, copy_templates, tree, write_files
+
+    files = {
+        "site.yaml": SITE_YAML,
+        **{
+            f"content/posts/p{n}.md": post(f"P{n}", f"2020-04-{n:02}", "[space-to-learn, staff-wellbeing]", tags="[huddles]")
+            for n in range(1, 13)
+        },
+    }
+    built = {}
+    onces: list[Once] = []
+    real = render.Once.__init__
+
+    def init(self: Once, limit: int | None = None) -> None:
+        real(self, limit)
+        onces.append(self)
+
+    monkeypatch.setattr(render.Once, "__init__", init)
+    for limit in (render.ONCE_LIMIT, 1500):
+        root = tmp_path / str(limit)
+        root.mkdir()
+        write_files(root, files)
+        copy_templates(root)
+        monkeypatch.setattr(render, "ONCE_LIMIT", limit)
+        onces.clear()
+        build(root, Options(now=NOW, search=False, jobs=1))
+        assert onces and all(o.limit == limit and 0 < o.held <= limit for o in onces)
+        built[limit] = tree(root / "output")
+        if limit != 1500:
+            assert max(o.held for o in onces) > 3 * 1500  # so the small one let go of some, and rendered them again
+    assert built[1500] == built[render.ONCE_LIMIT]
