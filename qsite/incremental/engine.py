@@ -701,6 +701,14 @@ class Engine:
         except (OSError, ValueError):
             return None
 
+    def search_links(self) -> Path | None:
+        """Where the search index keeps its shards' folders of page links between builds
+        (``search.LINKS``); None if this engine keeps nothing on disk, or its folder is a symlink."""
+        folder = self.cache.folder
+        if folder is None or folder.is_symlink():
+            return None
+        return folder / search.LINKS
+
     def _save_manifest(self, indexed: search.Indexed | None) -> None:
         """Keep the manifest of an index now committed (``{}``: nothing changed, keep the old
         one). A manifest that cannot be saved costs the next build a full index, never correctness."""
