@@ -34,7 +34,9 @@ was the shard's last page, the shard's folder goes the way of every file no long
 Pagefind's binary comes from the ``pagefind[bin]`` package on PyPI (found where the
 ``pagefind`` package's own lookup finds it, which also honours ``PAGEFIND_BINARY_PATH``);
 nothing is downloaded at build time. We run the binary's command line, once per changed shard,
-over a folder of hard links to that shard's pages, writing outside the stage and moving its
+over a folder holding that shard's pages reduced to what Pagefind reads of them
+(``as_pagefind_reads_it``: the same index for ~15 % less of Pagefind's time), in folders kept
+in the cache from build to build (``_check_out``), writing outside the stage and moving its
 bundle in with one rename, rather than the package's asyncio service API: a subprocess has an
 exit code, a timeout and captured output to quote in an error, whereas the service's reader
 task dies silently if the binary crashes, and it reads one reply per 100 ms.
