@@ -507,7 +507,7 @@ def _check_out(links: Path | None, name: str, work: Path) -> Path:
     Kept, its folders are made once. Moved out while in use, so two builds at once never share
     one, and one killed mid-run leaves it in its scratch folder, removed with the stage."""
     site = work / f"{name}.site"
-    if links is not None:
+    if links is not None and _real_folder(links):
         try:
             os.rename(links / name, site)
         except OSError:
@@ -527,11 +527,19 @@ def _check_in(site: Path, pages: list[str], links: Path | None, name: str) -> No
         return
     try:
         _unlink(pages, site)
-        if not os.path.isdir(links) or os.path.islink(links):
+        if not os.path.lexists(links):
             os.mkdir(links)
-        os.rename(site, links / name)  # fails if another build kept one meanwhile: this one goes
+        if _real_folder(links):  # never moved through a symlink put in its place
+            os.rename(site, links / name)  # fails if another build kept one meanwhile: this one goes
     except OSError:
         pass
+
+
+def _real_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _link(stage: Stage, pages: list[str], site: Path) -> None:

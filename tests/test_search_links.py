@@ -70,3 +70,18 @@ def test_a_symlink_put_among_the_kept_folders_is_never_followed(build_site, tmp_
     assert (elsewhere / "a" / "index.html").read_text() == "not qsite's"
     assert urls_by_shard(site.out)["posts-2020"] == {"/posts/a/", "/posts/b/"}
     assert urls_by_shard(site.out)["posts-2021"] == {"/posts/new/"}
+
+
+def test_a_symlink_put_in_place_of_the_kept_folders_is_never_moved_through(build_site, tmp_path: Path) -> None:
+    """The kept folders are moved out while in use and removed with the stage if they cannot
+    go back: moved through a symlink, someone else's folder would be indexed, then removed."""
+    site = build_site(SITE)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "posts-2020" / "notes").mkdir(parents=True)
+    (elsewhere / "posts-2020" / "notes" / "index.html").write_text("<div data-pagefind-body>Private notes</div>")
+    shutil.rmtree(links_of(site.root))
+    os.symlink(elsewhere, links_of(site.root))
+    again = build_site(EDIT)
+    assert again.result is not None and again.result.search_reindexed == ("posts-2020",)
+    assert (elsewhere / "posts-2020" / "notes" / "index.html").is_file()
+    assert urls_by_shard(site.out)["posts-2020"] == {"/posts/a/", "/posts/b/"}
