@@ -5,6 +5,7 @@ reads in awkward places, and on a built site's own pages."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,23 @@ def _shard_of(out: Path, rel: str) -> str:
 
     url = "/" + rel.removesuffix("index.html")
     return next(name for name, urls in urls_by_shard(out).items() if url in urls)
+
+
+ONE_PATTERN = re.compile(
+    rb"<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|template|plaintext)\b.*?</\1\s*>|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        *(page.encode() for page in PAGES.values()),
+        b"<p><!-- open <script>x</script> <!-- --> after",
+        b"<SCRIPT>a</script ><style>never closed",
+        b"<!--x--><textarea>a</TEXTAREA><scripts>not a script</scripts><script>b</script>",
+        b"<!-- never closed <script>c</script>",
+    ],
+)
+def test_scripts_styles_and_comments_are_found_as_one_lazy_pattern_finds_them(html: bytes) -> None:
+    assert search._opaque(html) == [found.span() for found in ONE_PATTERN.finditer(html)]
