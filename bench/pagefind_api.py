@@ -10,6 +10,9 @@ pages qsite would index (those with ``data-pagefind-body``) in the same shards:
 * ``cli-shards``: what qsite does today: one ``pagefind --site`` per shard, ``--jobs`` at a time;
   with ``--shard-pages 50 100 200`` once per shard size (qsite's ``SHARD_PAGES``), to weigh
   smaller shards (a one-post edit re-indexes one shard: the CPU of one run) against more runs;
+* ``cli-reduced``: as ``cli-shards``, each page reduced to what Pagefind reads of it
+  (``qsite.search.as_pagefind_reads_it``, as qsite gives them since), written, not linked;
+  checked to give the same files as ``cli-shards``, byte for byte, after qsite's filter ordering;
 * ``cli-whole``: one ``pagefind --site`` over every indexed page (no shards: not incremental);
 * ``api-package``: the ``pagefind`` package's ``PagefindIndex`` as shipped (asyncio), one index
   per shard, pages added from memory with ``add_html_file``. Its reader task sleeps 100 ms
@@ -101,12 +104,21 @@ def url_of(rel: str) -> str:
     return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
 
 
-def run_cli(binary: Path, site: Path, out: Path, pages: list[str], bundle: Path, work: Path) -> int:
-    """One Pagefind CLI run over a folder of hard links to ``pages``; returns pages indexed."""
+def run_cli(
+    binary: Path, site: Path, out: Path, pages: list[str], bundle: Path, work: Path, reduce: bool = False
+) -> int:
+    """One Pagefind CLI run over a folder of hard links to ``pages`` (with ``reduce``: of each
+    page reduced to what Pagefind reads of it); returns pages indexed."""
+    from qsite.search import as_pagefind_reads_it
+
     for rel in pages:
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(out / rel, target)
+        page = as_pagefind_reads_it((out / rel).read_bytes()) if reduce else None
+        if page is not None:
+            target.write_bytes(page)
+        else:
+            os.link(out / rel, target)
     run = subprocess.run(
         [str(binary), "--site", str(work), "--output-path", str(bundle), "--exclude-selectors", EXCLUDE],
         capture_output=True, text=True, check=True,
@@ -121,6 +133,27 @@ def cli_shards(binary: Path, site: Path, out: Path, groups: dict[str, list[str]]
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return sum(pool.map(one, groups))
+
+
+def cli_reduced(binary: Path, site: Path, out: Path, groups: dict[str, list[str]], dest: Path, jobs: int) -> int:
+    def one(name: str) -> int:
+        return run_cli(binary, site, out, groups[name], dest / name, dest / ".links" / name, reduce=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return sum(pool.map(one, groups))
+
+
+def same_files(a: Path, b: Path) -> bool:
+    """Whether two ways wrote the same index files, once their filters are put in order."""
+    from qsite.search import _order_filters
+
+    def files(root: Path) -> dict[str, bytes]:
+        for bundle in sorted(p.parent for p in root.glob("*/pagefind-entry.json")):
+            _order_filters(bundle)
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and not p.relative_to(root).as_posix().startswith(".links")}
+
+    return files(a) == files(b)
 
 
 def cli_whole(binary: Path, site: Path, out: Path, groups: dict[str, list[str]], dest: Path, _jobs: int) -> int:
@@ -239,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--package-pages", type=int, default=30,
                         help="pages given to the pagefind package's own API (it reads a reply per 100 ms)")
-    parser.add_argument("--ways", nargs="+", default=["cli-shards", "cli-whole", "service", "api-package"])
+    parser.add_argument("--ways", nargs="+",
+                        default=["cli-shards", "cli-reduced", "cli-whole", "service", "api-package"])
     parser.add_argument("--shard-pages", nargs="+", type=int, default=[SHARD_PAGES],
                         help="shard sizes to run cli-shards with (qsite's SHARD_PAGES; default: qsite's)")
     args = parser.parse_args(argv)
@@ -258,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{version}: {len(pages)} pages in {len(groups)} shards, from {out}\n")
     ways: dict[str, Callable[..., int]] = {
-        "cli-shards": cli_shards, "cli-whole": cli_whole, "service": service, "api-package": api_package,
+        "cli-shards": cli_shards, "cli-reduced": cli_reduced, "cli-whole": cli_whole, "service": service,
+        "api-package": api_package,
     }
     print("| way | pages | wall (median, min–max) | CPU, with children (median) | per page | shards | CPU per shard |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -292,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
             same = "same pages" if urls == reference else f"DIFFERENT pages ({len(urls ^ reference)} differ)"
         else:
             same = f"first {len(urls)} pages"
+        if name == "cli-reduced" and "cli-shards" in args.ways and args.shard_pages == [SHARD_PAGES]:
+            identical = same_files(args.work / "ways" / f"cli-shards({SHARD_PAGES})", args.work / "ways" / label)
+            same += ", same files as cli-shards" if identical else ", FILES DIFFER from cli-shards"
         median = walls[len(walls) // 2]
         cpu = cpus[len(cpus) // 2]
         print(f"| {label} | {count} ({same}) | {median:.2f} s ({walls[0]:.2f}–{walls[-1]:.2f}) "

@@ -478,7 +478,9 @@ def index(
     if not options.search:
         return None
     years = search.post_years(site.posts)
-    return search.index_stage(stage, years, engine.search_manifest(), workers.jobs, sink.digests)
+    return search.index_stage(
+        stage, years, engine.search_manifest(), workers.jobs, sink.digests, links=engine.search_links()
+    )
 
 
 @parallel.collector_paused()
