@@ -18,7 +18,6 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 import markdown
-import nh3
 from markdown.extensions import Extension
 
 from qsite import markup
@@ -171,6 +170,8 @@ def render_comment(
     md = md or _converter()
     md.reset()
     html = markup.convert(md, text, time_limit)
+    import nh3  # here: a site without comments (or whose comments are cached) never needs it (issue 10)
+
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
