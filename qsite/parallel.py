@@ -75,6 +75,9 @@ class Workers:
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         _state = state
         self.parallel_batches += 1
+        import multiprocessing  # a pool is forked: see the imports above (before the freeze, to be frozen too)
+        from concurrent.futures import ProcessPoolExecutor
+
         # Everything the parent holds now (the site model, the templates) is moved out of the
         # garbage collector's sight until the pool is done, so the workers' collections never
         # walk it: a walk writes to every object it visits, which costs each worker a private
@@ -82,9 +85,6 @@ class Workers:
         # recommend gc.freeze() before forking for exactly this).
         gc.freeze()
         _return_free_memory()
-        import multiprocessing  # a pool is forked: see the imports above
-        from concurrent.futures import ProcessPoolExecutor
-
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
