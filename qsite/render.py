@@ -247,8 +247,8 @@ class Renderer:
 
     def compile(self, names: Iterable[str]) -> None:
         """Compile these templates now, before the build forks its workers, so that they
-        inherit them compiled instead of each compiling its own: compiled templates are
-        Python code, so they are never kept on disk (qsite/incremental/cache.py, CompiledTemplates). A
+        inherit them compiled instead of each compiling its own (or loading them from the
+        per-user folder outside the site: qsite/incremental/cache.py, CompiledTemplates). A
         broken template is left for ``render`` to report with its file and line."""
         for name in sorted(set(names)):
             with contextlib.suppress(Exception):  # render reports it, naming the page
