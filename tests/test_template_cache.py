@@ -182,3 +182,26 @@ def test_an_entry_owned_by_someone_else_is_not_read(tmp_path):
     for path in folder.glob("*.tpl"):
         os.chown(path, 65534, 65534)
     assert build(root, folder) == first
+
+
+def test_the_folder_keeps_a_bounded_number_of_entries(tmp_path, monkeypatch):
+    """Every edit of a template (and every qsite upgrade) makes new entries: past ``KEEP``,
+    writing one removes the oldest half, so the folder never grows without end."""
+    import jinja2
+
+    from qsite.incremental.cache import CompiledTemplates
+
+    monkeypatch.setattr(CompiledTemplates, "KEEP", 4)
+    folder = tmp_path / "templates"
+    compiled = CompiledTemplates(folder)
+    env = jinja2.Environment(loader=jinja2.DictLoader({}), bytecode_cache=compiled)
+    for i in range(9):
+        env.loader = jinja2.DictLoader({"t.html": f"version {i}"})
+        env.cache.clear()
+        assert env.get_template("t.html").render() == f"version {i}"
+    assert compiled.written == 9
+    assert 2 <= len(entries(folder)) <= 4
+    again = CompiledTemplates(folder)
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": "version 8"}), bytecode_cache=again)
+    assert env.get_template("t.html").render() == "version 8"
+    assert again.loaded == 1  # the newest was kept
