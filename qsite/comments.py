@@ -10,7 +10,6 @@ reach a reader's browser, even if a reviewer misses it.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 import markdown
-import nh3
 from markdown.extensions import Extension
 
 from qsite import markup
@@ -172,6 +170,8 @@ def render_comment(
     md = md or _converter()
     md.reset()
     html = markup.convert(md, text, time_limit)
+    import nh3  # here: a site without comments (or whose comments are cached) never needs it (issue 10)
+
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -418,5 +418,7 @@ def _report_loops(items: list[_Read], by_name: Mapping[str, _Read], problems: Pr
 
 
 def _closest(word: str, choices: Collection[str]) -> str | None:
+    import difflib  # here: only a mistake needs it, not every build's start (issue 10)
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return close[0] if close else None

@@ -15,7 +15,6 @@ The settings of the converter are one value, ``SETTINGS``, part of every Markdow
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import importlib
 import json
@@ -116,8 +115,15 @@ def _alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-_set_async_exc: Callable[..., int] = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+def _set_async_exc(thread: int, exc: object) -> int:
+    """``PyThreadState_SetAsyncExc``; ``exc`` None clears a pending exception. ``ctypes`` is
+    imported here, not at the top: only a conversion outside the main thread (``qsite serve``)
+    needs it, and every ``qsite build`` would pay for its import (issue 10)."""
+    import ctypes
+
+    call = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    call.argtypes = (ctypes.c_ulong, ctypes.py_object)
+    return int(call(thread, ctypes.py_object() if exc is None else exc))
 
 
 @contextmanager
@@ -142,7 +148,7 @@ def _async_raise(seconds: float) -> Iterator[None]:
             state["done"] = True
             timer.cancel()
             if state["fired"]:  # fired as the block ended: withdraw it if not yet delivered
-                _set_async_exc(target, ctypes.py_object())  # NULL clears a pending exception
+                _set_async_exc(target, None)  # NULL clears a pending exception
 
 
 def _too_slow(seconds: float) -> MarkdownError:

@@ -14,15 +14,17 @@ running (``qsite serve``'s file watcher): forking a process with threads can dea
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
-import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
+
+# ``multiprocessing``, ``concurrent.futures.process`` (with ``socket``, ``selectors``…) and
+# ``ctypes`` are imported by the code that forks a pool, not here: a one-post rebuild or a small
+# site never spreads a batch, and importing them cost every ``qsite build`` ~10 ms of its start
+# (issue 10; tests/test_startup_imports.py).
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,6 +48,8 @@ def default_jobs() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing  # only asked before a big batch: see the imports above
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -71,6 +75,9 @@ class Workers:
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         _state = state
         self.parallel_batches += 1
+        import multiprocessing  # a pool is forked: see the imports above (before the freeze, to be frozen too)
+        from concurrent.futures import ProcessPoolExecutor
+
         # Everything the parent holds now (the site model, the templates) is moved out of the
         # garbage collector's sight until the pool is done, so the workers' collections never
         # walk it: a walk writes to every object it visits, which costs each worker a private
@@ -110,6 +117,8 @@ def _return_free_memory() -> None:
     forked worker's resident size counts every page of the parent, holes included: at
     20,000 posts about 100 MiB of the parent and of each worker (bench/memory.py). A no-op
     where the C library has no such call."""
+    import ctypes  # only before a pool forks: see the imports above
+
     try:
         libc = ctypes.CDLL(None)
         trim = libc.malloc_trim

@@ -10,7 +10,6 @@ Exception tree (only raised at the boundary between steps)::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -104,5 +103,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     for option in options:  # `theme` for `themes`: a prefix is a stronger hint than edit distance
         if min(len(low), len(option)) >= 3 and (option.startswith(low) or low.startswith(option)):
             return option
+    import difflib  # here: only a mistake needs it, and every command imports this module (issue 10)
+
     close = difflib.get_close_matches(low, options, n=1, cutoff=0.6)
     return close[0] if close else None

@@ -35,11 +35,9 @@ import fcntl
 import functools
 import json
 import os
-import secrets
 import shutil
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -247,6 +245,8 @@ class Stage:
         """Make this build's own folder, as ``tempfile.mkdtemp`` would (a random name, mode
         0o700), but named in ``self.home`` before it is made: a signal landing just after the
         ``mkdir`` (inside ``mkdtemp``, or before its result is stored) would leave it behind."""
+        import secrets  # here, not at the top: a no-change build never writes (issue 10)
+
         for _ in range(100):
             folder = parent / f"{prefix}{secrets.token_hex(5)}"
             if os.path.lexists(folder):
@@ -313,6 +313,7 @@ class Stage:
         """A new empty folder on the same filesystem as the staged files (so they can be
         hard-linked there), removed by ``commit`` at the latest: for the search indexer."""
         with self._errors():
+            import tempfile  # here, not at the top: a no-change build never writes (issue 10)
             folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.home))
         self._scratch.append(folder)
         return folder
@@ -642,6 +643,7 @@ class Stage:
     def _move_inside(self, tree: Path) -> None:
         """The swap turned out impossible: move this build's written files (now in ``tree``)
         into a staging folder inside ``out`` (copying across a mount), and go on in place."""
+        import tempfile  # here, not at the top: a no-change build never writes (issue 10)
         inner = Path(tempfile.mkdtemp(prefix=INNER, dir=self.out))
         lock = _claim_new(inner)
         new = inner / "new"
@@ -934,6 +936,7 @@ def _swap(stage: Path, out: Path) -> Path | None:
 
 def _two_renames(stage: Path, out: Path) -> Path:
     """The exchange, where there is none. Returns where the old site now is."""
+    import tempfile  # here, not at the top: a no-change build never writes (issue 10)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD}", dir=out.parent))
     os.rmdir(old)
     os.rename(out, old)

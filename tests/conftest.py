@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,6 +176,17 @@ def copy_templates(root: Path) -> None:
 
     if not (root / "templates").exists():
         shutil.copytree(THEME, root / "templates")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled templates are kept in a per-user folder (qsite/incremental/cache.py,
+    CompiledTemplates): the suite's builds, in this process and in the ones it starts, use a
+    folder of their own, never the real home's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QSITE_TEMPLATE_CACHE", str(tmp_path_factory.mktemp("template-cache") / "templates"))
+        patch.delenv("QSITE_NO_TEMPLATE_CACHE", raising=False)
+        yield
 
 
 BuildSite = Callable[..., BuiltSite]

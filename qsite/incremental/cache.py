@@ -27,7 +27,8 @@ decoded by the typed codecs below, which build only the plain values and the few
 the cache holds (``SourceDoc``, ``markup.Rendered``), checking every field. A file or entry
 that does not decode is ignored and rebuilt, with one line of notice (``Cache.notes``).
 Fingerprints still use pickle, but only to turn a value into bytes to hash: nothing is ever
-unpickled. Jinja's compiled templates (marshalled code) are kept in memory only, never on disk.
+unpickled. Jinja's compiled templates (marshalled code) are never kept there: see CompiledTemplates
+for the per-user folder outside the site that keeps them.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ import os
 import pickle
 import re
 import shutil
+import stat
 import time
 import types
 import typing
+import weakref
 import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
@@ -338,24 +341,172 @@ class TemplateDeps:
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
-    """Jinja's compiled templates, kept by ``Cache`` in memory only (``qsite serve`` keeps one
-    Cache across rebuilds): compiling the templates a rebuild renders costs more than rendering
-    a few pages. Never on disk: compiled templates are marshalled Python code, and loading
-    code from a folder a commit can fill would run it. Jinja stores each with its source's
-    checksum and recompiles a template whose source changed."""
+    """Jinja's compiled templates: compiling the ~20 templates a rebuild renders costs more
+    than rendering a few pages (~0.1 s of a one-post edit at 1,000 posts), so they are kept
+    in memory (``qsite serve`` keeps one Cache across rebuilds) and, between processes, in a
+    per-user folder *outside* the site, as Python keeps ``__pycache__`` and Jinja's own
+    ``FileSystemBytecodeCache`` keeps its files.
 
-    def __init__(self) -> None:
+    Compiled templates are marshalled Python code, so they are never kept in ``.qsite-cache/``
+    (a commit or a CI cache restore can fill it): loading them would run whatever was put there.
+    The per-user folder (``$QSITE_TEMPLATE_CACHE``, else ``$XDG_CACHE_HOME/qsite/templates``,
+    else ``~/.cache/qsite/templates``) is made mode 0700 and used only if, opened without
+    following a symlink, it is a directory owned by this user that group and others cannot
+    write (the checks of Jinja's ``FileSystemBytecodeCache._get_default_cache_dir``); it is then
+    held open and every entry is read and written relative to that handle, so swapping the
+    folder after the check changes nothing. An entry must be a regular file owned by this user.
+    Anything else, or ``QSITE_NO_TEMPLATE_CACHE=1``, keeps compiled templates in memory only.
+
+    An entry is named by a hash of ``ENGINE`` (qsite's version and source, the Python and
+    library versions, Jinja's among them), the template's name and file, and its source's
+    checksum; inside, Jinja's ``Bucket`` checks the Python version and the checksum again. It
+    is written to a temporary file and renamed into place, so a reader never sees half of one,
+    and carries a SHA-256 of its bytes: a damaged entry is ignored and compiled again. The
+    folder keeps at most ``KEEP`` entries: past that, writing one removes the oldest half.
+    """
+
+    KEEP = 400
+    MAGIC = b"qsite-templates/1\n"
+
+    def __init__(self, folder: Path | bool | None = True) -> None:
+        """``folder``: True for the per-user folder (looked up on first use), a Path for that
+        folder (same checks), None or False for memory only."""
         self.store: dict[str, bytes] = {}
         self.dirty = False
+        self._wanted = folder
+        self._fd: int | None = None  # the per-user folder, held open once checked
+        self._opened = False
+        self.loaded = 0  # templates read from the per-user folder (tests, bench)
+        self.written = 0
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = self.store.get(bucket.key)
         if data is not None:
             bucket.bytecode_from_string(data)
+            if bucket.code is not None:
+                return
+        data = self._read(bucket)
+        if data is None:
+            return
+        with contextlib.suppress(Exception):  # damaged: Bucket reads a pickle and a marshal
+            bucket.bytecode_from_string(data)
+        if isinstance(bucket.code, types.CodeType):
+            self.store[bucket.key] = data
+            self.loaded += 1
+        else:
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.store[bucket.key] = bucket.bytecode_to_string()
+        data = bucket.bytecode_to_string()
+        self.store[bucket.key] = data
         self.dirty = True
+        self._write(bucket, data)
+
+    # -- the per-user folder --------------------------------------------------------------
+
+    def folder(self) -> Path | None:
+        """Where the per-user folder is, whether or not it is safe to use."""
+        if isinstance(self._wanted, Path):
+            return self._wanted
+        if not self._wanted or os.environ.get("QSITE_NO_TEMPLATE_CACHE", "") not in ("", "0"):
+            return None
+        chosen = os.environ.get("QSITE_TEMPLATE_CACHE", "")
+        if chosen:
+            return Path(chosen)
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
+            return Path(xdg) / "qsite" / "templates"
+        try:
+            return Path.home() / ".cache" / "qsite" / "templates"
+        except (RuntimeError, KeyError):  # no home: memory only
+            return None
+
+    def _open(self) -> int | None:
+        if self._opened:
+            return self._fd
+        self._opened = True
+        folder = self.folder()
+        if folder is None or not hasattr(os, "getuid") or not hasattr(os, "O_NOFOLLOW"):
+            return None
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(FileExistsError):
+                folder.mkdir(mode=0o700)
+            # (Python opens every file non-inheritable: no child process gets the handle)
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:  # cannot be made, or a symlink (O_NOFOLLOW): memory only
+            return None
+        info = os.fstat(fd)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+            os.close(fd)
+            return None
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
+        return fd
+
+    @staticmethod
+    def _name(bucket: jinja2.bccache.Bucket) -> str:
+        return _hash("qsite compiled template", ENGINE, bucket.key, bucket.checksum) + ".tpl"
+
+    def _read(self, bucket: jinja2.bccache.Bucket) -> bytes | None:
+        fd = self._open()
+        if fd is None:
+            return None
+        try:
+            entry = os.open(self._name(bucket), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(entry)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                return None
+            with open(entry, "rb", closefd=False) as f:
+                data = f.read()
+        except OSError:
+            return None
+        finally:
+            os.close(entry)
+        head = len(self.MAGIC) + 32
+        if not data.startswith(self.MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(self.MAGIC) : head]:
+            return None
+        return data[head:]
+
+    def _write(self, bucket: jinja2.bccache.Bucket, data: bytes) -> None:
+        """Best effort: a full disk or a read-only home only means compiling again next time."""
+        fd = self._open()
+        if fd is None:
+            return
+        name = self._name(bucket)
+        temp = f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd)
+        except OSError:
+            return
+        try:
+            with open(out, "wb") as f:
+                f.write(self.MAGIC + hashlib.sha256(data).digest() + data)
+            os.replace(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temp, dir_fd=fd)
+            return
+        self.written += 1
+        self._prune(fd)
+
+    def _prune(self, fd: int) -> None:
+        try:
+            names = [n for n in os.listdir(fd) if n.endswith(".tpl")]
+        except OSError:
+            return
+        if len(names) <= self.KEEP:
+            return
+        ages: list[tuple[float, str]] = []
+        for n in names:
+            with contextlib.suppress(OSError):
+                ages.append((os.stat(n, dir_fd=fd, follow_symlinks=False).st_mtime, n))
+        for _, n in sorted(ages)[: len(ages) - self.KEEP // 2]:
+            with contextlib.suppress(OSError):
+                os.unlink(n, dir_fd=fd)
 
 
 # -- codecs: each cached value to plain JSON data and back, every field checked --------------
@@ -839,7 +990,7 @@ class Cache:
         self.templates: dict[str, Any] = {}  # template source hash → what TemplateDeps found in it
         self.templates_dirty = False
         self.templates_size = 0
-        self.compiled = CompiledTemplates()  # in memory only: see CompiledTemplates
+        self.compiled = CompiledTemplates()  # in memory and a per-user folder: see CompiledTemplates
         self.notes: list[str] = []  # cache files found unreadable (and ignored): see cachefiles.note
         self.content_saved = False  # ``save_content`` wrote the content step's stores: ``save`` does not
         self.hits = 0

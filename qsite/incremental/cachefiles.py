@@ -29,7 +29,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -352,6 +351,8 @@ def dump(path: Path, data: Any, texts: list[str] | None = None) -> None:
                 raise TypeError("a kept text must be a str")
             tail.append(text.encode())
         header["texts"] = [len(b) for b in tail]
+    import tempfile  # here: a no-change build writes no cache file, and tempfile costs an import
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
