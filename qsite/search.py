@@ -551,7 +551,8 @@ def _check_in(site: Path, pages: list[str], links: Path | None, name: str) -> No
         return
     try:
         _unlink(pages, site)
-        if not os.path.lexists(links):
+        # shards check in from parallel threads: another may make ``links`` between a look and a mkdir
+        with contextlib.suppress(FileExistsError):
             os.mkdir(links)
         if _real_folder(links):  # never moved through a symlink put in its place
             os.rename(site, links / name)  # fails if another build kept one meanwhile: this one goes

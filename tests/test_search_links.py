@@ -85,3 +85,18 @@ def test_a_symlink_put_in_place_of_the_kept_folders_is_never_moved_through(build
     assert again.result is not None and again.result.search_reindexed == ("posts-2020",)
     assert (elsewhere / "posts-2020" / "notes" / "index.html").is_file()
     assert urls_by_shard(site.out)["posts-2020"] == {"/posts/a/", "/posts/b/"}
+
+
+def test_shards_checking_in_at_once_each_keep_their_folder(tmp_path: Path, monkeypatch) -> None:
+    """Shards are indexed by parallel threads, and the first to check in makes the kept folders'
+    parent: one that looked for it just before another made it must still keep its folder (the
+    CI run of 2026-11-28 lost one shard's so, and a test expecting it failed now and then)."""
+    links = tmp_path / search.LINKS
+    links.mkdir()  # made by the other thread after this one looked for it
+    site = tmp_path / "scratch" / "posts-2020.site"
+    (site / "posts" / "a").mkdir(parents=True)
+    (site / "posts" / "a" / "index.html").write_text("a link")
+    monkeypatch.setattr(search.os.path, "lexists", lambda path: False)  # what the late thread saw
+    search._check_in(site, ["posts/a/index.html"], links, "posts-2020")
+    assert (links / "posts-2020" / "posts" / "a").is_dir() and not site.exists()
+    assert files_under(links) == []
