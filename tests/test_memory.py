@@ -26,6 +26,15 @@ def _site(root: Path, count: int = 6) -> None:
     write_files(root, {**TINY_BASE, **posts})
 
 
+def _twelve_posts_in_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Engine]:
+    """A 12-post site whose render step goes to worker processes (with ``jobs`` > 1) however
+    small, and its engine on disk."""
+    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
+    root = tmp_path / "site"
+    _site(root, 12)
+    return root, Engine.on_disk(root)
+
+
 def test_the_content_steps_cache_is_on_disk_and_out_of_memory_before_rendering(tmp_path, monkeypatch) -> None:
     # Parsed files (each with its whole text), validated front matter and rendered Markdown
     # were held by the cache until the build's end: the render step's workers inherited them
@@ -77,10 +86,7 @@ def test_a_cold_builds_page_record_keeps_trails_not_the_files_each_page_held(tmp
     # of content files its page held: new texts in every page's pickle, held until the
     # render step ended (~80 MiB at 20,000 posts). Each is now made into its trail (numbers)
     # as it arrives; the record is the one the next build needs (test_cache_keys.py).
-    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
-    root = tmp_path / "site"
-    _site(root, 12)
-    engine = Engine.on_disk(root)
+    root, engine = _twelve_posts_in_workers(tmp_path, monkeypatch)
     build(root, Options(now=NOW, search=False, jobs=jobs), engine)
     run = engine.last_run
     assert run is not None and run.traces is not None and run.record is not None
@@ -99,10 +105,7 @@ def test_the_pages_jobs_and_contexts_are_let_go_before_the_build_finishes(tmp_pa
 
     from qsite.render import Job, Renderer
 
-    monkeypatch.setattr(pipeline.parallel, "MIN_PARALLEL", 1)
-    root = tmp_path / "site"
-    _site(root, 12)
-    engine = Engine.on_disk(root)
+    root, engine = _twelve_posts_in_workers(tmp_path, monkeypatch)
     alive: dict[str, int] = {}
     real_finish = Engine.finish
 
