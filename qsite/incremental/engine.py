@@ -25,9 +25,11 @@ import contextlib
 import json
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import accumulate
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, Protocol
@@ -694,9 +696,6 @@ class Engine:
         page whose prefix changed) made again; every other page keeps its key if its output
         is the one that key made. None (``pages`` then decides page by page) if the files
         differ or a page has no prefix (a missing or broken template)."""
-        from bisect import bisect_right  # here: the import block is shared by several branches
-        from itertools import accumulate
-
         files = [f"{p}index.html" if p == "" or p.endswith("/") else p for p in [job.path for job in jobs]]
         if files != last.files:  # Job.file, inlined
             return None
