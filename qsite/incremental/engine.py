@@ -641,7 +641,7 @@ class Engine:
         prefixes = deps.prefixes  # (template, context's names) → prefix: ``page_prefix`` fills it
         for i, job in enumerate(jobs):
             path = job.path
-            job_file = f"{path}index.html" if path == "" or path.endswith("/") else path  # Job.file, inlined
+            job_file = job.file  # made once per job: the stage and the records share its text
             known = previous.get(job_file)
             key: str | None = None
             trail = context_hex = ""
@@ -696,8 +696,8 @@ class Engine:
         page whose prefix changed) made again; every other page keeps its key if its output
         is the one that key made. None (``pages`` then decides page by page) if the files
         differ or a page has no prefix (a missing or broken template)."""
-        files = [f"{p}index.html" if p == "" or p.endswith("/") else p for p in [job.path for job in jobs]]
-        if files != last.files:  # Job.file, inlined
+        files = [job.file for job in jobs]
+        if files != last.files:
             return None
         deps, fps, env, config_fp = key_inputs
         shapes = [(job.template, tuple(job.context)) for job in jobs]
