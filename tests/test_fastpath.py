@@ -555,3 +555,16 @@ def test_a_record_of_the_older_format_means_a_full_build(
     assert cli.main(["build", "--source", str(site), "--no-search"]) == 0
     again = capsys.readouterr()
     assert "nothing changed" in again.out and again.err == ""
+
+
+def test_a_link_among_the_sources_is_never_vouched_for(site: Path) -> None:
+    """A link's own stat does not change when what it points to does: with one among the
+    sources the walk vouches for nothing, no record is kept, and every build is a full one."""
+    target = site / "partials-kept-here/extra.html"
+    target.parent.mkdir()
+    target.write_text("unused")
+    os.symlink(target, site / "templates/extra.html")
+    assert fastpath.walk_sources(site) is None
+    assert not quick(site).quick
+    assert fastpath.load_record(site) is None
+    assert not quick(site).quick

@@ -86,11 +86,12 @@ RECORD = "last-build.json"
 
 # What one stat tells of each kind of path, in the order the digests pack it: an output file's
 # ``Stamp``, an output folder's stamp (its type too: a folder that became something else), a
-# source's ``InputStamp``. Each is taken from a stat result in C, without a call per field.
+# source's type and ``InputStamp``. Each is taken from a stat result in C, without a call per field.
 _FILE_STAMP = attrgetter("st_size", "st_mtime_ns", "st_ino")
 _FOLDER_STAMP = attrgetter("st_mode", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_nlink")
-_SOURCE_STAMP = attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")
-_MODE = attrgetter("st_mode")
+_SOURCE_ROW = attrgetter("st_mode", "st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # its type, then its stamp
+_MODE_OF_ROW = itemgetter(0)
+_STAMP_OF_ROW = itemgetter(slice(1, None))
 
 
 @dataclass(frozen=True)
@@ -246,15 +247,18 @@ def codecs_current() -> bool:
 # -- the sources -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class SourceWalk:
-    """Every input file's ``InputStamp`` as one walk found them (``walk_sources``), and the
-    digest of those stamps and of every source folder's names, which the record keeps."""
+    """Every input file's type and ``InputStamp`` as one walk found them (``walk_sources``), and
+    the digest of those and of every source folder's names, which the record keeps. (A plain
+    class: each dataclass costs every process that imports it ~0.6 ms to make.)"""
 
-    started_ns: int  # when the walk began
-    files: list[str]  # paths from the site's folder
-    stamps: list[InputStamp]  # of ``files``, in their order
-    digest: str
+    __slots__ = ("digest", "files", "rows", "started_ns")
+
+    def __init__(self, started_ns: int, files: list[str], rows: list[tuple[int, ...]], digest: str) -> None:
+        self.started_ns = started_ns  # when the walk began
+        self.files = files  # paths from the site's folder
+        self.rows = rows  # of ``files``, in their order: st_mode, then the ``InputStamp``
+        self.digest = digest
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,7 @@ def walk_sources(root: Path) -> SourceWalk | None:
     lstat = partial(os.lstat, dir_fd=top)
     files = ["site.yaml"]
     try:
-        stats = [os.stat("site.yaml", dir_fd=top)]
+        rows = [_SOURCE_ROW(os.stat("site.yaml", dir_fd=top))]
         names_seen: list[str] = []  # each folder's path and "/", then its names (which hold no "/")
         for first in ("content", "templates"):
             stack = [first]
@@ -292,8 +296,8 @@ def walk_sources(root: Path) -> SourceWalk | None:
                 names_seen.append(f"{rel}/")
                 names_seen += names
                 paths = [f"{rel}/{name}" for name in names]
-                found = list(map(lstat, paths))
-                modes = list(map(_MODE, found))
+                found = list(map(_SOURCE_ROW, map(lstat, paths)))
+                modes = list(map(_MODE_OF_ROW, found))
                 if any(map(S_ISLNK, modes)):
                     return None
                 inner = list(map(S_ISDIR, modes))
@@ -302,14 +306,13 @@ def walk_sources(root: Path) -> SourceWalk | None:
                     plain = list(map(not_, inner))
                     paths, found = list(compress(paths, plain)), list(compress(found, plain))
                 files += paths
-                stats += found
+                rows += found
     except OSError:
         return None
     finally:
         os.close(top)
-    stamps = list(map(_SOURCE_STAMP, stats))
     listing = "\0".join(names_seen).encode(errors="surrogateescape")
-    return SourceWalk(started, files, stamps, _digest(listing, _packed(lambda: stamps)))
+    return SourceWalk(started, files, rows, _digest(listing, _packed(lambda: rows)))
 
 
 def snapshot_sources(root: Path) -> Sources | None:
@@ -324,7 +327,7 @@ def snapshot_sources(root: Path) -> Sources | None:
     if walk is None:
         return None
     started = walk.started_ns
-    found = dict(zip(walk.files, walk.stamps, strict=True))
+    found: dict[str, InputStamp] = dict(zip(walk.files, map(_STAMP_OF_ROW, walk.rows), strict=True))
     try:
         racy = {rel: _sha(root / rel) for rel, seen in found.items() if cachefiles.is_racy(seen, started)}
     except OSError:
@@ -397,10 +400,9 @@ def output_after(out: Path, stamps: dict[str, Stamp | None]) -> Output | None:
     return Output(taken, folders, files, unproven, digest)
 
 
-@dataclass(frozen=True)
 class _Child:
     """A forked process stat'ing the first ``count`` of the output's files, and sending their
-    packed stamps down ``pipe``.
+    packed stamps down ``pipe`` (a plain class, as ``SourceWalk`` is).
 
     The stats are mostly the kernel's, but each also makes a stat result while holding the
     interpreter's lock (about half of its cost), so two threads took turns rather than
@@ -409,9 +411,12 @@ class _Child:
     and does nothing but stats and a write before ``os._exit``. Should it fail, its share is
     done here after all."""
 
-    pid: int
-    pipe: int
-    count: int
+    __slots__ = ("count", "pid", "pipe")
+
+    def __init__(self, pid: int, pipe: int, count: int) -> None:
+        self.pid = pid
+        self.pipe = pipe
+        self.count = count
 
     @staticmethod
     def start(lstat: Callable[[str], os.stat_result], files: Sequence[str], count: int) -> _Child | None:
@@ -462,9 +467,10 @@ _SHARED = 8000  # stats (output folders and files, sources) from which a child p
 
 
 def _child_share(output: Output, sources: int) -> int:
-    """How many of the output's files the child stats: about half of all the stats, the
-    sources' (``sources``, about) and the folders' being this process's own."""
-    total = len(output.folders) + len(output.files) + sources
+    """How many of the output's files the child stats: about half of the work, the walk of
+    the sources (``sources`` files, about; a file there costs about two stats, its folder
+    being listed and sorted too) and the folders' stats being this process's own."""
+    total = len(output.folders) + len(output.files) + 2 * sources
     return min(len(output.files), total // 2) if total >= _SHARED else 0
 
 
@@ -476,7 +482,7 @@ def _same_output(top: int, output: Output, child: _Child | None) -> bool:
     lstat = partial(os.lstat, dir_fd=top)
     folders, files = output.folders, output.files
     try:
-        seen = list(map(_FOLDER_STAMP, map(lstat, folders)))
+        stamped = _packed(lambda: map(_FOLDER_STAMP, map(lstat, folders)))
         shared = child.count if child is not None else 0
         try:
             mine = array("q", chain.from_iterable(map(_FILE_STAMP, map(lstat, islice(files, shared, None)))))
@@ -486,7 +492,7 @@ def _same_output(top: int, output: Output, child: _Child | None) -> bool:
             packed = b"q" + theirs + mine.tobytes()
         except OverflowError:
             packed = _packed(lambda: map(_FILE_STAMP, map(lstat, files)))
-        if _output_digest(output.taken_ns, output.unproven, _packed(lambda: seen), packed) != output.digest:
+        if _output_digest(output.taken_ns, output.unproven, stamped, packed) != output.digest:
             return False
         if not output.unproven:
             return True
