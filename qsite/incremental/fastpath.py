@@ -396,7 +396,7 @@ def output_after(out: Path, stamps: dict[str, Stamp | None]) -> Output | None:
         if max(mtime, ctime) >= trusted or links != 2 + subfolders[folder]
     )
     values = list(kept.values())
-    digest = _output_digest(taken, unproven, _packed(lambda: seen), _packed(lambda: values))  # type: ignore[arg-type]
+    digest = _output_digest(taken, unproven, _packed(lambda: seen), _packed(lambda: values))
     return Output(taken, folders, files, unproven, digest)
 
 
@@ -467,10 +467,11 @@ _SHARED = 8000  # stats (output folders and files, sources) from which a child p
 
 
 def _child_share(output: Output, sources: int) -> int:
-    """How many of the output's files the child stats: about half of the work, the walk of
-    the sources (``sources`` files, about; a file there costs about two stats, its folder
-    being listed and sorted too) and the folders' stats being this process's own."""
-    total = len(output.folders) + len(output.files) + 2 * sources
+    """How many of the output's files the child stats: half of all the stats, the walk of the
+    sources (``sources`` files, about) and the folders' stats being this process's own. (At
+    20,000 posts, with a second core free: 0.31 s for the whole build command with this
+    share, 0.32 s counting a source as two stats, 0.34 s counting none.)"""
+    total = len(output.folders) + len(output.files) + sources
     return min(len(output.files), total // 2) if total >= _SHARED else 0
 
 
