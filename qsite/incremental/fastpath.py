@@ -126,7 +126,7 @@ class Record:
     now: datetime
     valid_until: datetime | None  # first instant at which "now" changes the output
     started_ns: int  # when the sources were stat'ed, before any was read
-    sources: str  # the digest of every source's stamp and every source folder's names (``walk_sources``)
+    sources: str  # the digest of every source's type and stamp, and every source folder's names (``walk_sources``)
     racy: dict[str, str]  # source → sha256 of its bytes when stat'ed, for those too recent to trust
     output: Output
     posts: int
