@@ -568,3 +568,31 @@ def test_a_link_among_the_sources_is_never_vouched_for(site: Path) -> None:
     assert not quick(site).quick
     assert fastpath.load_record(site) is None
     assert not quick(site).quick
+
+
+def test_a_record_keeps_one_digest_of_the_output_not_a_value_per_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the record comes before every no-change check: a record of 4,000 output files
+    in 2,000 folders is a few hundred bytes of JSON and the paths as two texts after it (read
+    as one slice each), never a JSON value per stamp, and it reads back as it was written."""
+    monkeypatch.setattr(cachefiles, "RACY_NS", -10**12)  # no folder listed as too recent to trust
+    out = tmp_path / "output"
+    stamps = {}
+    for i in range(2000):
+        folder = out / "posts" / f"p{i:04d}"
+        folder.mkdir(parents=True)
+        for name in ("index.html", "card.png"):
+            (folder / name).write_text(name)
+            stamps[f"posts/p{i:04d}/{name}"] = cachefiles.stamp(os.lstat(folder / name))
+    (out / MARKER).write_text("")
+    output = fastpath.output_after(out, stamps)
+    assert output is not None and len(output.folders) == 2002 and len(output.files) == 4001
+    record = fastpath.Record(
+        fastpath.options_key(False, False, None, False, out), NOW, None, 1, "d" * 64, {}, output, 2000, 0, 2000, (), 4001
+    )
+    fastpath.record(tmp_path, record)
+    raw = (tmp_path / cache_module.FOLDER / fastpath.RECORD).read_bytes()
+    header = raw.split(b"\n", 1)[0]
+    assert len(header) < 1000 and b"p0001" not in header
+    assert fastpath.load_record(tmp_path) == dataclasses.replace(record, root=str(tmp_path))
