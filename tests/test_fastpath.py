@@ -42,7 +42,11 @@ def quick(root: Path, now: datetime = NOW, drafts: bool = False) -> BuildResult:
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The child processes forked since (``fastpath._Child``), by pid."""
+    """The child processes forked since (``fastpath._Child``), by pid. The check forks only
+    where no other thread runs, as in ``qsite build``'s process; threads another test left
+    behind in this one (the child would not touch what they hold) must not change which
+    path these tests take."""
+    monkeypatch.setattr(fastpath.threading, "active_count", lambda: 1)
     started: list[int] = []
     real = os.fork
 
@@ -596,3 +600,26 @@ def test_a_record_keeps_one_digest_of_the_output_not_a_value_per_stamp(
     header = raw.split(b"\n", 1)[0]
     assert len(header) < 1000 and b"p0001" not in header
     assert fastpath.load_record(tmp_path) == dataclasses.replace(record, root=str(tmp_path))
+
+
+def test_no_child_is_forked_while_another_thread_runs(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies only the thread that forks, and a lock another thread held stays held in
+    the child: with another thread running, the check stats everything itself, as surely."""
+    import threading
+
+    monkeypatch.setattr(fastpath, "_SHARED", 1)
+    quick(site)
+    forked: list[int] = []
+    real = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forked.append(1) or real())
+    done = threading.Event()
+    other = threading.Thread(target=done.wait, args=(60,))
+    other.start()
+    try:
+        assert fastpath.unchanged(site, site / "output", _options(site), NOW) is not None
+        _same_size_new_mtime(site / "output/posts/a/index.html")
+        assert fastpath.unchanged(site, site / "output", _options(site), NOW) is None
+    finally:
+        done.set()
+        other.join()
+    assert forked == []
