@@ -890,7 +890,7 @@ class Engine:
         posts, pages, planned = counts
         record = fastpath.Record(
             _options_key(options, out), options.now, valid_until, self.sources.started_ns,
-            self.sources.stats, self.sources.racy, output, posts, pages, planned, tuple(warnings), files,
+            self.sources.digest, self.sources.racy, output, posts, pages, planned, tuple(warnings), files,
         )
         fastpath.record(config.root, record)
 

@@ -19,6 +19,17 @@ then in the output folder. ``unchanged`` compares them with the present:
 * now is not earlier than the recorded build's now, nor past the first moment at which a
   scheduled post becomes due or an edition in progress ends (``valid_until``).
 
+The record keeps no stamp one by one: the sources' and the output's are each kept as one
+digest of all of them (``_packed``), and the output's paths as two texts after the record's
+JSON (``cachefiles.dump``). The check stats every path the record names and compares digests,
+making no Python object per entry beyond the stat itself and its path (at 20,000 posts:
+~102,000 output paths and ~20,000 sources; a record of JSON values per stamp took longer to
+read than the stats of the sources, and comparing it value by value longer still). Whatever
+a damaged record holds, its digests can only equal the present's, or not. On a large site a
+forked child process stats a share of the output files meanwhile (``_Child``): the stats are
+mostly the kernel's, but each also makes a stat result under the interpreter's lock, so two
+threads never overlapped them.
+
 Anything unexpected (a symlink among the sources, an unreadable folder, a missing record)
 means "not proven", and the full build runs. ``qsite build`` calls ``quick`` before importing the
 rest of qsite (Jinja, Markdown, Pygments cost more than the check), so this module imports only
@@ -35,11 +46,17 @@ import dataclasses
 import hashlib
 import os
 import re
+import signal
 import threading
 import time
-from collections.abc import Callable
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import partial
+from itertools import chain, compress, islice
+from operator import attrgetter, itemgetter, not_
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK
 from typing import TYPE_CHECKING, Any
@@ -53,15 +70,11 @@ from qsite.incremental.cachefiles import (
     as_bool,
     as_datetime,
     as_dict,
-    as_input_stamp,
     as_int,
-    as_ints,
     as_list,
-    as_stamp,
     as_str,
     from_datetime,
     optional,
-    stamp,
 )
 from qsite.problems import ConfigError, Problem
 from qsite.write import MARKER, check_output_dir, recover
@@ -71,32 +84,38 @@ if TYPE_CHECKING:
 
 RECORD = "last-build.json"
 
-
-# The stamps a record keeps, grouped by folder: ``{folder: [name, *stamp, name, *stamp, ...]}``,
-# names sorted, "" for the site's (or output's) own folder. Built the same way from a walk and
-# from a build's own stamps, so the check compares the present with the record as two plain
-# values, in one comparison per folder, without decoding (or trusting) each stamp on the way:
-# whatever a damaged or forged record holds, it can only equal what is on disk now, or not.
-Folders = dict[str, list[Any]]
+# What one stat tells of each kind of path, in the order the digests pack it: an output file's
+# ``Stamp``, an output folder's stamp (its type too: a folder that became something else), a
+# source's type and ``InputStamp``. Each is taken from a stat result in C, without a call per field.
+_FILE_STAMP = attrgetter("st_size", "st_mtime_ns", "st_ino")
+_FOLDER_STAMP = attrgetter("st_mode", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_nlink")
+_SOURCE_ROW = attrgetter("st_mode", "st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")  # its type, then its stamp
+_MODE_OF_ROW = itemgetter(0)
+_STAMP_OF_ROW = itemgetter(slice(1, None))
 
 
 @dataclass(frozen=True)
 class Output:
-    """The output folder as the last build left it: the stamp of each folder in it, (mtime,
-    ctime, inode, link count), then its files' ``Stamp``s, as ``Folders``; taken at ``taken_ns``.
+    """The output folder as the last build left it: its folders ("." for itself, then paths
+    from it) and files, the digest of their stamps (``_output_digest``: each folder's type,
+    mtime, ctime, inode and link count, then each file's ``Stamp``), taken at ``taken_ns``.
 
     A file added to, removed from or renamed in a folder changes the folder's mtime and ctime
     (POSIX), and a subfolder added also its link count, so a folder whose stamp is unchanged
     holds the same entries as when it was stamped: the check stats each folder and each file
     by its path, instead of reading every folder (an open, reads and a close each). Two
-    exceptions are read after all: a folder changed within ``RACY_NS`` of ``taken_ns`` (a later
-    change within the clock's granularity could keep its stamp), and one whose link count
-    does not prove it has no other subfolders (an empty folder; a file system that counts
-    no links). What each folder holds is the build's own list of what it wrote and kept, the
+    kinds are read after all (``unproven``, their places in ``folders``): a folder changed within
+    ``RACY_NS`` of ``taken_ns`` (a later change within the clock's granularity could keep its
+    stamp), and one whose link count does not prove it has no other subfolders (an empty
+    folder; a file system that counts no links); both follow from the stamps the digest
+    vouches for. What each folder holds is the build's own list of what it wrote and kept, the
     search index's files among them (``qsite/write.py`` assembles exactly those files)."""
 
     taken_ns: int
-    folders: Folders
+    folders: Sequence[str]
+    files: Sequence[str]
+    unproven: tuple[int, ...]
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +126,7 @@ class Record:
     now: datetime
     valid_until: datetime | None  # first instant at which "now" changes the output
     started_ns: int  # when the sources were stat'ed, before any was read
-    sources: dict[str, InputStamp]
+    sources: str  # the digest of every source's type and stamp, and every source folder's names (``walk_sources``)
     racy: dict[str, str]  # source → sha256 of its bytes when stat'ed, for those too recent to trust
     output: Output
     posts: int
@@ -118,45 +137,42 @@ class Record:
     root: str = ""  # the site's folder (``record`` sets it): a site moved elsewhere is built again
 
 
-def _folders(stamps: dict[str, Any]) -> Folders:
-    """``{rel: stamp}`` grouped as ``Folders``."""
-    groups: dict[str, list[tuple[str, Any]]] = {}
-    for rel, seen in stamps.items():
-        folder, _, name = rel.rpartition("/")
-        groups.setdefault(folder, []).append((name, seen))
-    found: Folders = {}
-    for folder, files in groups.items():
-        flat: list[Any] = []
-        for name, seen in sorted(files):
-            flat.append(name)
-            flat += seen
-        found[folder] = flat
-    return found
+def _packed(stamps: Callable[[], Iterable[Sequence[int]]]) -> bytes:
+    """The stamps ``stamps()`` gives as bytes to digest: one run of 64-bit integers, made in C;
+    spelled out instead if a number does not fit (an inode number of 2**63 or more, as some
+    network and overlay file systems give). The same stamps always give the same bytes."""
+    try:
+        return b"q" + array("q", chain.from_iterable(stamps())).tobytes()
+    except OverflowError:
+        return b"r" + repr([tuple(seen) for seen in stamps()]).encode()
 
 
-def _stamps(folders: object, size: int, decode: Callable[[object], Any]) -> dict[str, Any]:
-    """``Folders`` back to ``{rel: stamp}``, every value checked (``decode_record``)."""
-    found: dict[str, Any] = {}
-    for folder, flat in as_dict(folders).items():
-        items = as_list(flat)
-        if len(items) % (size + 1):
-            raise Unreadable("expected a name and a stamp for each file")
-        for i in range(0, len(items), size + 1):
-            name = as_str(items[i])
-            found[f"{folder}/{name}" if folder else name] = decode(items[i + 1 : i + size + 1])
-    return found
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
 
 
-def encode_record(record: Record) -> dict[str, Any]:
-    """The record as plain JSON data; ``decode_record`` checks every field on the way back."""
-    return {
+def _output_digest(taken_ns: int, unproven: Sequence[int], folders: bytes, files: bytes) -> str:
+    """``Output.digest``, from the packed stamps of its folders and of its files."""
+    return _digest(f"{taken_ns} {list(unproven)}".encode(), folders, files)
+
+
+def encode_record(record: Record) -> tuple[dict[str, Any], list[str]]:
+    """The record as plain JSON data and the texts ``cachefiles.dump`` keeps after it (the
+    output's folders and files, each joined by NUL, which no path holds); ``decode_record``
+    checks every field on the way back."""
+    output = record.output
+    data = {
         "options": list(record.options),
         "now": from_datetime(record.now),
         "valid_until": None if record.valid_until is None else from_datetime(record.valid_until),
         "started_ns": record.started_ns,
-        "sources": _folders(record.sources),
+        "sources": record.sources,
         "racy": record.racy,
-        "output": {"taken_ns": record.output.taken_ns, "folders": record.output.folders},
+        "output": {"taken_ns": output.taken_ns, "unproven": list(output.unproven), "digest": output.digest},
         "posts": record.posts,
         "pages": record.pages,
         "planned": record.planned,
@@ -164,12 +180,14 @@ def encode_record(record: Record) -> dict[str, Any]:
         "files": record.files,
         "root": record.root,
     }
+    return data, ["\0".join(output.folders), "\0".join(output.files)]
 
 
 _RECORD_FIELDS = (
     "options", "now", "valid_until", "started_ns", "sources", "racy", "output", "posts", "pages", "planned",
     "warnings", "files", "root",
 )
+_OUTPUT_FIELDS = ("taken_ns", "unproven", "digest")
 _PROBLEM_FIELDS = ("path", "line", "message", "fix", "severity")
 _optional_str = optional(as_str)
 _optional_int = optional(as_int)
@@ -180,21 +198,19 @@ def _problem(value: object) -> Problem:
     return Problem(as_str(path), _optional_int(line), as_str(message), _optional_str(fix), as_str(severity))
 
 
-def _output(value: object) -> Output:
+def _output(value: object, texts: list[str]) -> Output:
     data = as_dict(value)
-    if tuple(data) != ("taken_ns", "folders"):
+    if tuple(data) != _OUTPUT_FIELDS or len(texts) != 2:
         raise Unreadable("not a record of the output folder")
-    folders = as_dict(data["folders"])
-    for flat in folders.values():
-        stamp_of_folder = as_list(flat)[:4]
-        as_ints(stamp_of_folder, 4)
-        _stamps({"": flat[4:]}, 3, as_stamp)
-    return Output(as_int(data["taken_ns"]), folders)
+    folders, files = texts[0].split("\0"), texts[1].split("\0")
+    unproven = tuple(as_int(i) for i in as_list(data["unproven"]))
+    if folders[0] != "." or not all(0 <= i < len(folders) for i in unproven):
+        raise Unreadable("not a record of the output folder")
+    return Output(as_int(data["taken_ns"]), folders, files, unproven, as_str(data["digest"]))
 
 
-def decode_record(value: object, stamps: bool = True) -> Record:
-    """The record in ``value``, every field checked. Without ``stamps`` (for ``unchanged``,
-    which compares them as they are), its sources and output are left out: empty."""
+def decode_record(value: object, texts: list[str]) -> Record:
+    """The record in ``value`` and ``texts`` (``encode_record``), every field checked."""
     data = as_dict(value)
     if tuple(data) != _RECORD_FIELDS:
         raise Unreadable("not a build record of this version")
@@ -207,9 +223,9 @@ def decode_record(value: object, stamps: bool = True) -> Record:
         now=as_datetime(data["now"]),
         valid_until=None if valid_until is None else as_datetime(valid_until),
         started_ns=as_int(data["started_ns"]),
-        sources=_stamps(data["sources"], 4, as_input_stamp) if stamps else {},
+        sources=as_str(data["sources"]),
         racy={rel: as_str(digest) for rel, digest in as_dict(data["racy"]).items()},
-        output=_output(data["output"]) if stamps else Output(0, {}),
+        output=_output(data["output"], texts),
         posts=as_int(data["posts"]),
         pages=as_int(data["pages"]),
         planned=as_int(data["planned"]),
@@ -224,8 +240,25 @@ def codecs_current() -> bool:
     return (
         tuple(f.name for f in fields(Record)) == _RECORD_FIELDS
         and tuple(f.name for f in fields(Problem)) == _PROBLEM_FIELDS
-        and tuple(f.name for f in fields(Output)) == ("taken_ns", "folders")
+        and tuple(f.name for f in fields(Output)) == ("taken_ns", "folders", "files", "unproven", "digest")
     )
+
+
+# -- the sources -------------------------------------------------------------------------------
+
+
+class SourceWalk:
+    """Every input file's type and ``InputStamp`` as one walk found them (``walk_sources``), and
+    the digest of those and of every source folder's names, which the record keeps. (A plain
+    class: each dataclass costs every process that imports it ~0.6 ms to make.)"""
+
+    __slots__ = ("digest", "files", "rows", "started_ns")
+
+    def __init__(self, started_ns: int, files: list[str], rows: list[tuple[int, ...]], digest: str) -> None:
+        self.started_ns = started_ns  # when the walk began
+        self.files = files  # paths from the site's folder
+        self.rows = rows  # of ``files``, in their order: st_mode, then the ``InputStamp``
+        self.digest = digest
 
 
 @dataclass(frozen=True)
@@ -233,6 +266,53 @@ class Sources:
     started_ns: int
     stats: dict[str, InputStamp]
     racy: dict[str, str]
+    digest: str  # ``SourceWalk.digest``: what the record keeps
+
+
+def walk_sources(root: Path) -> SourceWalk | None:
+    """site.yaml, and every file under content/ and templates/, or None if a symlink is among
+    them (its target may change without its own stat changing) or a folder cannot be read.
+
+    Each folder is listed and its entries stat'ed by one ``lstat`` each (which tells a folder
+    or a link too), in C (``map``): no Python frame per file."""
+    started = time.time_ns()
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    lstat = partial(os.lstat, dir_fd=top)
+    files = ["site.yaml"]
+    try:
+        rows = [_SOURCE_ROW(os.stat("site.yaml", dir_fd=top))]
+        names_seen: list[str] = []  # each folder's path and "/", then its names (which hold no "/")
+        for first in ("content", "templates"):
+            stack = [first]
+            while stack:
+                rel = stack.pop()
+                try:
+                    names = sorted(os.listdir(os.path.join(root, rel)))
+                except FileNotFoundError:
+                    continue  # no templates/ folder: nothing to stat (site.yaml's stat covers the choice)
+                names_seen.append(f"{rel}/")
+                names_seen += names
+                paths = [f"{rel}/{name}" for name in names]
+                found = list(map(_SOURCE_ROW, map(lstat, paths)))
+                modes = list(map(_MODE_OF_ROW, found))
+                if any(map(S_ISLNK, modes)):
+                    return None
+                inner = list(map(S_ISDIR, modes))
+                if any(inner):
+                    stack += reversed(list(compress(paths, inner)))
+                    plain = list(map(not_, inner))
+                    paths, found = list(compress(paths, plain)), list(compress(found, plain))
+                files += paths
+                rows += found
+    except OSError:
+        return None
+    finally:
+        os.close(top)
+    listing = "\0".join(names_seen).encode(errors="surrogateescape")
+    return SourceWalk(started, files, rows, _digest(listing, _packed(lambda: rows)))
 
 
 def snapshot_sources(root: Path) -> Sources | None:
@@ -240,25 +320,25 @@ def snapshot_sources(root: Path) -> Sources | None:
     None if the sources cannot be vouched for. Right after ``quick`` found a change, its walk
     is taken as this one (``_walked``): an edit's build need not stat every source twice."""
     walked, _walked[:] = _walked[:], []
-    if walked and walked[0] == str(root.resolve()) and time.time_ns() - walked[1] < _REUSE_NS:
-        started, folders = walked[1], walked[2]
+    if walked and walked[0] == str(root.resolve()) and time.time_ns() - walked[1].started_ns < _REUSE_NS:
+        walk: SourceWalk | None = walked[1]
     else:
-        started = time.time_ns()
-        folders = source_folders(root)
-    if folders is None:
+        walk = walk_sources(root)
+    if walk is None:
         return None
-    found = _stamps(folders, 4, tuple)
+    started = walk.started_ns
+    found: dict[str, InputStamp] = dict(zip(walk.files, map(_STAMP_OF_ROW, walk.rows), strict=True))
     try:
         racy = {rel: _sha(root / rel) for rel, seen in found.items() if cachefiles.is_racy(seen, started)}
     except OSError:
         return None
-    return Sources(started, found, racy)
+    return Sources(started, found, racy, walk.digest)
 
 
-# ``quick``'s walk of the sources, when it found a change: (site folder, when the walk began,
-# its ``Folders``), for the build that follows in the same process (``snapshot_sources``).
-# Taking it there is taking the snapshot a moment earlier, still before any source is read:
-# a file changed since has another stamp than the one recorded, and the next check builds.
+# ``quick``'s walk of the sources, when it found a change: (site folder, its ``SourceWalk``),
+# for the build that follows in the same process (``snapshot_sources``). Taking it there is
+# taking the snapshot a moment earlier, still before any source is read: a file changed since
+# has another stamp than the one recorded, and the next check builds.
 _walked: list[Any] = []
 # Older than this, it is not the build that follows: walk again (the build's imports and the
 # check come between: ~1 s at 5,000 posts on a busy machine, more at 20,000).
@@ -269,40 +349,17 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def source_folders(root: Path) -> Folders | None:
-    """The ``InputStamp`` of each input file as ``Folders``, or None if a symlink is among them
-    (its target may change without its own stat changing) or a folder cannot be read."""
-    found: Folders = {}
-    try:
-        st = os.stat(os.path.join(root, "site.yaml"))
-        found[""] = ["site.yaml", st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
-        for folder in ("content", "templates"):
-            if not _walk(os.path.join(root, folder), folder, found):
-                return None
-    except OSError:
-        return None
-    return found
+# -- the output folder -------------------------------------------------------------------------
 
 
-def _walk(path: str, rel: str, found: Folders) -> bool:
-    try:
-        names = sorted(os.listdir(path))
-    except FileNotFoundError:
-        return True  # no templates/ folder: nothing to stat (site.yaml's stat covers the choice)
-    flat: list[Any] = []
-    lstat = os.lstat  # one call per entry tells its kind too (a third less than scandir's entries here)
-    for name in names:
-        st = lstat(f"{path}/{name}")
-        if S_ISLNK(st.st_mode):
-            return False
-        if S_ISDIR(st.st_mode):
-            if not _walk(f"{path}/{name}", f"{rel}/{name}", found):
-                return False
-        else:
-            flat += (name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-    if flat:
-        found[rel] = flat
-    return True
+def _folders_of(files: Iterable[str]) -> list[str]:
+    """"." and every folder holding one of ``files`` or a folder of them, sorted (each after the one holding it)."""
+    found: set[str] = set()
+    for folder in {rel.rpartition("/")[0] for rel in files}:
+        while folder and folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return [".", *sorted(found)]
 
 
 def output_after(out: Path, stamps: dict[str, Stamp | None]) -> Output | None:
@@ -313,44 +370,148 @@ def output_after(out: Path, stamps: dict[str, Stamp | None]) -> Output | None:
     ``Stage.adopt`` and ``Stage.keep_all`` took in), so only the marker and each folder are
     stat'ed. Should a stamp be wrong after all, the next check finds a mismatch and builds:
     never a wrong skip."""
-    if any(stamp is None for stamp in stamps.values()):
+    if None in stamps.values():
         return None
-    found = dict(stamps)
     taken = time.time_ns()
-    try:
-        found[MARKER] = stamp(os.lstat(out / MARKER))
-    except OSError:
-        return None
-    files: Folders = {}  # in any order: the check stats each folder's files in the order kept here
-    for rel, seen in found.items():
-        folder, _, name = rel.rpartition("/")
-        flat = files.get(folder)
-        if flat is None:
-            flat = files[folder] = []
-        flat.append(name)
-        flat += seen  # type: ignore[arg-type]
-    folders: Folders = {}
-    for folder in list(files):  # with every folder above one holding files
-        while folder not in folders:
-            folders[folder] = []
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
     try:
         top = os.open(out, _FOLDER)
     except OSError:
         return None
     try:
-        for folder in folders:
-            st = os.lstat(folder or ".", dir_fd=top)
-            if not S_ISDIR(st.st_mode):
-                return None
-            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink, *files.get(folder, ())]
+        kept = dict(stamps)
+        kept[MARKER] = _FILE_STAMP(os.lstat(MARKER, dir_fd=top))
+        files = list(kept)
+        folders = _folders_of(files)
+        seen = list(map(_FOLDER_STAMP, map(partial(os.lstat, dir_fd=top), folders)))
     except OSError:
         return None
     finally:
         os.close(top)
-    return Output(taken, folders)
+    if not all(map(S_ISDIR, map(itemgetter(0), seen))):
+        return None
+    subfolders = Counter(folder.rpartition("/")[0] or "." for folder in islice(folders, 1, None))
+    trusted = taken - cachefiles.RACY_NS
+    unproven = tuple(
+        i for i, (folder, (_mode, mtime, ctime, _inode, links)) in enumerate(zip(folders, seen, strict=True))
+        if max(mtime, ctime) >= trusted or links != 2 + subfolders[folder]
+    )
+    values = list(kept.values())
+    digest = _output_digest(taken, unproven, _packed(lambda: seen), _packed(lambda: values))
+    return Output(taken, folders, files, unproven, digest)
+
+
+class _Child:
+    """A forked process stat'ing the first ``count`` of the output's files, and sending their
+    packed stamps down ``pipe`` (a plain class, as ``SourceWalk`` is).
+
+    The stats are mostly the kernel's, but each also makes a stat result while holding the
+    interpreter's lock (about half of its cost), so two threads took turns rather than
+    overlapped: a second process is what puts a second core to work. It is forked only with
+    no other thread running (a fork copies no thread, and may copy a lock one of them held),
+    and does nothing but stats and a write before ``os._exit``. Should it fail, its share is
+    done here after all."""
+
+    __slots__ = ("count", "pid", "pipe")
+
+    def __init__(self, pid: int, pipe: int, count: int) -> None:
+        self.pid = pid
+        self.pipe = pipe
+        self.count = count
+
+    @staticmethod
+    def start(lstat: Callable[[str], os.stat_result], files: Sequence[str], count: int) -> _Child | None:
+        if count < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        try:
+            read, write = os.pipe()
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return None
+        if pid == 0:  # pragma: no cover (the child; what it sends is checked)
+            code = 1
+            try:
+                os.close(read)
+                view = memoryview(array("q", chain.from_iterable(map(_FILE_STAMP, map(lstat, islice(files, count))))))
+                view = view.cast("B")
+                while view:
+                    view = view[os.write(write, view):]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        return _Child(pid, read, count)
+
+    def take(self) -> bytes | None:
+        """Its share (packed as ``_packed`` packs it, without the tag), or None if it failed."""
+        chunks = []
+        while chunk := os.read(self.pipe, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        return data if len(data) == self.count * 24 else None
+
+    def end(self) -> None:
+        """Stop it if it is still at work (its share is not needed: a difference was found first)."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self.pipe)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+_SHARED = 8000  # stats (output folders and files, sources) from which a child process pays for itself
+
+
+def _child_share(output: Output, sources: int) -> int:
+    """How many of the output's files the child stats: half of all the stats, the walk of the
+    sources (``sources`` files, about) and the folders' stats being this process's own. (At
+    20,000 posts, with a second core free: 0.31 s for the whole build command with this
+    share, 0.32 s counting a source as two stats, 0.34 s counting none.)"""
+    total = len(output.folders) + len(output.files) + sources
+    return min(len(output.files), total // 2) if total >= _SHARED else 0
+
+
+def _same_output(top: int, output: Output, child: _Child | None) -> bool:
+    """Whether the output folder (open as ``top``) is as ``output`` says: the same folders and
+    files with the same stamps, nothing more (see ``Output``); ``child``: stat'ing a share of
+    the files, if started (``_Child``). Paths are looked up from the output folder, opened once
+    (fewer path parts for the kernel to walk)."""
+    lstat = partial(os.lstat, dir_fd=top)
+    folders, files = output.folders, output.files
+    try:
+        stamped = _packed(lambda: map(_FOLDER_STAMP, map(lstat, folders)))
+        shared = child.count if child is not None else 0
+        try:
+            mine = array("q", chain.from_iterable(map(_FILE_STAMP, map(lstat, islice(files, shared, None)))))
+            theirs = child.take() if child is not None else b""
+            if theirs is None:
+                theirs = array("q", chain.from_iterable(map(_FILE_STAMP, map(lstat, islice(files, shared))))).tobytes()
+            packed = b"q" + theirs + mine.tobytes()
+        except OverflowError:
+            packed = _packed(lambda: map(_FILE_STAMP, map(lstat, files)))
+        if _output_digest(output.taken_ns, output.unproven, stamped, packed) != output.digest:
+            return False
+        if not output.unproven:
+            return True
+        names = _names_in(output, {folders[i] for i in output.unproven})
+        return all(_holds(top, folders[i], names[folders[i]]) for i in output.unproven)
+    except OSError:
+        return False
+
+
+def _names_in(output: Output, wanted: set[str]) -> dict[str, set[str]]:
+    """The names the record gives each of the ``wanted`` folders: its files and subfolders."""
+    names: dict[str, set[str]] = {folder: set() for folder in wanted}
+    for rel in chain(output.files, islice(output.folders, 1, None)):
+        parent, _, name = rel.rpartition("/")
+        held = names.get(parent or ".")
+        if held is not None:
+            held.add(name)
+    return names
 
 
 def _holds(top: int, path: str, names: set[str]) -> bool:
@@ -375,88 +536,6 @@ def _names(top: int, path: str) -> list[str]:
 
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def same_output(out: Path, last: object) -> bool:
-    """Whether ``out`` is as the record's ``Output`` (as JSON data: ``encode_record``) says:
-    the same folders and files with the same stamps, nothing more (see ``Output``). Paths
-    are looked up from the output folder, opened once (fewer path parts for the kernel to walk)."""
-    try:
-        data = as_dict(last)
-        taken = as_int(data["taken_ns"])
-        folders = as_dict(data["folders"])
-        if "" not in folders:
-            return False
-        subfolders: dict[str, list[str]] = {folder: [] for folder in folders}
-        for folder in folders:
-            if folder:
-                parent, _, name = folder.rpartition("/")
-                plain = name not in ("", ".", "..") and folder == (f"{parent}/{name}" if parent else name)
-                if parent not in subfolders or not plain:
-                    return False  # not a tree of plain names from the top: not what a build records
-                subfolders[parent].append(name)
-        top = os.open(out, _FOLDER)
-    except (OSError, Unreadable, KeyError, TypeError, ValueError):
-        return False
-    trusted = taken - cachefiles.RACY_NS
-    items = list(folders.items())
-    try:
-        if len(items) < _SHARED:
-            return _same_folders(top, items, subfolders, trusted, [])
-        # Two threads share the stats: the kernel's part of each (most of their cost) runs
-        # without the GIL, so where a second core is free the check ends sooner (its CPU
-        # time stays about the same). A difference either finds stops both.
-        half = len(items) // 2
-        stop: list[bool] = []
-        other: list[bool] = []
-        helper = threading.Thread(
-            target=lambda: other.append(_same_folders(top, items[half:], subfolders, trusted, stop)), daemon=True
-        )
-        helper.start()
-        try:
-            same = _same_folders(top, items[:half], subfolders, trusted, stop)
-        finally:
-            helper.join()
-        return same and other == [True]
-    finally:
-        os.close(top)
-
-
-_SHARED = 2000  # folders from which a second thread pays for starting
-
-
-def _same_folders(
-    top: int, items: list[tuple[str, Any]], subfolders: dict[str, list[str]], trusted: int, stop: list[bool]
-) -> bool:
-    """``same_output`` for some of the record's folders; appends to ``stop`` on a difference,
-    and gives up once it holds one from the other thread."""
-    try:
-        lstat = os.lstat
-        for folder, want in items:
-            if stop:
-                return False
-            path = folder or "."
-            st = lstat(path, dir_fd=top)
-            now: list[Any] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink]
-            if not S_ISDIR(st.st_mode) or now != want[:4]:
-                break
-            names = want[4::4]
-            unproven = max(now[0], now[1]) >= trusted or now[3] != 2 + len(subfolders[folder])
-            if unproven and not _holds(top, path, {*names, *subfolders[folder]}):
-                break
-            for name in names:
-                if type(name) is not str or "/" in name or name in ("", ".", ".."):
-                    break
-                st = lstat(f"{path}/{name}", dir_fd=top)
-                now += (name, st.st_size, st.st_mtime_ns, st.st_ino)
-            if now != want:
-                break
-        else:
-            return True
-    except (OSError, Unreadable, KeyError, TypeError, ValueError):
-        pass
-    stop.append(True)
-    return False
 
 
 def options_key(
@@ -512,52 +591,32 @@ def quick(
     the command line give as long as site.yaml is unchanged (``unchanged`` compares its stamp
     with the other sources'), the site's folder is the same, and ``--output`` is given as it
     was (the same folder) or not at all, as it was not. Anything else is left to the build.
-
-    The sources are walked in a second thread while the record is read (its JSON: 64 ms at
-    20,000 posts, holding the interpreter; the walk is mostly the kernel's ``lstat``s, which
-    do not), so where a second core is free the check ends sooner; when the check fails, the
-    build that follows takes that walk as its snapshot (``snapshot_sources``)."""
+    When the check fails, the build that follows takes its walk of the sources as its
+    snapshot (``snapshot_sources``)."""
     root = root.resolve()
-    walk: list[Any] = []
-
-    def walk_sources() -> None:
-        started = time.time_ns()
-        walk[:] = [started, source_folders(root)]
-
-    walker = threading.Thread(target=walk_sources, daemon=True)
-    walker.start()
-
-    def walked() -> tuple[int, Folders | None]:
-        walker.join()
-        return (walk[0], walk[1]) if walk else (time.time_ns(), None)
-
-    last: Record | None = None
-    try:
-        last, out = _quick(root, drafts, future, base_url, output, search, notes, walked)
-    finally:
-        started, folders = walked()
-        _walked[:] = [str(root), started, folders] if last is None and folders is not None else []
+    last, out, walk = _quick(root, drafts, future, base_url, output, search, notes)
+    _walked[:] = [str(root), walk] if last is None and walk is not None else []
     return (last, out) if last is not None else None
 
 
 def _quick(
     root: Path, drafts: bool, future: bool, base_url: str | None, output: Path | None, search: bool,
-    notes: list[str] | None, walked: Callable[[], tuple[int, Folders | None]],
-) -> tuple[Record | None, Path]:
-    """``quick``, given the walk of the sources it started."""
-    loaded = _load(root, notes)
-    if loaded is None or loaded[0].root != str(root):
-        return None, root
-    out = Path(str(loaded[0].options[4]))
+    notes: list[str] | None,
+) -> tuple[Record | None, Path, SourceWalk | None]:
+    last = load_record(root, notes)
+    if last is None or last.root != str(root):
+        return None, root, None
+    out = Path(str(last.options[4]))
     if output is not None and (Path.cwd() / output).resolve() != out:
-        return None, out
+        return None, out, None
     try:
         out = check_output_dir(out, root)
     except ConfigError:
-        return None, out  # site.yaml may name another folder now: the build checks the one it names
+        return None, out, None  # site.yaml may name another folder now: the build checks the one it names
     recover(out)  # what a killed build left goes even when nothing changed
     key = options_key(drafts, future, base_url, search, out, output is not None)
-    return unchanged(root, out, key, now_for(None), notes, loaded, walked), out
+    found, walk = _unchanged(root, out, key, now_for(None), last)
+    return found, out, walk
 
 
 def record(root: Path, record: Record) -> None:
@@ -566,7 +625,8 @@ def record(root: Path, record: Record) -> None:
         if folder.is_symlink():
             return  # never write through a link to who knows where
         folder.mkdir(exist_ok=True)
-        cachefiles.dump(folder / RECORD, encode_record(dataclasses.replace(record, root=str(root))))
+        data, texts = encode_record(dataclasses.replace(record, root=str(root)))
+        cachefiles.dump(folder / RECORD, data, texts)
     except (OSError, ValueError, TypeError):
         pass  # no record: the next build is a full one
 
@@ -578,50 +638,51 @@ def forget(root: Path) -> None:
 
 
 def load_record(root: Path, notes: list[str] | None = None) -> Record | None:
-    """The last build's record; None if missing, unreadable (named in ``notes``) or from another qsite."""
+    """The last build's record; None if missing, unreadable (named in ``notes``: one of an older
+    format among them) or from another qsite."""
     folder = root / FOLDER
     if folder.is_symlink():
         return None
-    return cachefiles.load(folder / RECORD, decode_record, notes if notes is not None else [])
-
-
-def _head(value: object) -> tuple[Record, dict[str, Any]]:
-    return decode_record(value, stamps=False), as_dict(value)
-
-
-def _load(root: Path, notes: list[str] | None) -> tuple[Record, dict[str, Any]] | None:
-    """The record without its stamps, and as it was read (``unchanged`` compares its stamps as they are)."""
-    folder = root / FOLDER
-    if folder.is_symlink():
-        return None
-    return cachefiles.load(folder / RECORD, _head, notes if notes is not None else [])
+    return cachefiles.load_texts(folder / RECORD, decode_record, notes if notes is not None else [])
 
 
 def unchanged(
-    root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None,
-    loaded: tuple[Record, dict[str, Any]] | None = None,
-    walked: Callable[[], tuple[int, Folders | None]] | None = None,
+    root: Path, out: Path, options: tuple[object, ...], now: datetime, notes: list[str] | None = None
 ) -> Record | None:
-    """The last build's record (without its stamps, compared as they are kept) if a build
-    with ``options`` (``options_key``) at ``now`` would change nothing, else None. ``loaded``:
-    the record, if read already (``_load``); ``walked``: the walk of the sources (when it
-    began, its ``Folders``), if one is under way (``quick``)."""
-    found = loaded or _load(root, notes)
-    if found is None:
-        return None
-    last, data = found
+    """The last build's record if a build with ``options`` (``options_key``) at ``now`` would
+    change nothing, else None."""
+    last = load_record(root, notes)
+    return None if last is None else _unchanged(root, out, options, now, last)[0]
+
+
+def _unchanged(
+    root: Path, out: Path, options: tuple[object, ...], now: datetime, last: Record
+) -> tuple[Record | None, SourceWalk | None]:
+    """``unchanged``, given the record, and the walk of the sources if it got that far. A
+    child process stats a share of the output's files while this one walks the sources and
+    stats the rest (``_Child``); a source found changed ends it early."""
     if last.options != options or last.root != str(root):
-        return None
+        return None, None
     if now < last.now or (last.valid_until is not None and now >= last.valid_until):
-        return None
-    folders = source_folders(root) if walked is None else walked()[1]
-    if folders is None or folders != data["sources"]:
-        return None
+        return None, None
     try:
-        if any(_sha(root / rel) != digest for rel, digest in last.racy.items()):
-            return None
+        top = os.open(out, _FOLDER)
     except OSError:
-        return None
-    if not same_output(out, data["output"]):
-        return None
-    return last
+        return None, None
+    child = None
+    try:
+        lstat = partial(os.lstat, dir_fd=top)
+        child = _Child.start(lstat, last.output.files, _child_share(last.output, last.posts + last.pages))
+        walk = walk_sources(root)
+        if walk is None or walk.digest != last.sources:
+            return None, walk
+        try:
+            if any(_sha(root / rel) != digest for rel, digest in last.racy.items()):
+                return None, walk
+        except OSError:
+            return None, walk
+        return (last if _same_output(top, last.output, child) else None), walk
+    finally:
+        if child is not None:
+            child.end()
+        os.close(top)
