@@ -12,12 +12,14 @@ site, its groups, the digest and the template globals (``Swap``), and only the p
 one of them rendered again: those whose context held the post or its body (the base's page
 record names them, ``PlanRecord.trails``) and those whose template reads a global that holds it.
 
-Every rebuild starts from the base, not from the last shortcut, so nothing drifts: the files
-touched since the base (the engine keeps gathering them until a build reads the files again)
-are read and compared again each time. Anything else (a new, deleted or renamed file, a changed
-title, date, tag or any front-matter field, site.yaml, a template, an image in the body, a
-warning that would change, the clock passing a post's date or an edition's end) takes the whole
-pipeline, which then becomes the base. tests/test_serve_edit.py checks each against a fresh build.
+Each shortcut keeps what it made as the model the next one starts from, so a rebuild renders
+the pages of its own edits only. The files touched since the base (the engine keeps gathering
+them until a full rebuild reads the files) are read again each time and compared with the last
+parse of each: one saved again unchanged costs a read, not a render. Anything else (a new,
+deleted or renamed file, a changed title, date, tag or any front-matter field, site.yaml, a
+template, an image in the body, a warning that would change, the clock passing a post's date or
+an edition's end) takes the whole pipeline, which then becomes the base.
+tests/test_serve_edit.py checks each against a fresh build.
 """
 
 from __future__ import annotations
@@ -64,11 +66,14 @@ class Model:
     checks: tuple[Callable[[Any], Iterable[Problem]], ...]  # the per-file checks of the content step
     limit: float  # Markdown's time limit
     metas: dict[str, Any]  # a post's file → its validated front matter
+    docs: dict[str, Any] = field(default_factory=dict)  # a post's file → its parse, if edited since the base
     posts: dict[str, int] = field(default_factory=dict)  # a post's file → its index in site.posts
     _showing: dict[str, list[int]] | None = None  # source number → the jobs whose context held it
+    rendered: int = 0  # pages this model's rebuild rendered (the base: none, for this count)
 
     def __post_init__(self) -> None:
-        self.posts = {post.source: i for i, post in enumerate(self.site.posts)}
+        if not self.posts:
+            self.posts = {post.source: i for i, post in enumerate(self.site.posts)}
 
     def showing(self, source: str) -> list[int]:
         """The indexes of the jobs whose context held ``source``'s post or body (its trail)."""
@@ -105,8 +110,9 @@ def _flags(options: Any) -> tuple[bool, ...]:
 
 
 def rebuild(engine: Any, config: Any, options: Any, result: Callable[..., Any]) -> Any:
-    """The build a full rebuild would make, from the base (``keep``), if only posts' bodies
-    changed since; else None. ``result(...)`` makes the ``BuildResult``."""
+    """The build a full rebuild would make, from the kept model (``keep``, or the last
+    shortcut's), if only posts' bodies changed since the base; else None. ``result(...)``
+    makes the ``BuildResult``."""
     model: Model | None = engine.kept_model
     if model is None or config != model.config or _flags(options) != model.flags:
         return None
@@ -117,6 +123,7 @@ def rebuild(engine: Any, config: Any, options: Any, result: Callable[..., Any]) 
     if touched is None:
         return None
     edited: dict[int, tuple[Post, Post]] = {}
+    docs = dict(model.docs)
     for rel in sorted(touched):
         if rel not in model.posts:
             if engine.no_source(rel):  # beside the sources, or an editor's temporary file gone again
@@ -125,18 +132,24 @@ def rebuild(engine: Any, config: Any, options: Any, result: Callable[..., Any]) 
         swapped = _edited_post(engine, model, rel, now)
         if swapped is None:
             return None
-        if swapped[1] is not swapped[0]:
-            edited[id(swapped[0])] = swapped
+        old, new, docs[rel] = swapped
+        if new is not old:
+            edited[id(old)] = (old, new)
     if not edited:
         return result(model.site, model.groups, model.digest, list(model.outputs), len(model.jobs))
-    return _swapped(model, edited, result)
+    made = _swapped(model, edited)
+    if made is None:
+        return None
+    model = dataclasses.replace(made, docs=docs)
+    engine.keep_model(model)  # the next save starts from this one: only its own edits are swapped
+    return result(model.site, model.groups, model.digest, list(model.outputs), len(model.jobs) - made.rendered)
 
 
-def _edited_post(engine: Any, model: Model, rel: str, now: datetime) -> tuple[Post, Post] | None:
-    """(the base's post of ``rel``, the post its file makes now): the same object if its file
-    is as the base read it; None if the edit is more than the body's."""
+def _edited_post(engine: Any, model: Model, rel: str, now: datetime) -> tuple[Post, Post, Any] | None:
+    """(the model's post of ``rel``, the post its file makes now, its parse): the same post if
+    its file is as the model read it; None if the edit is more than the body's."""
     old = model.site.posts[model.posts[rel]]
-    before = engine.kept_document(rel, "post")
+    before = model.docs.get(rel) or engine.kept_document(rel, "post")
     root = model.config.root
     try:
         _hash, _stat, _checked, doc = read_and_parse(root / rel, rel, "post")
@@ -147,7 +160,7 @@ def _edited_post(engine: Any, model: Model, rel: str, now: datetime) -> tuple[Po
     if not _same_front(before, doc):
         return None
     if doc.body == before.body:
-        return old, old
+        return old, old, before
     for check in model.checks:  # the warnings of the file's body: the base's must still hold
         if [str(p) for p in check(before)] != [str(p) for p in check(doc)]:
             return None
@@ -163,7 +176,7 @@ def _edited_post(engine: Any, model: Model, rel: str, now: datetime) -> tuple[Po
     )
     if any(getattr(new, name) != getattr(old, name) for name in _SAME_FIELDS):
         return None
-    return old, new
+    return old, new, doc
 
 
 def _same_front(before: Any, after: Any) -> bool:
@@ -176,11 +189,13 @@ def _same_front(before: Any, after: Any) -> bool:
     )
 
 
-def _swapped(model: Model, edited: dict[int, tuple[Post, Post]], result: Callable[..., Any]) -> Any:
+def _swapped(model: Model, edited: dict[int, tuple[Post, Post]]) -> Model | None:
+    """``model`` with the ``edited`` posts swapped in (old post's id → (it, the new one)) and
+    the pages showing them rendered again (``Model.rendered``: how many), or None if a value
+    cannot be swapped or a page fails (the whole pipeline then says why, as a fresh build would)."""
     swap = Swap(edited)
     try:
-        posts = tuple(swap(post) for post in model.site.posts)
-        site = dataclasses.replace(model.site, posts=posts)
+        site = dataclasses.replace(model.site, posts=swap(model.site.posts))
         groups = swap(model.groups)
         digest = swap(model.digest)
         base = model.renderer.env.globals
@@ -206,16 +221,21 @@ def _swapped(model: Model, edited: dict[int, tuple[Post, Post]], result: Callabl
             if uses:
                 todo.add(i)
     outputs = list(model.outputs)
+    jobs = list(model.jobs)
     try:
         for i in sorted(todo):
-            job = model.jobs[i]
+            job = jobs[i]
             context = swap(job.context)
             if context is not job.context:
-                job = Job(job.template, job.path, context, job.source, job.mail)
+                job = jobs[i] = Job(job.template, job.path, context, job.source, job.mail)
             outputs[i] = renderer.render(job)
     except (ContentError, Unswappable):
-        return None  # the whole pipeline says what went wrong, as a fresh build would
-    return result(site, groups, digest, outputs, len(model.jobs) - len(todo))
+        return None
+    made = dataclasses.replace(
+        model, site=site, groups=groups, digest=digest, jobs=jobs, outputs=outputs, renderer=renderer,
+    )
+    made.rendered = len(todo)
+    return made
 
 
 class Unswappable(Exception):
@@ -224,6 +244,30 @@ class Unswappable(Exception):
 
 _LEAF_TYPES = {str, int, float, bool, type(None), bytes, datetime, date, time, timedelta}
 _LEAF_CLASSES = (str, int, float, bytes, date, time, timedelta, tzinfo, PurePath, enum.Enum, re.Pattern)
+# what ``Swap`` does with a value, by its type
+_LEAF, _QUIET, _POST, _TUPLE, _LIST, _DICT, _SET, _DATA, _UNKNOWN = range(9)
+_KINDS: dict[type, int] = {cls: _LEAF for cls in _LEAF_TYPES}
+_KINDS[Post] = _POST
+_CALM: set[type] = {*_LEAF_TYPES, Post}  # types whose values are posts or hold none
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if cls is tuple or cls is list or cls is dict or cls is set or cls is frozenset:
+            kind = {tuple: _TUPLE, list: _LIST, dict: _DICT}.get(cls, _SET)
+        elif dataclasses.is_dataclass(cls):
+            kind = _QUIET if _holds_no_post(cls) else _DATA
+        elif issubclass(cls, (*_LEAF_CLASSES, type)) or (
+            any("__call__" in vars(c) for c in cls.__mro__) and not issubclass(cls, Mapping | Sequence)
+        ):
+            kind = _LEAF  # texts, dates, paths, classes, and the globals' functions and their Once
+        else:
+            kind = _UNKNOWN
+        _KINDS[cls] = kind
+        if kind in (_LEAF, _QUIET):
+            _CALM.add(cls)
+    return kind
 
 
 class Swap:
@@ -231,63 +275,92 @@ class Swap:
     tuple, list, dict and dataclass on the way to one made again; anything holding none of them
     is returned as it is (the same object), so a caller tells what changed by identity.
     Memoised by identity, so a value shared by many (a theme, an edition) is made once and
-    stays shared. Raises ``Unswappable`` for an object it cannot look inside."""
+    stays shared. A dataclass field whose type cannot hold a post (a theme's links, a post's
+    neighbours) is not looked into. Raises ``Unswappable`` for an object it cannot look inside."""
 
     def __init__(self, edited: dict[int, tuple[Post, Post]]):
         self.edited = edited
+        # by id alone: the old posts are alive (``edited`` holds them), so no other object has their ids
+        self.news = {key: new for key, (_old, new) in edited.items()}
         self.memo: dict[int, tuple[object, object]] = {}
+
+    def post(self, value: Post) -> Post:
+        return self.news.get(id(value), value)
 
     def __call__(self, value: Any) -> Any:
         cls = type(value)
-        if cls in _LEAF_TYPES:
+        kind = _KINDS.get(cls)
+        if kind is None:
+            kind = _kind(cls)
+        if kind <= _QUIET:
             return value
-        if cls is Post:  # a post holds no other post
-            found = self.edited.get(id(value))
-            return found[1] if found is not None and found[0] is value else value
+        if kind == _POST:
+            return self.post(value)
         known = self.memo.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        new = self._made(value, cls)
+        new = self._made(value, kind)
         self.memo[id(value)] = (value, new)
         return new
 
-    def _made(self, value: Any, cls: type) -> Any:
-        if cls is tuple or cls is list:
-            items = [self(item) for item in value]
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else cls(items)
-        if cls is dict:
-            for key in value:
-                if type(key) not in _LEAF_TYPES:
-                    raise Unswappable(f"a dict keyed by {type(key).__name__}")
-            values = [self(item) for item in value.values()]
-            if all(a is b for a, b in zip(values, value.values(), strict=True)):
-                return value
-            return dict(zip(value, values, strict=True))
-        if cls is frozenset or cls is set:
-            if any(self(item) is not item for item in value):
+    def _items(self, items: Any) -> list[Any] | None:
+        """The items swapped, or None if none changed. Items that are all posts or hold none
+        (a theme's posts, a list of links) are checked by their ids in one pass."""
+        if _CALM.issuperset(map(type, items)):
+            if self.edited.keys().isdisjoint(map(id, items)):
+                return None
+            made = list(map(self.news.get, map(id, items), items))
+        else:
+            made = [self(item) for item in items]
+        return None if all(a is b for a, b in zip(made, items, strict=True)) else made
+
+    def _made(self, value: Any, kind: int) -> Any:
+        if kind in (_TUPLE, _LIST):
+            items = self._items(value)
+            return value if items is None else type(value)(items)
+        if kind == _DICT:
+            if not _CALM.issuperset(map(type, value)):
+                raise Unswappable("a dict keyed by more than texts")
+            values = self._items(list(value.values()))
+            return value if values is None else dict(zip(value, values, strict=True))
+        if kind == _SET:
+            if self._items(list(value)) is not None:
                 raise Unswappable("a post in a set")
             return value
-        if dataclasses.is_dataclass(cls):
-            if _holds_no_post(cls):
-                return value
-            names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, [f.name for f in dataclasses.fields(cls)])
+        if kind == _DATA:
+            cls = type(value)
+            names = _post_fields(cls)
             try:  # every field in the instance's dict (no slots), as ``made`` below puts them back
                 olds = [value.__dict__[name] for name in names]
+                news = [self(item) for item in olds]
+                if all(a is b for a, b in zip(news, olds, strict=True)):
+                    return value
+                made = object.__new__(cls)  # as the dataclass made it, with the swapped fields; no cached properties
+                made.__dict__.update((f.name, value.__dict__[f.name]) for f in dataclasses.fields(cls))
             except (AttributeError, KeyError):
                 raise Unswappable(f"{cls.__name__} keeps a field outside its dict") from None
-            news = [self(item) for item in olds]
-            if all(a is b for a, b in zip(news, olds, strict=True)):
-                return value
-            made = object.__new__(cls)  # as the dataclass made it, but for the swapped fields; no cached properties
             made.__dict__.update(zip(names, news, strict=True))
             return made
-        if isinstance(value, _LEAF_CLASSES) or (callable(value) and not isinstance(value, Mapping | Sequence)):
-            return value  # texts, dates, paths, the globals' functions and classes
-        raise Unswappable(f"cannot look inside a {cls.__name__}")
+        raise Unswappable(f"cannot look inside a {type(value).__name__}")
 
 
-_FIELD_NAMES: dict[type, list[str]] = {}
 _NO_POST: dict[type, bool] = {}
+_POST_FIELDS: dict[type, list[str]] = {}
+
+
+def _post_fields(cls: type) -> list[str]:
+    """The fields of the dataclass ``cls`` whose type may hold a post: all of them if its
+    annotations cannot be read."""
+    names = _POST_FIELDS.get(cls)
+    if names is None:
+        fields = [f.name for f in dataclasses.fields(cls)]
+        try:
+            hints = typing.get_type_hints(cls)
+            names = [name for name in fields if not _type_holds_no_post(hints[name])]
+        except Exception:  # an annotation naming what is imported for type checking only
+            names = fields
+        _POST_FIELDS[cls] = names
+    return names
 
 
 def _holds_no_post(cls: type) -> bool:
@@ -296,12 +369,7 @@ def _holds_no_post(cls: type) -> bool:
     known = _NO_POST.get(cls)
     if known is None:
         _NO_POST[cls] = False  # while working it out (a class holding itself): may hold one, so looked inside
-        try:
-            hints = typing.get_type_hints(cls)
-            known = all(_type_holds_no_post(hints[f.name]) for f in dataclasses.fields(cls))
-        except Exception:  # an annotation naming what is imported for type checking only
-            known = False
-        _NO_POST[cls] = known
+        known = _NO_POST[cls] = not _post_fields(cls)
     return known
 
 
