@@ -288,6 +288,20 @@ def test_a_failed_rebuild_leaves_no_base_behind(serve: Callable[..., Serve]) -> 
     same(warm, fresh(s.root))
 
 
+def test_a_post_replaced_by_a_link_takes_the_whole_pipeline(serve: Callable[..., Serve], tmp_path: Path) -> None:
+    """A link is the walk's to judge (one leading out of the site is refused), not read through."""
+    s = serve()
+    base = s.pipelines()
+    outside = tmp_path / "outside.md"
+    outside.write_text(post("Huddles", "2020-04-01", body="From outside the site.", tags="[flow, boards]"))
+    target = s.root / "content/posts/2020-04-01-a.md"
+    target.unlink()
+    target.symlink_to(outside)
+    warm = s.rebuild("content/posts/2020-04-01-a.md")
+    assert s.pipelines() > base
+    same(warm, fresh(s.root))
+
+
 def test_an_editors_temporary_file_does_not_stop_the_shortcut(serve: Callable[..., Serve]) -> None:
     s = serve()
     base = s.pipelines()

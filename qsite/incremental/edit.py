@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
 import re
+import stat
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,9 +152,11 @@ def _edited_post(engine: Any, model: Model, rel: str, now: datetime) -> tuple[Po
     its file is as the model read it; None if the edit is more than the body's."""
     old = model.site.posts[model.posts[rel]]
     before = model.docs.get(rel) or engine.kept_document(rel, "post")
-    root = model.config.root
+    path = model.config.root / rel
     try:
-        _hash, _stat, _checked, doc = read_and_parse(root / rel, rel, "post")
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None  # a link or a folder now: the walk decides what it is (content.link_problem)
+        _hash, _stat, _checked, doc = read_and_parse(path, rel, "post")
     except OSError:
         return None
     if before is None or isinstance(doc, Problem):
