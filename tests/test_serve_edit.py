@@ -331,3 +331,18 @@ def test_the_clock_passing_a_post_or_an_editions_end_takes_the_whole_pipeline(
     assert s.pipelines() > base
     assert warm.files is not None and "post|/posts/d/|Drills|False|" in warm.files["posts/d/index.html"].decode()
     same(warm, fresh(s.root))
+
+
+def test_the_production_templates_show_a_body_edit_as_a_fresh_serve_does(tmp_path: Path) -> None:
+    """The theme's own templates (no templates/ folder): cards rendered once per build
+    (``render.Once``), structured data with each post's word count, reading times, feeds."""
+    root = tmp_path / "site"
+    files = {rel: text for rel, text in SITE.items() if not rel.startswith("templates/")}
+    write_files(root, files)
+    s = Serve(root.resolve(), [0])
+    for n, rel in enumerate(["content/posts/2020-04-09-b.md", "content/posts/2020-05-01-c.md"]):
+        body = f"Edit {n}: " + "many more words " * (40 * n + 1)
+        meta = (root / rel).read_text(encoding="utf-8").split("\n---\n", 1)[0]
+        warm = s.edit(rel, meta + "\n---\n" + body + "\n")
+        assert s.engine.kept_model is not None and s.engine.kept_model.rendered  # a shortcut's model
+        same(warm, fresh(s.root))
