@@ -28,7 +28,7 @@ from qsite.content import Asset, SourceDoc, find_content
 from qsite.digest import Digest
 from qsite.editions import Curation, read_curations
 from qsite.grouping import Groups, group
-from qsite.incremental import fastpath
+from qsite.incremental import edit, fastpath
 from qsite.incremental.cache import FOLDER as CACHE_FOLDER
 from qsite.incremental.cache import read_and_parse
 from qsite.incremental.cache import remove as remove_cache
@@ -493,6 +493,18 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     clock = _Clock()
     options = replace(options, now=now_for(options))
     engine = engine if engine is not None else Engine.throwaway()
+
+    def result(site: Site, groups: Groups, editions: Digest, outputs: list[Output], hits: int) -> BuildResult:
+        clock.lap("render")
+        return BuildResult(
+            config, site, groups, outputs, list(kept.warnings), clock.timings, pages=len(kept.jobs), cache_hits=hits,
+            assets=kept.assets, digest=editions, post_count=len(site.posts), page_count=len(site.pages),
+        )
+
+    kept = engine.kept_model  # serve: a save that changed only posts' bodies (qsite/incremental/edit.py)
+    if kept is not None and (edited := edit.rebuild(engine, config, options, result)) is not None:
+        return edited  # type: ignore[no-any-return]
+    engine.forget_model()
     engine.begin(config, options, None)
     workers = Workers(options.jobs)
     content = read_content(config, options, engine, workers, clock)
@@ -513,11 +525,16 @@ def render_site(config: SiteConfig, options: Options = Options(), engine: Engine
     outputs += [o if o.copy_of is None else replace(o, data=o.contents(), copy_of=None) for o in media]
     engine.finish(content.seen)
     clock.lap("render")
-    return BuildResult(
+    built = BuildResult(
         config, site, groups, outputs, content.warnings, clock.timings, pages=len(jobs), cache_hits=hits,
         assets=content.assets, digest=editions, post_count=len(site.posts), page_count=len(site.pages),
         **_media(content),
     )
+    if engine.keeps_model:  # the base of serve's next rebuilds
+        until = valid_until(options.now, content.metas, editions.editions, content.curations, config.tz)
+        checks = (_forbidden_in_feeds, _unknown_callouts)
+        edit.keep(engine, config, options, built, jobs, renderer, content, until, checks)
+    return built
 
 
 @parallel.collector_paused()

@@ -8,7 +8,10 @@
   for ``DEBOUNCE`` seconds, so one save is one rebuild (MkDocs debounces the same way), or
   until an event ends the save (a file closed after writing, or renamed into place).
 * Each rebuild is told which paths the events named (``Engine.expect_changes``), so it walks
-  content/ and stats and hashes its files only when one of them could have come or gone.
+  content/ and stats and hashes its files only when one of them could have come or gone; and
+  when they are only posts whose bodies changed (the common save), it runs no step of the
+  pipeline: the edited posts are swapped into the model the last rebuild kept and only the
+  pages showing them are rendered again (``qsite/incremental/edit.py``).
 * Every rebuild, good or bad, bumps a generation number. Open pages hold a server-sent-events
   connection and reload when the number changes. The script doing this is added to HTML
   responses here, by the server, so nothing of it can leak into ``qsite build`` output.

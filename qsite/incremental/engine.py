@@ -354,6 +354,69 @@ class Engine:
             check(paths)
             self._passed = paths
 
+    # -- qsite serve: the last full rebuild kept whole (qsite/incremental/edit.py) --
+    # A save that changes only posts' bodies is rebuilt from the model the last full rebuild
+    # made (``edit.rebuild``), without a step of the pipeline: such a rebuild reads no file
+    # through ``documents``, so the paths touched since keep gathering (``expect_changes``)
+    # until a full rebuild reads them, and every record here stays the base's.
+
+    kept_model: Any = None  # edit.Model, set only by a full rebuild that succeeded
+
+    @property
+    def keeps_model(self) -> bool:
+        """Whether this engine lives on across rebuilds in memory (``in_memory``: serve's)."""
+        return self.keys and self.root is None and self.cache.folder is None
+
+    def keep_model(self, model: Any) -> None:
+        self.kept_model = model if self.keeps_model else None
+
+    def forget_model(self) -> None:
+        """A full rebuild begins: whatever becomes of it, the last one is no longer the base."""
+        self.kept_model = None
+
+    def touched_since_read(self) -> frozenset[str] | None:
+        """The site paths touched since the last full rebuild read the files, or None if not known."""
+        return self._dirty()
+
+    def no_source(self, rel: str) -> bool:
+        """Whether the touched path ``rel`` is neither a source nor read by a build: beside
+        content/, templates/ and site.yaml (output/, .qsite-cache/), or a file in content/
+        the last walk never saw that is gone again (an editor's temporary file)."""
+        if rel == "site.yaml" or rel.startswith(("templates/", "content/")) or rel in ("templates", "content"):
+            if self._found is None or not rel.startswith("content/") or rel in self._found[3]:
+                return False
+            try:
+                os.lstat(self._found[0] / rel)
+            except OSError:
+                return True
+            return False
+        return True
+
+    def kept_document(self, rel: str, kind: str) -> Any:
+        """The parsed document of ``rel`` as the last full rebuild read it (None if not kept)."""
+        file_hash = (self._hashes or {}).get(rel)
+        key = self._doc_key_memo.get((file_hash, rel, kind)) if file_hash else None
+        return self.cache.docs.get(key) if key else None
+
+    def kept_plan(self) -> PlanRecord | None:
+        """The last in-memory render step's page record (each page's trail)."""
+        return self.cache.memory_plan
+
+    def markdown(self, text: str, base_path: str, limit: float) -> Rendered | MarkdownError:
+        """``text`` rendered (``markup.render_markdown``), reused while it and ``base_path`` are unchanged."""
+        from qsite.markup import render_markdown
+
+        key = Cache.markdown_key(text, base_path)
+        known = self.cache.markdown.get(key)
+        if isinstance(known, Rendered):
+            return known
+        try:
+            made = render_markdown(text, base_path, limit)
+        except MarkdownError as exc:
+            return exc
+        self.cache.markdown.put(key, made)
+        return made
+
     # -- the end of the content step (on disk) --
 
     def content_read(self) -> None:
