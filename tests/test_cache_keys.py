@@ -241,3 +241,27 @@ def test_a_template_edit_hashes_no_context_again(site: Path, tmp_path: Path) -> 
     engine = warm_and_cold(site, tmp_path)
     assert "<!-- edited -->" in (tmp_path / "warm/index.html").read_text()
     assert engine.last_run is not None and engine.last_run.keyed == 0 and engine.last_run.carried
+
+
+def test_a_carried_build_keeps_the_pages_in_one_call_and_still_sees_a_hand_edit(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Engine._carried`` asks the stage about every page it may keep at once
+    (``Stage.keep_each``: one ``lstat`` a page, not two calls a page), and that still finds a
+    hand-edited output file and renders it again."""
+    from qsite.write import Stage
+
+    def one_by_one(self: Stage, rel: str, expected: object) -> bool:
+        raise AssertionError(f"kept page by page: {rel}")
+
+    monkeypatch.setattr(Stage, "keep", one_by_one)
+    page = tmp_path / "warm/posts/p2/index.html"
+    good = page.read_bytes()
+    page.unlink()
+    page.write_bytes(good.replace(b"Post 2", b"Vandalised"))
+    rewrite(site, "content/posts/p4.md", "Opening paragraph 4.", "Kept in one call, four.")
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.last_run is not None and engine.last_run.carried
+    assert b"Vandalised" not in page.read_bytes()  # and the warm tree is the cold one (``warm_and_cold``)
+    assert 0 < engine.last_run.hits < len(engine.last_run.jobs)
+

@@ -735,12 +735,20 @@ class Engine:
             run.keys[i] = key
             if key is not None:
                 record.keys[i] = key[:KEY_CHECK]
-        for i, (job, known, key) in enumerate(zip(jobs, knowns, run.keys, strict=True)):
-            if key is not None and known is not None and known[0] == key and sink.keep(i, job, known[1]):
-                run.tokens[files[i]] = known
-                run.hits += 1
-            else:
-                run.todo.append(i)
+        # the pages whose output the sink may still hold as that key made it: asked all at once
+        # where the sink can (the stage: one ``lstat`` each, no two calls a page for 7,800 pages)
+        held = [i for i, (known, key) in enumerate(zip(knowns, run.keys, strict=True))
+                if key is not None and known is not None and known[0] == key]
+        keep_files = getattr(sink, "keep_files", None)
+        if keep_files is not None:
+            kept = keep_files([(files[i], knowns[i][1]) for i in held])  # type: ignore[index]
+        else:
+            kept = [sink.keep(i, jobs[i], knowns[i][1]) for i in held]  # type: ignore[index]
+        kept_pages = [i for i, ok in zip(held, kept, strict=True) if ok]
+        for i in kept_pages:
+            run.tokens[files[i]] = knowns[i]  # type: ignore[assignment]
+        run.hits = len(kept_pages)
+        run.todo = sorted(set(range(len(jobs))).difference(kept_pages))
         return run
 
     def rendered(self, run: PageRun, sink: Sink) -> None:
