@@ -265,3 +265,19 @@ def test_a_carried_build_keeps_the_pages_in_one_call_and_still_sees_a_hand_edit(
     assert b"Vandalised" not in page.read_bytes()  # and the warm tree is the cold one (``warm_and_cold``)
     assert 0 < engine.last_run.hits < len(engine.last_run.jobs)
 
+
+def test_the_trails_holding_a_changed_file_are_found_whole_by_either_search() -> None:
+    """``_holding`` finds the pages whose trail names a changed file's number, whole (``7``
+    is not in ``17`` or ``70``), at the start, middle or end of a trail, in the first or last
+    trail: ``str.find`` for a few numbers, one regular expression for many, the same answer."""
+    import random
+
+    from qsite.incremental import engine as engine_module
+
+    rng = random.Random(5)
+    for _ in range(300):
+        trails = [",".join(sorted({str(rng.randrange(120)) for _ in range(rng.randrange(6))})) for _ in range(40)]
+        numbers = sorted({str(rng.randrange(120)) for _ in range(rng.choice((1, 2, 3, 12)))})
+        want = {i for i, trail in enumerate(trails) if set(trail.split(",")) & set(numbers)}
+        assert engine_module._holding(trails, numbers) == want, (trails, numbers)
+    assert engine_module._holding(["7", "17,70", "1,7", "7,8"], ["7"]) == {0, 2, 3}
