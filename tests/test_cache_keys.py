@@ -281,3 +281,22 @@ def test_the_trails_holding_a_changed_file_are_found_whole_by_either_search() ->
         want = {i for i, trail in enumerate(trails) if set(trail.split(",")) & set(numbers)}
         assert engine_module._holding(trails, numbers) == want, (trails, numbers)
     assert engine_module._holding(["7", "17,70", "1,7", "7,8"], ["7"]) == {0, 2, 3}
+
+
+def test_bodies_stand_in_the_plan_inputs_by_a_text_hashed_once(site: Path, tmp_path: Path) -> None:
+    """A body's shape (what it stands for in the model key) is a text that
+    ``Fingerprints.seed`` hashes, not a derived key hashed first (``_shape_text``); a title
+    edit still changes the model key, and a body edit still does not."""
+    from qsite.incremental.engine import _shape_text
+
+    assert _shape_text("body of", "a", "b,c") != _shape_text("body of", "a,b", "c")
+    engine = warm_and_cold(site, tmp_path)
+    assert not any(parts[0] == "body of" for parts in engine._derived_now)
+    model = engine.cache.plan.model if engine.cache.plan is not None else None
+    rewrite(site, "content/posts/p4.md", "Opening paragraph 4.", "Only the body, four.")
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.last_run is not None and engine.last_run.carried
+    assert engine.cache.plan is not None and engine.cache.plan.model == model
+    _edit_title(site)
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.cache.plan is not None and engine.cache.plan.model != model
