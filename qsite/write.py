@@ -448,8 +448,9 @@ class Stage:
         return True
 
     def keep_each(self, files: Iterable[tuple[str, Stamp]]) -> list[bool]:
-        """``keep`` for each of many files, one by one (the copied files: ``Engine.copies``),
-        without a method call per file: one ``lstat`` per file, one folder check per folder."""
+        """``keep`` for each of many files, one by one (the copied files: ``Engine.copies``; the
+        pages a carried build keeps: ``Engine._carried``), without a method call per file: one
+        ``lstat`` per file, one folder check per folder."""
         top = self._top
         real, claimed, stamps = self._real, self.files, self.stamps
         kept: list[bool] = []

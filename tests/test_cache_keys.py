@@ -241,3 +241,62 @@ def test_a_template_edit_hashes_no_context_again(site: Path, tmp_path: Path) -> 
     engine = warm_and_cold(site, tmp_path)
     assert "<!-- edited -->" in (tmp_path / "warm/index.html").read_text()
     assert engine.last_run is not None and engine.last_run.keyed == 0 and engine.last_run.carried
+
+
+def test_a_carried_build_keeps_the_pages_in_one_call_and_still_sees_a_hand_edit(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Engine._carried`` asks the stage about every page it may keep at once
+    (``Stage.keep_each``: one ``lstat`` a page, not two calls a page), and that still finds a
+    hand-edited output file and renders it again."""
+    from qsite.write import Stage
+
+    def one_by_one(self: Stage, rel: str, expected: object) -> bool:
+        raise AssertionError(f"kept page by page: {rel}")
+
+    monkeypatch.setattr(Stage, "keep", one_by_one)
+    page = tmp_path / "warm/posts/p2/index.html"
+    good = page.read_bytes()
+    page.unlink()
+    page.write_bytes(good.replace(b"Post 2", b"Vandalised"))
+    rewrite(site, "content/posts/p4.md", "Opening paragraph 4.", "Kept in one call, four.")
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.last_run is not None and engine.last_run.carried
+    assert b"Vandalised" not in page.read_bytes()  # and the warm tree is the cold one (``warm_and_cold``)
+    assert 0 < engine.last_run.hits < len(engine.last_run.jobs)
+
+
+def test_the_trails_holding_a_changed_file_are_found_whole_by_either_search() -> None:
+    """``_holding`` finds the pages whose trail names a changed file's number, whole (``7``
+    is not in ``17`` or ``70``), at the start, middle or end of a trail, in the first or last
+    trail: ``str.find`` for a few numbers, one regular expression for many, the same answer."""
+    import random
+
+    from qsite.incremental import engine as engine_module
+
+    rng = random.Random(5)
+    for _ in range(300):
+        trails = [",".join(sorted({str(rng.randrange(120)) for _ in range(rng.randrange(6))})) for _ in range(40)]
+        numbers = sorted({str(rng.randrange(120)) for _ in range(rng.choice((1, 2, 3, 12)))})
+        want = {i for i, trail in enumerate(trails) if set(trail.split(",")) & set(numbers)}
+        assert engine_module._holding(trails, numbers) == want, (trails, numbers)
+    assert engine_module._holding(["7", "17,70", "1,7", "7,8"], ["7"]) == {0, 2, 3}
+
+
+def test_bodies_stand_in_the_plan_inputs_by_a_text_hashed_once(site: Path, tmp_path: Path) -> None:
+    """A body's shape (what it stands for in the model key) is a text that
+    ``Fingerprints.seed`` hashes, not a derived key hashed first (``_shape_text``); a title
+    edit still changes the model key, and a body edit still does not."""
+    from qsite.incremental.engine import _shape_text
+
+    assert _shape_text("body of", "a", "b,c") != _shape_text("body of", "a,b", "c")
+    engine = warm_and_cold(site, tmp_path)
+    assert not any(parts[0] == "body of" for parts in engine._derived_now)
+    model = engine.cache.plan.model if engine.cache.plan is not None else None
+    rewrite(site, "content/posts/p4.md", "Opening paragraph 4.", "Only the body, four.")
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.last_run is not None and engine.last_run.carried
+    assert engine.cache.plan is not None and engine.cache.plan.model == model
+    _edit_title(site)
+    engine = warm_and_cold(site, tmp_path)
+    assert engine.cache.plan is not None and engine.cache.plan.model != model
