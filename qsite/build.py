@@ -303,6 +303,7 @@ class StageSink:
         # Each written page's hash of what Pagefind reads, taken while its HTML is in memory,
         # so the index step does not read the site back from disk (qsite/search.py).
         self.digests: dict[str, str | None] | None = {} if search_on else None
+        self.early: search.Early | None = None  # told of each page staged (``index_early``)
 
     def write(self, index: int, job: Job, data: bytes) -> tuple[bool, Any, str | None] | OSError:
         """In the worker that rendered the page: write it, and hash what Pagefind will read of it
@@ -315,11 +316,14 @@ class StageSink:
 
     def take(self, index: int, job: Job, written: tuple[bool, Any, str | None] | OSError) -> Any:
         if isinstance(written, OSError):
-            self.stage.failed(written)
+            self._failed(written)
         staged, stamp, digest = written
         if self.digests is not None and job.file.endswith(".html"):
             self.digests[job.file] = digest
-        return self.stage.record(job.file, staged, stamp)
+        recorded = self.stage.record(job.file, staged, stamp)
+        if self.early is not None and digest is not None:
+            self.early.rendered(job.file, digest)
+        return recorded
 
     def put(self, index: int, job: Job, data: bytes) -> Any:
         return self.take(index, job, self.write(index, job, data))
@@ -332,8 +336,13 @@ class StageSink:
 
     def take_file(self, path: str, written: tuple[bool, Any] | OSError) -> Any:
         if isinstance(written, OSError):
-            self.stage.failed(written)
+            self._failed(written)
         return self.stage.record(path, *written)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.early is not None:
+            self.early.stop()  # no Pagefind run left writing into the stage it abandons
+        self.stage.failed(exc)
 
     def keep(self, index: int, job: Job, token: Any) -> bool:
         return self.stage.keep(job.file, token)
@@ -470,16 +479,31 @@ def _origin(output: Output) -> str | None:
     return "bytes " + hashlib.blake2b(output.data, digest_size=20).hexdigest()
 
 
+def index_early(
+    stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers, sink: StageSink, jobs: list[Job]
+) -> contextlib.AbstractContextManager[search.Early | None]:
+    """Index, begun before the render: each posts shard whose pages this build renders is
+    indexed as soon as the last of them is staged, while the rest still render (``search.Early``)."""
+    if not options.search:
+        return contextlib.nullcontext()
+    years = search.post_years(site.posts)
+    sink.early = search.Early(
+        stage, years, engine.search_manifest(), workers.jobs, [job.file for job in jobs], engine.search_links()
+    )
+    return sink.early
+
+
 def index(
     stage: Stage, site: Site, options: Options, engine: Engine, workers: Workers, sink: StageSink
 ) -> search.Indexed | None:
     """Index: the staged site's pages into the search index, staged with them, so a failed
-    index changes nothing (qsite/search.py)."""
+    index changes nothing (qsite/search.py); the shards begun early (``index_early``) are taken."""
     if not options.search:
         return None
-    years = search.post_years(site.posts)
+    years = sink.early.years if sink.early is not None else search.post_years(site.posts)
     return search.index_stage(
-        stage, years, engine.search_manifest(), workers.jobs, sink.digests, links=engine.search_links()
+        stage, years, engine.search_manifest(), workers.jobs, sink.digests, links=engine.search_links(),
+        early=sink.early,
     )
 
 
@@ -570,11 +594,13 @@ def build(root: Path, options: Options = Options(), engine: Engine | None = None
     )
     with Stage(out) as stage:
         sink = StageSink(stage, options.search)
-        hits = render(jobs, renderer, sink, engine, workers, files=statics)
-        clock.lap("render")
-        indexed = index(stage, site, options, engine, workers, sink)
-        if indexed is not None:
-            clock.lap("search")
+        with index_early(stage, site, options, engine, workers, sink, jobs):
+            hits = render(jobs, renderer, sink, engine, workers, files=statics)
+            clock.lap("render")
+            indexed = index(stage, site, options, engine, workers, sink)
+            if indexed is not None:
+                clock.lap("search")
+        sink.early = None
         written = stage.commit()
     # Rendered and committed: the jobs (each page's context), the renderer and the sink's
     # digests are not needed to finish, the moment the parent is at its largest at 20,000

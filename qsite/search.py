@@ -51,6 +51,7 @@ can search one kind.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -62,7 +63,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,7 @@ def buckets_for(count: int) -> int:
     return 2 ** math.ceil(math.log2(count / SHARD_PAGES))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a build asks twice per post (``Early``, then ``index_stage``)
 def _bucket(rel: str, buckets: int) -> int:
     return int.from_bytes(hashlib.sha1(rel.encode()).digest()[:4], "big") % buckets
 
@@ -388,7 +390,7 @@ def _source(stage: Stage, rel: str) -> Path:
 
 def index_stage(
     stage: Stage, years: Mapping[str, int], previous: object, jobs: int = 1,
-    digests: Mapping[str, str | None] | None = None, links: Path | None = None,
+    digests: Mapping[str, str | None] | None = None, links: Path | None = None, early: Early | None = None,
 ) -> Indexed:
     """Index the HTML files staged for the next output (``stage.files``) into ``pagefind/``
     inside the same stage: unchanged shards are kept, changed ones indexed again (``jobs`` at
@@ -398,7 +400,8 @@ def index_stage(
     ``digests``: output file → ``digest`` of its HTML, for the pages the render step wrote
     (hashed there, from memory); any other HTML file is known by its stamp from the last
     manifest, or read from disk. ``links``: where the shards' folders of page links are kept
-    between builds (``_check_out``), None to make them afresh each time."""
+    between builds (``_check_out``), None to make them afresh each time. ``early``: the shards
+    begun while the site rendered (``Early``), whose runs are taken where they fit."""
     start = time.perf_counter()
     binary = find_binary()
     engine = _engine(binary)
@@ -453,7 +456,7 @@ def index_stage(
             todo.append((name, inputs))
 
     if todo:
-        shards.update(_reindex(stage, binary, todo, members, names[0], jobs, links))
+        shards.update(_reindex(stage, binary, todo, members, names[0], jobs, links, early, bodies))
     listing = {"format": FORMAT, "shards": names}
     stage.put(LIST, (json.dumps(listing, indent=1) + "\n").encode())
     manifest = {"format": FORMAT, "engine": engine, "out": str(stage.out), "pages": pages, "shards": shards}
@@ -476,38 +479,34 @@ def _reindex(
     primary: str,
     jobs: int,
     links: Path | None = None,
+    early: Early | None = None,
+    bodies: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run Pagefind once per shard, over a folder of hard links to its pages (``_link``), then
     move each shard's bundle into the stage (``pagefind/<shard>/``) with one rename: its files
     are taken in where they are (``Stage.adopt``), never read back and written again
     (bench/PROFILE.md, C1). Pointing Pagefind at the stage itself with a ``--glob`` of the
     shard's pages (no links) was measured and costs Pagefind more CPU than the links save:
-    it walks every staged file and matches each against the glob."""
+    it walks every staged file and matches each against the glob. A shard ``early`` began
+    indexing while the site rendered, with these very pages (``bodies``: their hashes), is not
+    run again."""
     work = stage.scratch(".search-")  # beside the staged files, never in the output's parent
     try:
 
-        def run(name: str) -> int:
-            bundle = work / f"{name}.bundle"
-            site = _check_out(links, name, work)
-            try:
-                _link(stage, members[name], site)
-            except OSError:
-                if links is None:
-                    raise
-                os.rename(site, work / f"{name}.spoilt")  # a kept folder someone put a symlink in
-                os.mkdir(site)
-                _link(stage, members[name], site)
-            count = _run_pagefind(binary, site, bundle)
-            _check_in(site, members[name], links, name)
-            _order_filters(bundle)
-            return count
+        def run(name: str, inputs: str) -> tuple[int, Path]:
+            begun = None
+            if early is not None and bodies is not None:
+                begun = early.take(name, [(rel, bodies[rel]) for rel in members[name]])
+            if begun is not None:
+                return begun.result(), early.work / f"{name}.bundle"  # type: ignore[union-attr]
+            return _index_shard(stage, binary, name, members[name], work, links), work / f"{name}.bundle"
 
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-            counts = list(pool.map(run, [name for name, _ in todo]))
+            runs = list(pool.map(run, *zip(*todo, strict=True)))
         done: dict[str, dict[str, Any]] = {}
         os.makedirs(stage.path / BUNDLE, exist_ok=True)
-        for (name, inputs), count in zip(todo, counts, strict=True):
-            os.rename(work / f"{name}.bundle", stage.path / BUNDLE / name)  # one rename, whatever it holds
+        for (name, inputs), (count, bundle) in zip(todo, runs, strict=True):
+            os.rename(bundle, stage.path / BUNDLE / name)  # one rename, whatever it holds
             done[name] = {"inputs": inputs, "pages": count, "files": _adopt_bundle(stage, name, name == primary)}
         return done
     except OSError as exc:
@@ -517,6 +516,113 @@ def _reindex(
         ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _index_shard(stage: Stage, binary: Path, name: str, pages: list[str], work: Path, links: Path | None) -> int:
+    """Index shard ``name``'s ``pages`` into ``work/<name>.bundle``, from a folder of them
+    (kept in ``links`` between builds: ``_check_out``); returns how many pages Pagefind indexed.
+    They are linked in the order given: Pagefind numbers pages in the order it lists them,
+    which some file systems (tmpfs) give in the order the files were made."""
+    bundle = work / f"{name}.bundle"
+    site = _check_out(links, name, work)
+    try:
+        _link(stage, pages, site)
+    except OSError:
+        if links is None:
+            raise
+        os.rename(site, work / f"{name}.spoilt")  # a kept folder someone put a symlink in
+        os.mkdir(site)
+        _link(stage, pages, site)
+    count = _run_pagefind(binary, site, bundle)
+    _check_in(site, pages, links, name)
+    _order_filters(bundle)
+    return count
+
+
+class Early:
+    """The index step begun while the site renders: a posts shard whose pages have all been
+    rendered by this build starts its Pagefind run at once (``rendered``), in a thread, while
+    the rest of the site still renders, so that Pagefind works on a core the render leaves
+    idle (at its end, and between its batches) rather than after it. ``index_stage`` then
+    decides the shards as it always does, and takes an early run's bundle (``take``) only for
+    a shard it would index with exactly those pages and inputs; any other is run there as
+    before, so a wrong guess costs time, never a different index.
+
+    Which shard a post's page belongs to is guessed before the render from the posts alone
+    (``assign`` over every planned post page, each taken to be indexed); a post page that turns
+    out not indexed, or a page kept from the last output, leaves its shard to ``index_stage``.
+    Used as a context manager: on exit (the build done or failed) runs not begun are dropped,
+    running ones waited for, and their folders removed."""
+
+    def __init__(
+        self, stage: Stage, years: Mapping[str, int], previous: object, jobs: int, planned: Iterable[str],
+        links: Path | None = None,
+    ) -> None:
+        self.stage, self.years, self.jobs, self.links = stage, years, jobs, links
+        self.binary = find_binary()
+        self.engine = _engine(self.binary)
+        self.old_shards: dict[str, Any] = valid_manifest(previous, self.engine, stage.out).get("shards", {})
+        self.shard_of = assign([rel for rel in planned if rel in years], years)
+        self.members: dict[str, list[str]] = {}
+        for rel, name in self.shard_of.items():
+            self.members.setdefault(name, []).append(rel)
+        self.waiting = {name: len(pages) for name, pages in self.members.items()}
+        self.digests: dict[str, str] = {}
+        self.runs: dict[str, tuple[list[tuple[str, str]], Future[int]]] = {}  # name → its pages, their run
+        self.work = stage.scratch(".search-early-")  # its runs' bundles, until taken
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Early:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.jobs))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Drop the runs not begun and wait for those under way, so that none is left writing
+        into the stage: call it before anything abandons the stage (``Stage.failed``)."""
+        for _, begun in self.runs.values():
+            begun.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def rendered(self, rel: str, hashed: str | None) -> None:
+        """Page ``rel`` was rendered and staged by this build; ``hashed``: its ``digest``."""
+        name = self.shard_of.get(rel)
+        if name is None or self.waiting.get(name, 0) <= 0:
+            return
+        if hashed is None:  # not indexed after all: the guess was wrong, ``index_stage`` decides
+            self.waiting[name] = -1
+            return
+        self.digests[rel] = hashed
+        self.waiting[name] -= 1
+        if self.waiting[name] > 0:
+            return
+        pages = [(page, self.digests[page]) for page in self.members[name]]  # in ``index_stage``'s order
+        kept = self.old_shards.get(name)
+        if isinstance(kept, dict) and kept.get("inputs") == _inputs(self.engine, False, sorted(pages)):
+            return  # likely kept as it is: ``index_stage`` checks its files
+        assert self._pool is not None, "Early is used as a context manager"
+        begun = self._pool.submit(
+            _index_shard, self.stage, self.binary, name, self.members[name], self.work, self.links
+        )
+        self.runs[name] = (pages, begun)
+
+    def take(self, name: str, pages: list[tuple[str, str]]) -> Future[int] | None:
+        """The early run of shard ``name``, if it indexed exactly ``pages`` (file, ``digest``),
+        in that order: the order Pagefind numbers them in, on file systems that list files in
+        the order they were made (tmpfs). Whether the shard is the primary one changes nothing
+        Pagefind writes (``_adopt_bundle`` decides what is kept of it), so it is not compared."""
+        run = self.runs.pop(name, None)
+        if run is None:
+            return None
+        if run[0] == pages:
+            return run[1]
+        run[1].cancel()  # guessed wrong: its folders (in ``work``) go on exit; it uses no kept one meanwhile
+        wait([run[1]])
+        return None
 
 
 def _check_out(links: Path | None, name: str, work: Path) -> Path:
