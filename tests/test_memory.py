@@ -145,3 +145,52 @@ def test_a_jobs_output_file_is_made_once_and_shared_by_the_records_keeping_it(tm
     record = engine.last_run.record if engine.last_run is not None else None
     assert record is not None and len(record.files) > 6
     assert all(any(f is t for t in tokens) for f in record.files)  # one text, kept by both
+
+
+_LOOKUPS = ("_doc_keys", "_markdown_keys", "_doc_key_memo", "_meta_keys", "_body_keys", "_derived_now")
+
+
+def test_an_on_disk_engine_lets_go_of_its_lookups_once_the_model_is_made(tmp_path, monkeypatch) -> None:
+    # Each document's, meta's and body's key by id, and the memo of derived keys, served only
+    # the content step and make_site, yet were held to the build's end and inherited by every
+    # render worker (~40 MiB at 20,000 posts)
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.on_disk(root)
+    held: dict[str, int] = {}
+    real_render = pipeline.render
+
+    def render(*args: Any, **kwargs: Any) -> int:
+        held.update({name: len(getattr(engine, name)) for name in _LOOKUPS})
+        held["metas"] = len(engine.cache.metas)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "render", render)
+    result = build(root, Options(now=NOW, search=False), engine)
+    assert held == dict.fromkeys([*_LOOKUPS, "metas"], 0)
+    # a post is seeded with the one-file tag set its body has, not an equal set of its own
+    assert result.site is not None and len(result.site.posts) == 6
+    for made in result.site.posts:
+        tags = engine.fingerprints.tags(made)
+        assert tags == {made.source} and tags is engine.fingerprints.tags(made.body)
+    # what follows still finds all it needs: an edit renders as a cold build of the edited site does
+    monkeypatch.setattr(pipeline, "render", real_render)
+    (root / "content/posts/p3.md").write_text(post("P3", "2021-01-04", body="Edited."), encoding="utf-8")
+    engine = Engine.on_disk(root)
+    build(root, Options(now=NOW, search=False), engine)
+    assert engine.last_run is not None and 0 < len(engine.last_run.todo) < result.pages
+    fresh = tmp_path / "fresh"
+    _site(fresh)
+    (fresh / "content/posts/p3.md").write_text(post("P3", "2021-01-04", body="Edited."), encoding="utf-8")
+    build(fresh, Options(now=NOW, search=False))
+    assert tree(root / "output") == tree(fresh / "output")
+
+
+def test_qsite_serves_engine_keeps_its_lookups_for_the_next_rebuild(tmp_path) -> None:
+    # in memory (qsite serve) the lookups are what makes the next rebuild cheap: kept
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.in_memory()
+    pipeline.render_site(pipeline.configure(root), Options(now=NOW, search=False), engine)
+    assert all(len(getattr(engine, name)) > 0 for name in ("_meta_keys", "_body_keys", "_derived_now"))
+    assert len(engine.cache.metas) >= 6
