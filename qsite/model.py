@@ -625,6 +625,10 @@ def fields_maker(cls: type) -> Callable[..., Any] | None:
         f"def __init__(self, {', '.join(names)}):\n" + "".join(f"    self.{n} = {n}\n" for n in names), namespace
     )
     twin = type(f"_{cls.__name__}Fields", (), {"__slots__": names, "__init__": namespace["__init__"]})
+    try:
+        object.__new__(twin).__class__ = cls  # the layouts must match (no ``__weakref__`` slot, say)
+    except TypeError:
+        return None
 
     def make(*values: Any, **named: Any) -> Any:
         made = twin(*values, **named)

@@ -85,7 +85,12 @@ def test_fields_maker_refuses_a_class_it_cannot_make_as_its_init_would() -> None
         n: int
         twice: int = dataclasses.field(init=False, default=0)
 
+    @dataclasses.dataclass(frozen=True, slots=True, weakref_slot=True)
+    class Referable:
+        n: int
+
     assert fields_maker(Page) is None  # not slotted: made by its __init__
+    assert fields_maker(Referable) is None  # a slot more than its fields: another layout
     assert fields_maker(Checked) is None  # its __post_init__ would be skipped
     assert fields_maker(Derived) is None  # a field its __init__ does not take
     assert fields_maker(dict) is None
