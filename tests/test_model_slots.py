@@ -109,3 +109,24 @@ def test_a_meta_decoded_from_the_cache_is_slotted_and_equal_to_the_one_encoded()
     # the engine lets go of a meta's text once the content step is over (Engine.content_read)
     object.__setattr__(decoded, "body", "")
     assert decoded.body == "" and decoded.title == "A"
+
+
+def test_a_summary_with_nothing_to_rebase_is_the_bodys_own_text(tmp_path: Path) -> None:
+    # rebase_links gives a new, equal text when the summary has links none of which needs
+    # rebasing (4 in 10 posts of bench/corpus.py); each post held that copy to the end
+    from qsite.markup import rebase_links
+
+    root = tmp_path / "site"
+    write_files(root, {
+        **TINY_BASE,
+        "content/posts/a.md": post("A", "2021-01-01", body="See [the NHS](https://www.nhs.uk/) site.\n\nMore."),
+        "content/posts/b.md": post("B", "2021-01-02", body="See [the notes](#notes) below.\n\nMore."),
+    })
+    result = build(root, Options(now=NOW, search=False, jobs=1))
+    assert result.site is not None
+    made = {p.slug: p for p in result.site.posts}
+    absolute, relative = made["a"], made["b"]
+    assert rebase_links(absolute.body.summary_html, absolute.url) is not absolute.body.summary_html
+    assert absolute.summary_html is absolute.body.summary_html and "https://www.nhs.uk/" in absolute.summary_html
+    assert relative.summary_html != relative.body.summary_html  # rebased: its own text, as before
+    assert f'href="{relative.url}#notes"' in relative.summary_html
