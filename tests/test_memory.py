@@ -194,3 +194,30 @@ def test_qsite_serves_engine_keeps_its_lookups_for_the_next_rebuild(tmp_path) ->
     pipeline.render_site(pipeline.configure(root), Options(now=NOW, search=False), engine)
     assert all(len(getattr(engine, name)) > 0 for name in ("_meta_keys", "_body_keys", "_derived_now"))
     assert len(engine.cache.metas) >= 6
+
+
+def test_the_search_manifest_is_saved_without_its_whole_text_in_memory(tmp_path) -> None:
+    # 5.7 MB of JSON at 20,000 posts, made whole (text, then its bytes) when the build was
+    # at its largest (Engine.finish): now written a few hundred entries at a time
+    import json
+    import tracemalloc
+
+    from qsite.search import Indexed
+
+    root = tmp_path / "site"
+    _site(root)
+    engine = Engine.on_disk(root)
+    engine.cache = Cache.open(root)
+    pages = {f"posts/post-{n:05d}/index.html": [f"{n:064x}", [n, n * 7, 1_700_000_000 + n]] for n in range(20_000)}
+    manifest = {"format": 3, "engine": "e", "out": str(root / "output"), "pages": pages, "shards": {"a": {"inputs": "x"}}}
+    text = json.dumps(manifest, separators=(",", ":"))
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        engine._save_manifest(Indexed(len(pages), 0.0, ("a",), ("a",), manifest))
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    saved = (root / ".qsite-cache" / "search-index.json").read_text(encoding="utf-8")
+    assert saved == text and json.loads(saved) == manifest  # the same file, byte for byte
+    assert peak < len(text) / 4, (peak, len(text))  # the old way: twice the text at least

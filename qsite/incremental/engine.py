@@ -50,7 +50,17 @@ from qsite.incremental.cache import (
     page_prefix,
     traced_page_key,
 )
-from qsite.incremental.cachefiles import Stamp, Unreadable, as_dict, as_list, as_stamp, as_str, dump, load
+from qsite.incremental.cachefiles import (
+    Stamp,
+    Unreadable,
+    as_dict,
+    as_list,
+    as_stamp,
+    as_str,
+    dump,
+    load,
+    write_pieces,
+)
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
@@ -826,7 +836,8 @@ class Engine:
             tmp = path.with_name(path.name + ".tmp")
             # not sort_keys: sorting ~13,000 keys (5,000 posts) tripled the dump's time, and the
             # manifest is only ever read back whole, into dicts
-            tmp.write_text(json.dumps(indexed.manifest, separators=(",", ":")), encoding="utf-8")
+            with tmp.open("w", encoding="utf-8") as f:
+                write_pieces(f, indexed.manifest)
             os.replace(tmp, path)
 
     # -- write: files copied as they are (theme and site static files, image variants, preview cards) --
