@@ -221,3 +221,19 @@ def test_the_search_manifest_is_saved_without_its_whole_text_in_memory(tmp_path)
     saved = (root / ".qsite-cache" / "search-index.json").read_text(encoding="utf-8")
     assert saved == text and json.loads(saved) == manifest  # the same file, byte for byte
     assert peak < len(text) / 4, (peak, len(text))  # the old way: twice the text at least
+
+
+@pytest.mark.parametrize("entries", [0, 1, 511, 512, 513, 1024, 1025, 3000])
+def test_write_pieces_writes_what_one_json_dumps_would(entries) -> None:
+    import io
+    import json
+
+    from qsite.incremental.cachefiles import write_pieces
+
+    value = {
+        "format": 3, "out": "/site/output ü", "pages": {f"p{n}/index.html": [f"{n:x}", [n, 2, 3]] for n in range(entries)},
+        "shards": {"a": {"files": {str(n): [n] for n in range(entries)}}}, "none": None, "empty": {},
+    }
+    f = io.StringIO()
+    write_pieces(f, value)
+    assert f.getvalue() == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
