@@ -85,7 +85,7 @@ from qsite.incremental.cachefiles import (
 )
 from qsite.markup import SETTINGS as MARKDOWN_SETTINGS
 from qsite.markup import Rendered
-from qsite.model import Meta
+from qsite.model import Meta, fields_maker
 from qsite.problems import ContentError, Problem
 
 _HEX = re.compile("[0-9a-f]+")
@@ -703,7 +703,8 @@ class DataclassCodec:
         # class whose __init__ does nothing else. ``insert``: where each supplied field goes.
         self.names = names
         self.insert = sorted((names.index(name), name) for name in supplied if name in names)
-        self.direct = (
+        self.make = fields_maker(cls)  # a slotted class (``Meta``, ``Tag``): made as model.fields_maker says
+        self.direct = self.make is not None or (
             not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
             and all(f.init for f in dataclasses.fields(cls))
         )
@@ -725,6 +726,8 @@ class DataclassCodec:
             return self.cls(**dict(zip(self.stored, values, strict=True)), **supplied)
         for position, name in self.insert:
             values.insert(position, supplied[name])
+        if self.make is not None:
+            return self.make(*values)
         value = object.__new__(self.cls)
         value.__dict__.update(zip(self.names, values, strict=True))
         return value

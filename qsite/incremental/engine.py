@@ -50,7 +50,17 @@ from qsite.incremental.cache import (
     page_prefix,
     traced_page_key,
 )
-from qsite.incremental.cachefiles import Stamp, Unreadable, as_dict, as_list, as_stamp, as_str, dump, load
+from qsite.incremental.cachefiles import (
+    Stamp,
+    Unreadable,
+    as_dict,
+    as_list,
+    as_stamp,
+    as_str,
+    dump,
+    load,
+    write_pieces,
+)
 from qsite.markup import MarkdownError, Rendered
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
@@ -432,6 +442,22 @@ class Engine:
         for meta, _problems in self.cache.metas.values():
             if meta is not None:
                 object.__setattr__(meta, "body", "")  # frozen for the model's sake; dead text here
+        self._forget_lookups()
+
+    def _forget_lookups(self, model: bool = False) -> None:
+        """An on-disk engine serves one build (the next opens the cache again), so what it
+        looked up by document and meta is let go once the steps that ask are over: after the
+        content step, the documents' keys, the bodies' Markdown keys and the memo of derived
+        keys; with ``model``, once the model is made (``planned``), the metas' and bodies' keys
+        and the memo again (the posts' keys, each made once). They were held to the build's end
+        and inherited by every render worker: ~40 MiB at 20,000 posts (bench/memory.py).
+        A memo let go is only a lookup made again (``_derive``), never a different key."""
+        self._derived_now = {}
+        self._doc_keys, self._markdown_keys, self._doc_key_memo = {}, {}, {}
+        self._unread_bodies, self._later, self._hashes = {}, set(), None
+        self.cache.metas = {}  # the last build's metas, for the next build of this engine: none
+        if model:
+            self._meta_keys, self._body_keys = {}, {}
 
     # -- model: validated front matter, rendered Markdown, posts --
 
@@ -566,7 +592,8 @@ class Engine:
         if post is None:
             post = make()
         self._posts[key] = post
-        self.fingerprints.seed(post, key, frozenset([post.source]))
+        held = self.fingerprints.tags(post.body)  # most often its file alone: one frozenset for both
+        self.fingerprints.seed(post, key, held if len(held) == 1 and post.source in held else frozenset([post.source]))
         # in the plan's inputs the post stands for all it was made from but its body: a page
         # whose context holds the post (so its body) is found by its tag (``pages``)
         shape = self._derive("post shape", post.source, self._front_key(meta), self.config_key, str(future), *more)
@@ -645,6 +672,8 @@ class Engine:
         alone, reading no post's body (tests/test_cache_keys.py checks it), and hashing them
         would cost as much as the site is big (40,000 neighbour links at 5,000 posts)."""
         self._plan_inputs = (site, digest)
+        if self.root is not None and self.keys:
+            self._forget_lookups(model=True)
 
     def _model_key(self) -> str | None:
         if self._plan_inputs is None:
@@ -874,7 +903,8 @@ class Engine:
             tmp = path.with_name(path.name + ".tmp")
             # not sort_keys: sorting ~13,000 keys (5,000 posts) tripled the dump's time, and the
             # manifest is only ever read back whole, into dicts
-            tmp.write_text(json.dumps(indexed.manifest, separators=(",", ":")), encoding="utf-8")
+            with tmp.open("w", encoding="utf-8") as f:
+                write_pieces(f, indexed.manifest)
             os.replace(tmp, path)
 
     # -- write: files copied as they are (theme and site static files, image variants, preview cards) --
