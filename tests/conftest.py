@@ -16,6 +16,7 @@ import pytest
 from qsite import THEME
 from qsite.build import BuildResult, Options, build
 from qsite.problems import Problem, QsiteError
+from qsite.serve import Attempt
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -237,6 +238,17 @@ def with_signals(argv: list[str], ignored: tuple[signal.Signals, ...] = ()) -> l
     those in ``ignored``, which it inherits as ignored (as from ``cmd &`` in a script)."""
     return [sys.executable, "-I", "-S", "-c", _WITH_SIGNALS, ",".join(str(int(s)) for s in ignored), *argv]
 
+
+
+def same_served(warm: Attempt, cold: Attempt) -> None:
+    """A serve rebuild equals a fresh one: problems, then every file."""
+    assert (warm.files is None) == (cold.files is None), (warm.problems, cold.problems)
+    assert sorted(map(str, warm.problems)) == sorted(map(str, cold.problems))
+    if cold.files is not None:
+        assert warm.files is not None
+        assert sorted(warm.files) == sorted(cold.files)
+        for name, data in cold.files.items():
+            assert warm.files[name] == data, name
 
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder``, by relative path: to compare a whole output folder."""

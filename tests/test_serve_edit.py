@@ -18,7 +18,7 @@ import qsite.build
 from qsite.incremental.engine import Engine
 from qsite.serve import Attempt, build_in_memory
 
-from conftest import TINY_BASE, post, write_files
+from conftest import TINY_BASE, post, same_served, write_files
 
 ORIGIN = "http://127.0.0.1:1"
 
@@ -117,14 +117,8 @@ def fresh(root: Path) -> Attempt:
 
 
 def same(warm: Attempt, cold: Attempt) -> None:
-    assert (warm.files is None) == (cold.files is None), (warm.problems, cold.problems)
-    assert sorted(map(str, warm.problems)) == sorted(map(str, cold.problems))
+    same_served(warm, cold)
     assert (warm.posts, warm.pages) == (cold.posts, cold.pages)
-    if cold.files is not None:
-        assert warm.files is not None
-        assert sorted(warm.files) == sorted(cold.files)
-        for name, data in cold.files.items():
-            assert warm.files[name] == data, name
 
 
 @pytest.fixture

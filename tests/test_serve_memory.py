@@ -21,6 +21,7 @@ from qsite.incremental.engine import Engine
 from qsite.serve import Attempt, build_in_memory
 
 from conftest import TINY_BASE, post, write_files
+from conftest import same_served as same
 
 ORIGIN = "http://127.0.0.1:1"
 
@@ -57,16 +58,6 @@ class Serve:
 
 def fresh(root: Path) -> Attempt:
     return build_in_memory(root, ORIGIN)
-
-
-def same(warm: Attempt, cold: Attempt) -> None:
-    assert (warm.files is None) == (cold.files is None), (warm.problems, cold.problems)
-    assert sorted(map(str, warm.problems)) == sorted(map(str, cold.problems))
-    if cold.files is not None:
-        assert warm.files is not None
-        assert sorted(warm.files) == sorted(cold.files)
-        for name, data in cold.files.items():
-            assert warm.files[name] == data, name
 
 
 @pytest.fixture
