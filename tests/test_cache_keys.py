@@ -267,7 +267,7 @@ def test_a_carried_build_keeps_the_pages_in_one_call_and_still_sees_a_hand_edit(
 
 
 def test_the_trails_holding_a_changed_file_are_found_whole_by_either_search() -> None:
-    """``_holding`` finds the pages whose trail names a changed file's number, whole (``7``
+    """``trails_holding`` finds the pages whose trail names a changed file's number, whole (``7``
     is not in ``17`` or ``70``), at the start, middle or end of a trail, in the first or last
     trail: ``str.find`` for a few numbers, one regular expression for many, the same answer."""
     import random
@@ -279,8 +279,8 @@ def test_the_trails_holding_a_changed_file_are_found_whole_by_either_search() ->
         trails = [",".join(sorted({str(rng.randrange(120)) for _ in range(rng.randrange(6))})) for _ in range(40)]
         numbers = sorted({str(rng.randrange(120)) for _ in range(rng.choice((1, 2, 3, 12)))})
         want = {i for i, trail in enumerate(trails) if set(trail.split(",")) & set(numbers)}
-        assert engine_module._holding(trails, numbers) == want, (trails, numbers)
-    assert engine_module._holding(["7", "17,70", "1,7", "7,8"], ["7"]) == {0, 2, 3}
+        assert engine_module.trails_holding(trails, numbers) == want, (trails, numbers)
+    assert engine_module.trails_holding(["7", "17,70", "1,7", "7,8"], ["7"]) == {0, 2, 3}
 
 
 def test_bodies_stand_in_the_plan_inputs_by_a_text_hashed_once(site: Path, tmp_path: Path) -> None:

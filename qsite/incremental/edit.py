@@ -37,6 +37,7 @@ from pathlib import PurePath
 from typing import Any
 
 from qsite.incremental.cache import read_and_parse
+from qsite.incremental.engine import trails_holding
 from qsite.markup import MarkdownError, Rendered
 from qsite.model import Post, Site, make_post
 from qsite.problems import ContentError, Problem
@@ -70,25 +71,17 @@ class Model:
     metas: dict[str, Any]  # a post's file → its validated front matter
     docs: dict[str, Any] = field(default_factory=dict)  # a post's file → its parse, if edited since the base
     posts: dict[str, int] = field(default_factory=dict)  # a post's file → its index in site.posts
-    _showing: dict[str, list[int]] | None = None  # source number → the jobs whose context held it
     rendered: int = 0  # pages this model's rebuild rendered (the base: none, for this count)
 
     def __post_init__(self) -> None:
         if not self.posts:
             self.posts = {post.source: i for i, post in enumerate(self.site.posts)}
 
-    def showing(self, source: str) -> list[int]:
-        """The indexes of the jobs whose context held ``source``'s post or body (its trail)."""
-        if self._showing is None:
-            showing: dict[str, list[int]] = {}
-            for i, trail in enumerate(self.record.trails):
-                if trail:
-                    for number in trail.split(","):
-                        showing.setdefault(number, []).append(i)
-            self._showing = showing
+    def showing(self, source: str) -> set[int]:
+        """The indexes of the jobs whose context held ``source``'s post or body (its trail),
+        found as ``Engine._carried`` finds them."""
         number = self.record.numbers.get(source)
-        return self._showing.get(number, []) if number is not None else []
-
+        return trails_holding(self.record.trails, [number]) if number is not None else set()
 
 def keep(
     engine: Any, config: Any, options: Any, result: Any, jobs: list[Job], renderer: Renderer, content: Any,

@@ -61,7 +61,7 @@ from qsite.incremental.cachefiles import (
     load,
     write_pieces,
 )
-from qsite.markup import MarkdownError, Rendered
+from qsite.markup import MarkdownError, Rendered, render_markdown
 from qsite.problems import Problem, Problems
 from qsite.render import Job, Renderer
 
@@ -414,8 +414,6 @@ class Engine:
 
     def markdown(self, text: str, base_path: str, limit: float) -> Rendered | MarkdownError:
         """``text`` rendered (``markup.render_markdown``), reused while it and ``base_path`` are unchanged."""
-        from qsite.markup import render_markdown
-
         key = Cache.markdown_key(text, base_path)
         known = self.cache.markdown.get(key)
         if isinstance(known, Rendered):
@@ -798,7 +796,7 @@ class Engine:
         prefixes = [deps.prefixes.get(shape) for shape in shapes]
         if None in prefixes:
             return None
-        touched = _holding(last.trails, numbers) if numbers else set()
+        touched = trails_holding(last.trails, numbers) if numbers else set()
         knowns = [previous.get(file) for file in files]
         record = PlanRecord(model, tags, self._fronts, list(last.sources))
         record.files, record.prefixes = files, prefixes  # type: ignore[assignment]
@@ -1009,7 +1007,7 @@ def _shape_text(*parts: str) -> str:
     return repr(parts)
 
 
-def _holding(trails: Sequence[str], numbers: Sequence[str]) -> set[int]:
+def trails_holding(trails: Sequence[str], numbers: Sequence[str]) -> set[int]:
     """The indexes of the trails that hold one of ``numbers`` (whole, between commas), found
     by one search of the trails joined by lines. An edit changes a file or two: each number
     is then looked for between its possible separators with ``str.find`` (a 30,000-page
@@ -1032,7 +1030,7 @@ def _holding(trails: Sequence[str], numbers: Sequence[str]) -> set[int]:
     return found
 
 
-_FIND_NUMBERS = 8  # from this many numbers on, ``_holding`` uses one regular expression
+_FIND_NUMBERS = 8  # from this many numbers on, ``trails_holding`` uses one regular expression
 
 
 def _same_related_shape(last: Sequence[Any], posts: Sequence[Any]) -> bool:
